@@ -1,0 +1,24 @@
+//! `prestalink`: the command-line entry point. Each subcommand lives in `commands/` and only
+//! parses arguments, calls the library crates and formats their results.
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+/// Connect to a PrestaShop store through its Webservice, read its commerce data into a
+/// unified model and keep it current.
+#[derive(Parser)]
+#[command(name = "prestalink", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}

@@ -1,0 +1,10 @@
+//! A faithful simulator of the PrestaShop Webservice (`/api`), for tests, demos and benchmarks.
+//!
+//! It generates a coherent store, renders it as a real PrestaShop renders it (XML and JSON,
+//! with every quirk), and serves it over HTTP with the hosting misconfigurations, capacity
+//! model and faults that real shops show.
+
+pub mod api;
+pub mod errors;
+pub mod schema;
+pub mod store;

@@ -1,0 +1,74 @@
+//! The normalized record tree: what both the XML and the JSON decoders produce, whatever the
+//! PrestaShop version or language setup. Everything downstream (mapping, storage of raw
+//! records) reads this shape only.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// One value of one language of a multilingual field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LangValue {
+    /// PrestaShop language id (`id_lang`).
+    pub language_id: u32,
+    pub value: String,
+}
+
+/// A field value. JSON numbers and strings both become `Text` (with the number's decimal
+/// representation), so `"id_customer":5` and `<id_customer>5</id_customer>` decode alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    /// A multilingual field as sent with several languages (XML `<language id>` nodes,
+    /// JSON `[{"id":1,"value":…}]`). With one language PrestaShop sends a plain string,
+    /// which decodes as `Text`.
+    Lang(Vec<LangValue>),
+}
+
+impl FieldValue {
+    /// The text of the value: the value itself, or the given language's (falling back to the
+    /// first language) for a multilingual field.
+    pub fn text_in(&self, language_id: u32) -> &str {
+        match self {
+            FieldValue::Text(s) => s,
+            FieldValue::Lang(values) => values
+                .iter()
+                .find(|v| v.language_id == language_id)
+                .or_else(|| values.first())
+                .map_or("", |v| v.value.as_str()),
+        }
+    }
+}
+
+/// One PrestaShop record (an order, a customer, an association entry, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Scalar and multilingual fields, in document order, `id` included.
+    pub fields: IndexMap<String, FieldValue>,
+    /// Associations by name (`order_rows`, `categories`…); each is a list of entry records.
+    /// An empty association is an empty list (XML empty element, JSON `[]`), and an absent one
+    /// (display without it, or dropped by 8.x single-record JSON) is missing from the map.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub associations: IndexMap<String, Vec<Record>>,
+}
+
+impl Record {
+    /// The record's id, when it has a numeric one.
+    pub fn id(&self) -> Option<u64> {
+        self.text("id")?.trim().parse().ok()
+    }
+
+    /// A scalar field's text (for a multilingual field, its first language). `None` when absent:
+    /// 8.x single-record JSON drops falsy fields, so absent often means `0` or empty.
+    pub fn text(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(|v| match v {
+            FieldValue::Text(s) => s.as_str(),
+            FieldValue::Lang(values) => values.first().map_or("", |v| v.value.as_str()),
+        })
+    }
+
+    /// Entries of an association; empty when absent.
+    pub fn association(&self, name: &str) -> &[Record] {
+        self.associations.get(name).map_or(&[], Vec::as_slice)
+    }
+}
