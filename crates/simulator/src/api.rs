@@ -75,18 +75,35 @@ impl Method {
     }
 }
 
-/// What a key may do: `None` = every resource with GET and HEAD (a read-only key, like the
-/// recorded store's KEY); `Some(list)` = only those resources (GET and HEAD).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a key may do: `resources: None` = every resource, `Some(list)` = only those; `methods`
+/// apply to each allowed resource. The default is a read-only key on everything (GET and
+/// HEAD), like the recorded store's KEY.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permissions {
     pub resources: Option<Vec<String>>,
+    pub methods: Vec<Method>,
+}
+
+impl Default for Permissions {
+    fn default() -> Self {
+        Permissions {
+            resources: None,
+            methods: vec![Method::Get, Method::Head],
+        }
+    }
 }
 
 impl Permissions {
+    /// True when the key may use `resource` at all.
     pub fn allows(&self, resource: &str) -> bool {
         self.resources
             .as_ref()
             .is_none_or(|list| list.iter().any(|r| r == resource))
+    }
+
+    /// True when the key may use `method` on `resource`.
+    pub fn allows_method(&self, resource: &str, method: Method) -> bool {
+        self.allows(resource) && self.methods.contains(&method)
     }
 }
 

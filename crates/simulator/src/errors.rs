@@ -11,7 +11,10 @@ pub struct PsError {
 
 impl PsError {
     pub fn new(code: u32, message: impl Into<String>) -> Self {
-        PsError { code, message: message.into() }
+        PsError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

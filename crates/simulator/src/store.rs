@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::schema::Resource;
+use crate::schema::{Kind, Resource};
 
 /// A field value. Its variant decides the JSON type (see [`crate::schema::Kind`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -20,7 +20,9 @@ impl Value {
         match self {
             Value::Int(i) => std::borrow::Cow::Owned(i.to_string()),
             Value::Str(s) => std::borrow::Cow::Borrowed(s),
-            Value::Lang(v) => std::borrow::Cow::Borrowed(v.first().map(String::as_str).unwrap_or("")),
+            Value::Lang(v) => {
+                std::borrow::Cow::Borrowed(v.first().map(String::as_str).unwrap_or(""))
+            }
         }
     }
 
@@ -32,6 +34,26 @@ impl Value {
         }
     }
 
+    /// The empty value of a kind: `0`, `""`, or one `""` per language.
+    pub fn empty(kind: Kind, languages: usize) -> Value {
+        match kind {
+            Kind::Int => Value::Int(0),
+            Kind::Str => Value::Str(String::new()),
+            Kind::Lang => Value::Lang(vec![String::new(); languages]),
+        }
+    }
+
+    /// A value of the given kind from its text (an unparsable Int becomes 0; a Lang gets
+    /// the same text in every language).
+    pub fn of_kind(kind: Kind, text: &str, languages: usize) -> Value {
+        match kind {
+            Kind::Int => Value::Int(text.trim().parse().unwrap_or(0)),
+            Kind::Str => Value::Str(text.to_string()),
+            Kind::Lang => Value::Lang(vec![text.to_string(); languages]),
+        }
+    }
+
+    /// Shorthand for a string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
     }
@@ -51,6 +73,21 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row with every field at its empty value (`0`, `""`, or one `""` per language),
+    /// and every association empty, ready to be filled with [`Row::set`].
+    pub fn empty(resource: &Resource, id: u64, languages: usize) -> Row {
+        Row {
+            id,
+            values: resource
+                .fields
+                .iter()
+                .map(|f| Value::empty(f.kind, languages))
+                .collect(),
+            assocs: vec![Vec::new(); resource.associations.len()],
+            shops: Vec::new(),
+        }
+    }
+
     /// Value of a named field, using the resource schema to find it.
     pub fn get<'a>(&'a self, resource: &Resource, field: &str) -> Option<&'a Value> {
         resource.field_index(field).map(|i| &self.values[i])
@@ -74,7 +111,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(resource: &'static Resource) -> Self {
-        Table { resource, rows: BTreeMap::new() }
+        Table {
+            resource,
+            rows: BTreeMap::new(),
+        }
     }
 
     /// The next free id (ids are never reused, as with MySQL auto-increment).
