@@ -62,17 +62,54 @@ const REMOVED_IN_9: &[&str] = &[
     "warehouse_product_locations",
 ];
 
-/// Looks a resource up by its plural URL name (e.g. `orders`).
+/// Looks a resource up by its plural URL name (e.g. `orders`) among the 8.1.2 resources.
 pub fn resource(name: &str) -> Option<&'static Resource> {
     RESOURCES.iter().find(|r| r.name == name)
 }
 
-/// The resources a given PrestaShop version lists, in root-listing (alphabetical) order.
-pub fn resources_for(version: Version) -> impl Iterator<Item = &'static Resource> {
-    RESOURCES
-        .iter()
-        .filter(move |r| version < Version::V9_0 || !REMOVED_IN_9.contains(&r.name))
+/// Looks a resource up by name among those a given version lists.
+pub fn resource_for(version: Version, name: &str) -> Option<&'static Resource> {
+    resources_for(version).find(|r| r.name == name)
 }
+
+/// The resources a given PrestaShop version lists, in root-listing (alphabetical) order:
+/// 9.0 drops the advanced-stock resources and adds `order_returns`.
+pub fn resources_for(version: Version) -> impl Iterator<Item = &'static Resource> {
+    let v9 = version >= Version::V9_0;
+    let returns = std::iter::once(&ORDER_RETURNS).filter(move |_| v9);
+    let mut before = RESOURCES
+        .iter()
+        .filter(move |r| !v9 || !REMOVED_IN_9.contains(&r.name))
+        .peekable();
+    // Merge `order_returns` in at its alphabetical place.
+    let mut returns = returns.peekable();
+    std::iter::from_fn(move || match (before.peek(), returns.peek()) {
+        (Some(a), Some(b)) if b.name < a.name => returns.next(),
+        (Some(_), _) => before.next(),
+        (None, _) => returns.next(),
+    })
+}
+
+/// `order_returns`, listed from PrestaShop 9.0 on (OrderReturn).
+static ORDER_RETURNS: Resource = Resource {
+    name: "order_returns",
+    singular: "order_return",
+    description: "The order returns",
+    has_schema: true,
+    fields: &[
+        int("id_customer")
+            .link("customers")
+            .syn(r#"required="true" format="isUnsignedId""#),
+        int("id_order")
+            .link("orders")
+            .syn(r#"required="true" format="isUnsignedId""#),
+        int("state").syn(r#"format="isInt""#),
+        text("question").syn(r#"format="isCleanHtml""#),
+        text("date_add").syn(r#"format="isDate""#),
+        text("date_upd").syn(r#"format="isDate""#),
+    ],
+    associations: &[],
+};
 
 /// Every resource of the 8.1.2 root listing, in its order (69 resources).
 pub static RESOURCES: &[Resource] = &[
@@ -105,7 +142,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "cart_rule",
         description: "Cart rules management",
         has_schema: true,
-        fields: &[],
+        fields: CART_RULES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -113,8 +150,8 @@ pub static RESOURCES: &[Resource] = &[
         singular: "cart",
         description: "Customer's carts",
         has_schema: true,
-        fields: &[],
-        associations: &[],
+        fields: CARTS_FIELDS,
+        associations: CARTS_ASSOCIATIONS,
     },
     Resource {
         name: "categories",
@@ -225,7 +262,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "group",
         description: "The customer's groups",
         has_schema: true,
-        fields: &[],
+        fields: GROUPS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -233,7 +270,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "guest",
         description: "The guests",
         has_schema: true,
-        fields: &[],
+        fields: GUESTS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -265,8 +302,8 @@ pub static RESOURCES: &[Resource] = &[
         singular: "manufacturer",
         description: "The product brands",
         has_schema: true,
-        fields: &[],
-        associations: &[],
+        fields: MANUFACTURERS_FIELDS,
+        associations: MANUFACTURERS_ASSOCIATIONS,
     },
     Resource {
         name: "messages",
@@ -289,7 +326,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "order_cart_rule",
         description: "The Order cart rules",
         has_schema: true,
-        fields: &[],
+        fields: ORDER_CART_RULES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -313,7 +350,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "order_invoice",
         description: "The Order invoices",
         has_schema: true,
-        fields: &[],
+        fields: ORDER_INVOICES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -369,7 +406,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "product_feature_value",
         description: "The product feature values",
         has_schema: true,
-        fields: &[],
+        fields: PRODUCT_FEATURE_VALUES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -377,7 +414,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "product_feature",
         description: "The product features",
         has_schema: true,
-        fields: &[],
+        fields: PRODUCT_FEATURES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -425,7 +462,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "shop_group",
         description: "Shop groups from multi-shop feature",
         has_schema: true,
-        fields: &[],
+        fields: SHOP_GROUPS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -433,7 +470,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "shop_url",
         description: "Shop URLs from multi-shop feature",
         has_schema: true,
-        fields: &[],
+        fields: SHOP_URLS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -465,7 +502,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "state",
         description: "The available states of countries",
         has_schema: true,
-        fields: &[],
+        fields: STATES_FIELDS,
         associations: &[],
     },
     Resource {
@@ -513,7 +550,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "supplier",
         description: "The product suppliers",
         has_schema: true,
-        fields: &[],
+        fields: SUPPLIERS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -561,7 +598,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "tag",
         description: "The Products tags",
         has_schema: true,
-        fields: &[],
+        fields: TAGS_FIELDS,
         associations: &[],
     },
     Resource {
@@ -625,7 +662,7 @@ pub static RESOURCES: &[Resource] = &[
         singular: "zone",
         description: "The Countries zones",
         has_schema: true,
-        fields: &[],
+        fields: ZONES_FIELDS,
         associations: &[],
     },
 ];
@@ -1466,3 +1503,321 @@ static TAXES_FIELDS: &[Field] = &[
 ];
 
 static TAXES_ASSOCIATIONS: &[Association] = &[];
+
+// ---------------------------------------------------------------------------------------
+// Resources without recordings: PrestaShop 8.1 ObjectModel definitions. Field order is
+// `webserviceParameters['fields']` first, then the remaining `$definition` fields, as
+// ObjectModel::getWebserviceParameters merges them. TYPE_INT renders as a JSON number.
+
+/// Fields of `carts` (Cart).
+static CARTS_FIELDS: &[Field] = &[
+    int("id_address_delivery")
+        .link("addresses")
+        .syn(r#"format="isUnsignedId""#),
+    int("id_address_invoice")
+        .link("addresses")
+        .syn(r#"format="isUnsignedId""#),
+    int("id_currency")
+        .link("currencies")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    int("id_customer")
+        .link("customers")
+        .syn(r#"format="isUnsignedId""#),
+    int("id_guest")
+        .link("guests")
+        .syn(r#"format="isUnsignedId""#),
+    int("id_lang")
+        .link("languages")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    int("id_shop_group").syn(r#"format="isUnsignedId""#),
+    int("id_shop").syn(r#"format="isUnsignedId""#),
+    int("id_carrier").syn(r#"format="isUnsignedId""#),
+    text("recyclable").syn(r#"format="isBool""#),
+    text("gift").syn(r#"format="isBool""#),
+    text("gift_message").syn(r#"format="isCleanHtml""#),
+    text("mobile_theme").syn(r#"format="isBool""#),
+    text("delivery_option"),
+    text("secure_key").syn(r#"maxSize="32""#),
+    text("allow_seperated_package").syn(r#"format="isBool""#),
+    text("date_add").syn(r#"format="isDate""#),
+    text("date_upd").syn(r#"format="isDate""#),
+];
+static CARTS_CART_ROWS: &[Field] = &[
+    int("id_product").link("products").syn(r#"required="true""#),
+    int("id_product_attribute")
+        .link("combinations")
+        .syn(r#"required="true""#),
+    int("id_address_delivery")
+        .link("addresses")
+        .syn(r#"required="true""#),
+    int("id_customization").link("customizations"),
+    int("quantity").syn(r#"required="true""#),
+];
+static CARTS_ASSOCIATIONS: &[Association] = &[Association {
+    name: "cart_rows",
+    node: "cart_row",
+    api: None,
+    fields: CARTS_CART_ROWS,
+}];
+
+/// Fields of `cart_rules` (CartRule).
+static CART_RULES_FIELDS: &[Field] = &[
+    int("id_customer")
+        .link("customers")
+        .syn(r#"format="isUnsignedId""#),
+    text("date_from").syn(r#"required="true" format="isDate""#),
+    text("date_to").syn(r#"required="true" format="isDate""#),
+    text("description").syn(r#"maxSize="65534" format="isCleanHtml""#),
+    int("quantity").syn(r#"format="isUnsignedInt""#),
+    int("quantity_per_user").syn(r#"format="isUnsignedInt""#),
+    int("priority").syn(r#"format="isUnsignedInt""#),
+    text("partial_use").syn(r#"format="isBool""#),
+    text("code").syn(r#"maxSize="254" format="isCleanHtml""#),
+    text("minimum_amount").syn(r#"format="isFloat""#),
+    text("minimum_amount_tax").syn(r#"format="isBool""#),
+    int("minimum_amount_currency").syn(r#"format="isInt""#),
+    text("minimum_amount_shipping").syn(r#"format="isBool""#),
+    text("country_restriction").syn(r#"format="isBool""#),
+    text("carrier_restriction").syn(r#"format="isBool""#),
+    text("group_restriction").syn(r#"format="isBool""#),
+    text("cart_rule_restriction").syn(r#"format="isBool""#),
+    text("product_restriction").syn(r#"format="isBool""#),
+    text("shop_restriction").syn(r#"format="isBool""#),
+    text("free_shipping").syn(r#"format="isBool""#),
+    text("reduction_percent").syn(r#"format="isPercentage""#),
+    text("reduction_amount").syn(r#"format="isFloat""#),
+    text("reduction_tax").syn(r#"format="isBool""#),
+    int("reduction_currency").syn(r#"format="isUnsignedId""#),
+    int("reduction_product").syn(r#"format="isInt""#),
+    text("reduction_exclude_special").syn(r#"format="isBool""#),
+    int("gift_product").syn(r#"format="isUnsignedId""#),
+    int("gift_product_attribute").syn(r#"format="isUnsignedId""#),
+    text("highlight").syn(r#"format="isBool""#),
+    text("active").syn(r#"format="isBool""#),
+    text("date_add").syn(r#"format="isDate""#),
+    text("date_upd").syn(r#"format="isDate""#),
+    lang("name").syn(r#"required="true" maxSize="254" format="isCleanHtml""#),
+];
+
+/// Fields of `groups` (Group).
+static GROUPS_FIELDS: &[Field] = &[
+    text("reduction").syn(r#"format="isFloat""#),
+    int("price_display_method").syn(r#"required="true" format="isPriceDisplayMethod""#),
+    text("show_prices").syn(r#"format="isBool""#),
+    text("date_add").syn(r#"format="isDate""#),
+    text("date_upd").syn(r#"format="isDate""#),
+    lang("name").syn(r#"required="true" maxSize="32" format="isGenericName""#),
+];
+
+/// Fields of `zones` (Zone).
+static ZONES_FIELDS: &[Field] = &[
+    text("name").syn(r#"required="true" maxSize="64" format="isGenericName""#),
+    text("active").syn(r#"format="isBool""#),
+];
+
+/// Fields of `states` (State).
+static STATES_FIELDS: &[Field] = &[
+    int("id_zone")
+        .link("zones")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    int("id_country")
+        .link("countries")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    text("iso_code").syn(r#"required="true" maxSize="7" format="isStateIsoCode""#),
+    text("name").syn(r#"required="true" maxSize="80" format="isGenericName""#),
+    text("active").syn(r#"format="isBool""#),
+];
+
+/// Fields of `shop_groups` (ShopGroup).
+static SHOP_GROUPS_FIELDS: &[Field] = &[
+    text("name").syn(r#"required="true" maxSize="64" format="isGenericName""#),
+    text("color").syn(r#"format="isColor""#),
+    text("share_customer").syn(r#"format="isBool""#),
+    text("share_order").syn(r#"format="isBool""#),
+    text("share_stock").syn(r#"format="isBool""#),
+    text("active").syn(r#"format="isBool""#),
+    text("deleted").syn(r#"format="isBool""#),
+];
+
+/// Fields of `shop_urls` (ShopUrl).
+static SHOP_URLS_FIELDS: &[Field] = &[
+    int("id_shop")
+        .link("shops")
+        .syn(r#"required="true" format="isInt""#),
+    text("active").syn(r#"format="isBool""#),
+    text("main").syn(r#"format="isBool""#),
+    text("domain").syn(r#"required="true" maxSize="255" format="isCleanHtml""#),
+    text("domain_ssl").syn(r#"maxSize="255" format="isCleanHtml""#),
+    text("physical_uri").syn(r#"maxSize="64""#),
+    text("virtual_uri").syn(r#"maxSize="64""#),
+];
+
+/// Fields of `order_invoices` (OrderInvoice).
+static ORDER_INVOICES_FIELDS: &[Field] = &[
+    int("id_order")
+        .link("orders")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    int("number").syn(r#"required="true" format="isUnsignedId""#),
+    int("delivery_number").syn(r#"format="isUnsignedId""#),
+    text("delivery_date").syn(r#"format="isDateFormat""#),
+    text("total_discount_tax_excl").syn(r#"format="isPrice""#),
+    text("total_discount_tax_incl").syn(r#"format="isPrice""#),
+    text("total_paid_tax_excl").syn(r#"format="isPrice""#),
+    text("total_paid_tax_incl").syn(r#"format="isPrice""#),
+    text("total_products").syn(r#"format="isPrice""#),
+    text("total_products_wt").syn(r#"format="isPrice""#),
+    text("total_shipping_tax_excl").syn(r#"format="isPrice""#),
+    text("total_shipping_tax_incl").syn(r#"format="isPrice""#),
+    int("shipping_tax_computation_method").syn(r#"format="isUnsignedId""#),
+    text("total_wrapping_tax_excl").syn(r#"format="isPrice""#),
+    text("total_wrapping_tax_incl").syn(r#"format="isPrice""#),
+    text("shop_address").syn(r#"maxSize="4194303" format="isCleanHtml""#),
+    text("note").syn(r#"maxSize="65000" format="isCleanHtml""#),
+    text("date_add").syn(r#"format="isDate""#),
+];
+
+/// Fields of `order_cart_rules` (OrderCartRule).
+static ORDER_CART_RULES_FIELDS: &[Field] = &[
+    int("id_order")
+        .link("orders")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    int("id_cart_rule").syn(r#"required="true" format="isUnsignedId""#),
+    int("id_order_invoice").syn(r#"format="isUnsignedId""#),
+    text("name").syn(r#"required="true" format="isCleanHtml""#),
+    text("value").syn(r#"required="true" format="isFloat""#),
+    text("value_tax_excl").syn(r#"required="true" format="isFloat""#),
+    text("free_shipping").syn(r#"format="isBool""#),
+    text("deleted").syn(r#"format="isBool""#),
+];
+
+/// Fields of `manufacturers` (Manufacturer).
+static MANUFACTURERS_FIELDS: &[Field] = &[
+    text("active").syn(r#"format="isBool""#),
+    text("link_rewrite")
+        .syn(r#"read_only="true" readOnly="true""#)
+        .getter(),
+    text("name").syn(r#"required="true" maxSize="64" format="isCatalogName""#),
+    text("date_add").syn(r#"format="isDate""#),
+    text("date_upd").syn(r#"format="isDate""#),
+    lang("description").syn(r#"format="isCleanHtml""#),
+    lang("short_description").syn(r#"format="isCleanHtml""#),
+    lang("meta_title").syn(r#"maxSize="255" format="isGenericName""#),
+    lang("meta_description").syn(r#"maxSize="512" format="isGenericName""#),
+    lang("meta_keywords").syn(r#"maxSize="255" format="isGenericName""#),
+];
+static MANUFACTURERS_ADDRESSES: &[Field] = &[int("id").link("addresses")];
+static MANUFACTURERS_ASSOCIATIONS: &[Association] = &[Association {
+    name: "addresses",
+    node: "address",
+    api: Some("addresses"),
+    fields: MANUFACTURERS_ADDRESSES,
+}];
+
+/// Fields of `suppliers` (Supplier).
+static SUPPLIERS_FIELDS: &[Field] = &[
+    text("link_rewrite")
+        .syn(r#"read_only="true" readOnly="true""#)
+        .getter(),
+    text("name").syn(r#"required="true" maxSize="64" format="isCatalogName""#),
+    text("active").syn(r#"format="isBool""#),
+    text("date_add").syn(r#"format="isDate""#),
+    text("date_upd").syn(r#"format="isDate""#),
+    lang("description").syn(r#"format="isCleanHtml""#),
+    lang("meta_title").syn(r#"maxSize="255" format="isGenericName""#),
+    lang("meta_description").syn(r#"maxSize="512" format="isGenericName""#),
+    lang("meta_keywords").syn(r#"maxSize="255" format="isGenericName""#),
+];
+
+/// Fields of `tags` (Tag).
+static TAGS_FIELDS: &[Field] = &[
+    int("id_lang")
+        .link("languages")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    text("name").syn(r#"required="true" maxSize="32" format="isGenericName""#),
+];
+
+/// Fields of `guests` (Guest).
+static GUESTS_FIELDS: &[Field] = &[
+    int("id_customer")
+        .link("customers")
+        .syn(r#"format="isUnsignedId""#),
+    int("id_operating_system").syn(r#"format="isUnsignedId""#),
+    int("id_web_browser").syn(r#"format="isUnsignedId""#),
+    text("javascript").syn(r#"format="isBool""#),
+    int("screen_resolution_x").syn(r#"format="isInt""#),
+    int("screen_resolution_y").syn(r#"format="isInt""#),
+    int("screen_color").syn(r#"format="isInt""#),
+    text("sun_java").syn(r#"format="isBool""#),
+    text("adobe_flash").syn(r#"format="isBool""#),
+    text("adobe_director").syn(r#"format="isBool""#),
+    text("apple_quicktime").syn(r#"format="isBool""#),
+    text("real_player").syn(r#"format="isBool""#),
+    text("windows_media").syn(r#"format="isBool""#),
+    text("accept_language").syn(r#"maxSize="8" format="isGenericName""#),
+    text("mobile_theme").syn(r#"format="isBool""#),
+];
+
+/// Fields of `product_features` (Feature).
+static PRODUCT_FEATURES_FIELDS: &[Field] = &[
+    int("position").syn(r#"format="isInt""#),
+    lang("name").syn(r#"required="true" maxSize="128" format="isGenericName""#),
+];
+
+/// Fields of `product_feature_values` (FeatureValue).
+static PRODUCT_FEATURE_VALUES_FIELDS: &[Field] = &[
+    int("id_feature")
+        .link("product_features")
+        .syn(r#"required="true" format="isUnsignedId""#),
+    text("custom").syn(r#"format="isBool""#),
+    lang("value").syn(r#"required="true" maxSize="255" format="isGenericName""#),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_listing_has_69_resources_in_order() {
+        assert_eq!(RESOURCES.len(), 69);
+        assert!(RESOURCES.windows(2).all(|w| w[0].name < w[1].name));
+        assert_eq!(resources_for(Version::V8_1_2).count(), 69);
+        assert_eq!(resources_for(Version::V1_7_8).count(), 69);
+    }
+
+    #[test]
+    fn version_9_drops_advanced_stock_and_adds_order_returns() {
+        let names: Vec<_> = resources_for(Version::V9_0).map(|r| r.name).collect();
+        assert_eq!(names.len(), 64);
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+        assert!(names.contains(&"order_returns"));
+        assert!(!names.contains(&"supply_orders"));
+        assert!(resource_for(Version::V8_1_2, "order_returns").is_none());
+        assert!(resource_for(Version::V9_0, "warehouse_product_locations").is_none());
+    }
+
+    #[test]
+    fn orders_table_matches_the_recording() {
+        let orders = resource("orders").unwrap();
+        assert_eq!(orders.singular, "order");
+        assert_eq!(orders.fields.len(), 46);
+        let state = &orders.fields[orders.field_index("current_state").unwrap()];
+        assert_eq!((state.kind, state.xlink), (Kind::Int, Some("order_states")));
+        assert!(orders.fields[orders.field_index("shipping_number").unwrap()].not_filterable);
+        let rows = &orders.associations[0];
+        assert_eq!(
+            (rows.name, rows.node, rows.api),
+            ("order_rows", "order_row", None)
+        );
+        assert!(orders.is_date_field("date_upd"));
+    }
+
+    #[test]
+    fn no_field_is_declared_twice() {
+        for r in resources_for(Version::V8_1_2).chain([&ORDER_RETURNS]) {
+            for (i, f) in r.fields.iter().enumerate() {
+                assert!(f.name != "id", "{}: id is implicit", r.name);
+                assert_eq!(r.field_index(f.name), Some(i), "{}.{}", r.name, f.name);
+            }
+        }
+    }
+}
