@@ -802,14 +802,23 @@ static COMBINATIONS_FIELDS: &[Field] = &[
     lang("available_later").syn(r#"maxSize="255" format="IsGenericName""#),
 ];
 
-static COMBINATIONS_PRODUCT_OPTION_VALUES: &[Field] = &[int("id"), int("id")];
+static COMBINATIONS_PRODUCT_OPTION_VALUES: &[Field] = &[int("id")];
+static COMBINATIONS_IMAGES: &[Field] = &[int("id")];
 
-static COMBINATIONS_ASSOCIATIONS: &[Association] = &[Association {
-    name: "product_option_values",
-    node: "product_option_value",
-    api: Some("product_option_values"),
-    fields: COMBINATIONS_PRODUCT_OPTION_VALUES,
-}];
+static COMBINATIONS_ASSOCIATIONS: &[Association] = &[
+    Association {
+        name: "product_option_values",
+        node: "product_option_value",
+        api: Some("product_option_values"),
+        fields: COMBINATIONS_PRODUCT_OPTION_VALUES,
+    },
+    Association {
+        name: "images",
+        node: "image",
+        api: Some("images/products"),
+        fields: COMBINATIONS_IMAGES,
+    },
+];
 
 /// Fields of `configurations`, from the recorded 8.1.2 responses.
 static CONFIGURATIONS_FIELDS: &[Field] = &[
@@ -999,7 +1008,7 @@ static ORDER_DETAILS_FIELDS: &[Field] = &[
     text("total_refunded_tax_incl").syn(r#"format="isPrice""#),
 ];
 
-static ORDER_DETAILS_TAXES: &[Field] = &[text("id")];
+static ORDER_DETAILS_TAXES: &[Field] = &[int("id")];
 
 static ORDER_DETAILS_ASSOCIATIONS: &[Association] = &[Association {
     name: "taxes",
@@ -1321,21 +1330,21 @@ static PRODUCTS_PRODUCT_FEATURES: &[Field] = &[
         .syn(r#"required="true""#),
 ];
 
-static PRODUCTS_TAGS: &[Field] = &[text("id").syn(r#"required="true""#)];
+static PRODUCTS_TAGS: &[Field] = &[int("id").syn(r#"required="true""#)];
 
 static PRODUCTS_STOCK_AVAILABLES: &[Field] = &[
     int("id").syn(r#"required="true""#),
     int("id_product_attribute").syn(r#"required="true""#),
 ];
 
-static PRODUCTS_ATTACHMENTS: &[Field] = &[text("id").syn(r#"required="true""#)];
+static PRODUCTS_ATTACHMENTS: &[Field] = &[int("id").syn(r#"required="true""#)];
 
-static PRODUCTS_ACCESSORIES: &[Field] = &[text("id").link("products").syn(r#"required="true""#)];
+static PRODUCTS_ACCESSORIES: &[Field] = &[int("id").link("products").syn(r#"required="true""#)];
 
 static PRODUCTS_PRODUCT_BUNDLE: &[Field] = &[
-    text("id").syn(r#"required="true""#),
-    text("id_product_attribute"),
-    text("quantity"),
+    int("id").syn(r#"required="true""#),
+    int("id_product_attribute"),
+    int("quantity"),
 ];
 
 static PRODUCTS_ASSOCIATIONS: &[Association] = &[
@@ -1813,6 +1822,14 @@ mod tests {
 
     #[test]
     fn no_field_is_declared_twice() {
+        for r in resources_for(Version::V8_1_2) {
+            for a in r.associations {
+                for (i, f) in a.fields.iter().enumerate() {
+                    let first = a.fields.iter().position(|g| g.name == f.name);
+                    assert_eq!(first, Some(i), "{}.{}.{}", r.name, a.name, f.name);
+                }
+            }
+        }
         for r in resources_for(Version::V8_1_2).chain([&ORDER_RETURNS]) {
             for (i, f) in r.fields.iter().enumerate() {
                 assert!(f.name != "id", "{}: id is implicit", r.name);
