@@ -1,0 +1,301 @@
+//! The concurrency decision: how many requests may be in flight at the store host.
+//!
+//! AIMD on latency, as in Vector's adaptive concurrency and TCP congestion control:
+//! - Completions are grouped in windows of about one round of permits (`limit` samples,
+//!   at least 3 so that one slow page does not decide alone). A window's signal is the mean
+//!   latency ratio: latency / unloaded latency of a page of the same size.
+//! - Grow by one (doubling during slow start, until the first sign of load) when the ratio
+//!   stayed at or below `grow_below` AND the limit was binding: some moment of the window
+//!   had `limit` requests in flight. A limit nobody used says nothing about the shop.
+//! - Shrink multiplicatively: x0.75 when the ratio reaches `shrink_above`, x0.5 on
+//!   back-pressure (429, 503, 5xx, timeouts, resets, firewall pages), since those mean the
+//!   shop is already past its knee. Requests in flight are never cancelled; the lower limit
+//!   takes effect as they finish.
+//! - One congestion event causes one decrease: signals from requests that started before the
+//!   last decrease describe the old limit and are ignored. After a decrease the limit holds
+//!   for two windows, so a shop sitting right at the knee alternates rarely rather than
+//!   every window.
+
+use tokio::time::Instant;
+
+use crate::pace::PaceProfile;
+
+/// Multiplier applied when latency shows queueing.
+const LATENCY_DECREASE: f64 = 0.75;
+/// Multiplier applied on back-pressure.
+const BACKPRESSURE_DECREASE: f64 = 0.5;
+/// Smallest window, in samples.
+const MIN_WINDOW: usize = 3;
+/// Windows to wait after a decrease before growing again.
+const HOLDOFF_WINDOWS: u32 = 2;
+
+/// What a signal did to the limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Change {
+    /// Nothing changed (window still open, stale signal, or ratio in the hold band).
+    Hold,
+    /// The limit went up.
+    Grew { from: usize, to: usize },
+    /// The limit went down.
+    Shrank { from: usize, to: usize },
+}
+
+#[derive(Debug, Clone, Default)]
+struct Window {
+    samples: usize,
+    ratio_sum: f64,
+    max_in_flight: usize,
+}
+
+/// The limit and the state needed to move it.
+#[derive(Debug, Clone)]
+pub(crate) struct Controller {
+    profile: PaceProfile,
+    ceiling: usize,
+    limit: usize,
+    slow_start: bool,
+    window: Window,
+    window_start: Instant,
+    last_decrease: Option<Instant>,
+    holdoff: u32,
+    last_ratio: Option<f64>,
+}
+
+impl Controller {
+    /// A controller starting at `start` (clamped to `1..=ceiling`); `slow_start` doubles the
+    /// limit per good window until the first sign of load.
+    pub fn new(
+        profile: PaceProfile,
+        ceiling: usize,
+        start: usize,
+        slow_start: bool,
+        now: Instant,
+    ) -> Self {
+        let ceiling = ceiling.max(1);
+        Controller {
+            profile,
+            ceiling,
+            limit: start.clamp(1, ceiling),
+            slow_start,
+            window: Window::default(),
+            window_start: now,
+            last_decrease: None,
+            holdoff: 0,
+            last_ratio: None,
+        }
+    }
+
+    /// The current limit.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The mean latency ratio of the last closed window.
+    pub fn last_ratio(&self) -> Option<f64> {
+        self.last_ratio
+    }
+
+    /// Notes that a request started with `in_flight` requests (itself included) in flight.
+    pub fn on_start(&mut self, in_flight: usize) {
+        self.window.max_in_flight = self.window.max_in_flight.max(in_flight);
+    }
+
+    /// Forgets the open window; samples from requests started before `now` are ignored
+    /// (used after a probe, whose solo requests say nothing about the limit).
+    pub fn restart_window(&mut self, now: Instant) {
+        self.window = Window::default();
+        self.window_start = now;
+    }
+
+    /// A latency ratio from a request that started at `started`.
+    pub fn on_latency(&mut self, started: Instant, ratio: f64, now: Instant) -> Change {
+        if started < self.window_start {
+            return Change::Hold;
+        }
+        self.window.samples += 1;
+        self.window.ratio_sum += ratio;
+        if self.window.samples < self.limit.max(MIN_WINDOW) {
+            return Change::Hold;
+        }
+        let mean = self.window.ratio_sum / self.window.samples as f64;
+        let binding = self.window.max_in_flight >= self.limit;
+        self.last_ratio = Some(mean);
+        self.restart_window(now);
+        if mean >= self.profile.shrink_above {
+            return self.decrease(LATENCY_DECREASE, now);
+        }
+        if self.holdoff > 0 {
+            self.holdoff -= 1;
+            return Change::Hold;
+        }
+        if mean > self.profile.grow_below {
+            // Near the knee: leave slow start, hold.
+            self.slow_start = false;
+            return Change::Hold;
+        }
+        if !binding || self.limit >= self.ceiling {
+            return Change::Hold;
+        }
+        let from = self.limit;
+        let to = if self.slow_start { from * 2 } else { from + 1 };
+        self.limit = to.min(self.ceiling);
+        Change::Grew {
+            from,
+            to: self.limit,
+        }
+    }
+
+    /// Back-pressure from a request that started at `started`.
+    pub fn on_backpressure(&mut self, started: Instant, now: Instant) -> Change {
+        if self.last_decrease.is_some_and(|t| started < t) {
+            return Change::Hold;
+        }
+        self.decrease(BACKPRESSURE_DECREASE, now)
+    }
+
+    fn decrease(&mut self, factor: f64, now: Instant) -> Change {
+        let from = self.limit;
+        self.limit = ((from as f64 * factor).floor() as usize).max(1);
+        self.slow_start = false;
+        self.holdoff = HOLDOFF_WINDOWS;
+        self.last_decrease = Some(now);
+        self.restart_window(now);
+        if self.limit == from {
+            Change::Hold
+        } else {
+            Change::Shrank {
+                from,
+                to: self.limit,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pace::Pace;
+    use std::time::Duration;
+
+    /// Drives a controller with a scripted list of window ratios, always binding; returns
+    /// the limit after each window.
+    fn script(ctrl: &mut Controller, t: &mut Instant, ratios: &[f64], binding: bool) -> Vec<usize> {
+        let mut limits = Vec::new();
+        for &ratio in ratios {
+            let n = ctrl.limit().max(MIN_WINDOW);
+            for _ in 0..n {
+                let started = *t;
+                ctrl.on_start(if binding {
+                    ctrl.limit()
+                } else {
+                    ctrl.limit() - 1
+                });
+                *t += Duration::from_millis(100);
+                ctrl.on_latency(started, ratio, *t);
+            }
+            limits.push(ctrl.limit());
+        }
+        limits
+    }
+
+    fn balanced(start: usize, slow_start: bool) -> (Controller, Instant) {
+        let t = Instant::now();
+        (
+            Controller::new(Pace::Balanced.profile(), 64, start, slow_start, t),
+            t,
+        )
+    }
+
+    #[test]
+    fn slow_start_doubles_then_grows_by_one_near_the_knee() {
+        let (mut c, mut t) = balanced(1, true);
+        let limits = script(&mut c, &mut t, &[1.0, 1.0, 1.0, 1.2, 1.0, 1.0], true);
+        assert_eq!(limits, vec![2, 4, 8, 8, 9, 10]);
+    }
+
+    #[test]
+    fn does_not_grow_when_the_limit_is_not_binding() {
+        let (mut c, mut t) = balanced(4, false);
+        let limits = script(&mut c, &mut t, &[1.0; 5], false);
+        assert_eq!(limits, vec![4; 5]);
+    }
+
+    #[test]
+    fn shrinks_on_inflated_latency_then_holds_before_growing() {
+        let (mut c, mut t) = balanced(8, false);
+        let limits = script(&mut c, &mut t, &[1.6, 1.0, 1.0, 1.0, 1.0], true);
+        assert_eq!(limits, vec![6, 6, 6, 7, 8]);
+    }
+
+    #[test]
+    fn holds_in_the_band_between_grow_and_shrink() {
+        let (mut c, mut t) = balanced(5, false);
+        let limits = script(&mut c, &mut t, &[1.3, 1.3, 1.4, 1.2], true);
+        assert_eq!(limits, vec![5; 4]);
+    }
+
+    #[test]
+    fn backpressure_halves_once_per_congestion_event() {
+        let (mut c, t0) = balanced(16, false);
+        let started = t0;
+        let t1 = t0 + Duration::from_millis(500);
+        assert_eq!(
+            c.on_backpressure(started, t1),
+            Change::Shrank { from: 16, to: 8 }
+        );
+        // Other requests of the same burst, started before the decrease: ignored.
+        assert_eq!(
+            c.on_backpressure(started, t1 + Duration::from_millis(1)),
+            Change::Hold
+        );
+        assert_eq!(c.limit(), 8);
+        // A request started after the decrease that still meets back-pressure: halve again.
+        let t2 = t1 + Duration::from_millis(10);
+        assert_eq!(
+            c.on_backpressure(t2, t2 + Duration::from_secs(1)),
+            Change::Shrank { from: 8, to: 4 }
+        );
+        for _ in 0..5 {
+            let now = t2 + Duration::from_secs(5);
+            c.on_backpressure(now, now);
+        }
+        assert_eq!(c.limit(), 1, "never below one");
+    }
+
+    #[test]
+    fn latency_from_requests_started_before_a_decrease_is_ignored() {
+        let (mut c, t0) = balanced(4, false);
+        let t1 = t0 + Duration::from_secs(1);
+        c.on_backpressure(t1, t1);
+        assert_eq!(c.limit(), 2);
+        for i in 0..10 {
+            // Started at t0, before the decrease: would shrink again if counted.
+            assert_eq!(
+                c.on_latency(t0, 3.0, t1 + Duration::from_millis(i)),
+                Change::Hold
+            );
+        }
+        assert_eq!(c.limit(), 2);
+    }
+
+    #[test]
+    fn never_grows_past_the_ceiling() {
+        let t = Instant::now();
+        let mut c = Controller::new(Pace::Balanced.profile(), 3, 1, true, t);
+        let mut t = t;
+        let limits = script(&mut c, &mut t, &[1.0; 6], true);
+        assert_eq!(limits, vec![2, 3, 3, 3, 3, 3]);
+        let c = Controller::new(Pace::Balanced.profile(), 3, 50, false, t);
+        assert_eq!(c.limit(), 3);
+    }
+
+    #[test]
+    fn max_pace_keeps_growing_where_balanced_holds() {
+        let t = Instant::now();
+        let mut m = Controller::new(Pace::Max.profile(), 256, 8, false, t);
+        let mut b = Controller::new(Pace::Balanced.profile(), 64, 8, false, t);
+        let (mut tm, mut tb) = (t, t);
+        assert_eq!(script(&mut m, &mut tm, &[1.4; 3], true), vec![9, 10, 11]);
+        assert_eq!(script(&mut b, &mut tb, &[1.4; 3], true), vec![8, 8, 8]);
+    }
+}

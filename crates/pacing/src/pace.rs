@@ -1,0 +1,151 @@
+//! The three paces a user can choose and the hard caps they can set.
+//!
+//! A pace is a set of constants for the controllers. The constants are chosen against a
+//! shop whose latency grows with the load it carries (a PrestaShop under load slows down,
+//! it does not refuse): the ratio "current latency / unloaded latency" tells how much of the
+//! shop's capacity is in use. Roughly, on a shop with C CPUs each busy with one request,
+//! running `c > C` requests makes every request `c / C` times slower, shoppers included.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How hard prestalink may push a store; chosen per run (`--pace`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// At most two requests in flight, backs off at the first sign of queueing.
+    Polite,
+    /// Uses the shop's spare capacity but keeps it from queueing (the default).
+    #[default]
+    Balanced,
+    /// Keeps the shop saturated, accepting that its storefront slows down meanwhile.
+    Max,
+}
+
+/// A `--pace` value that is not one of `polite`, `balanced`, `max`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown pace `{0}`: expected polite, balanced or max")]
+pub struct UnknownPace(pub String);
+
+impl FromStr for Pace {
+    type Err = UnknownPace;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "polite" => Ok(Pace::Polite),
+            "balanced" => Ok(Pace::Balanced),
+            "max" => Ok(Pace::Max),
+            _ => Err(UnknownPace(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Pace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pace::Polite => "polite",
+            Pace::Balanced => "balanced",
+            Pace::Max => "max",
+        })
+    }
+}
+
+/// Hard limits set by the user; the pacer never exceeds them, whatever it measures.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Caps {
+    /// Most requests in flight at once (`--max-concurrency`).
+    pub max_concurrency: Option<usize>,
+    /// Most requests started per second (`--max-requests-per-second`).
+    pub max_requests_per_second: Option<f64>,
+    /// Largest page, in records, for every resource class (`--max-page-size`).
+    pub max_page_size: Option<usize>,
+}
+
+/// The constants of one pace, read by the controllers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PaceProfile {
+    /// Highest concurrency this pace ever uses, before user caps.
+    pub ceiling: usize,
+    /// Grow only while the latency ratio of a window is at or below this.
+    pub grow_below: f64,
+    /// Shrink when the latency ratio of a window is at or above this.
+    pub shrink_above: f64,
+    /// Time per request the page-size controller aims at, unloaded.
+    pub target_request_time: Duration,
+    /// How often the unloaded baseline is measured again.
+    pub probe_every: Duration,
+}
+
+impl Pace {
+    /// The constants for this pace. Why these values:
+    /// - `grow_below` / `shrink_above` bound the latency inflation the pace accepts. Between
+    ///   them the limit holds still, so it does not oscillate on measurement noise.
+    ///   Polite stops growing at +10 % and backs off from +30 %: shoppers barely notice.
+    ///   Balanced grows up to the knee (+15 %) and backs off from +45 %, so shopper
+    ///   latency stays within ~1.5x. Max grows past the knee (+60 %) and holds up to
+    ///   +120 %: every CPU of the shop stays busy, which is what saturation costs.
+    /// - `target_request_time` is far below PHP's 30 s `max_execution_time` even when the shop
+    ///   is loaded 2-3x; larger pages amortise the fixed cost of a request (~8 ms of a
+    ///   PrestaShop bootstrap) but a polite pace keeps each request short.
+    /// - `probe_every`: a probe runs one request at a time for a moment, which costs
+    ///   throughput; 20-60 s keeps that cost at a few percent.
+    pub(crate) fn profile(self) -> PaceProfile {
+        match self {
+            Pace::Polite => PaceProfile {
+                ceiling: 2,
+                grow_below: 1.10,
+                shrink_above: 1.30,
+                target_request_time: Duration::from_millis(500),
+                probe_every: Duration::from_secs(20),
+            },
+            Pace::Balanced => PaceProfile {
+                ceiling: 64,
+                grow_below: 1.15,
+                shrink_above: 1.45,
+                target_request_time: Duration::from_secs(1),
+                probe_every: Duration::from_secs(30),
+            },
+            Pace::Max => PaceProfile {
+                ceiling: 256,
+                grow_below: 1.60,
+                shrink_above: 2.20,
+                target_request_time: Duration::from_secs(2),
+                probe_every: Duration::from_secs(60),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_paces_and_rejects_others() {
+        assert_eq!("polite".parse::<Pace>(), Ok(Pace::Polite));
+        assert_eq!("Balanced".parse::<Pace>(), Ok(Pace::Balanced));
+        assert_eq!(" max ".parse::<Pace>(), Ok(Pace::Max));
+        assert_eq!("fast".parse::<Pace>(), Err(UnknownPace("fast".to_string())));
+        for pace in [Pace::Polite, Pace::Balanced, Pace::Max] {
+            assert_eq!(pace.to_string().parse::<Pace>(), Ok(pace));
+        }
+    }
+
+    #[test]
+    fn profiles_are_ordered_from_gentle_to_hard() {
+        let (p, b, m) = (
+            Pace::Polite.profile(),
+            Pace::Balanced.profile(),
+            Pace::Max.profile(),
+        );
+        assert!(p.ceiling < b.ceiling && b.ceiling < m.ceiling);
+        assert!(p.shrink_above < b.shrink_above && b.shrink_above < m.shrink_above);
+        for x in [p, b, m] {
+            assert!(x.grow_below < x.shrink_above);
+            assert!(x.target_request_time < Duration::from_secs(10));
+        }
+    }
+}

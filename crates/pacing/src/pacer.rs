@@ -1,0 +1,495 @@
+//! The pacer: one per store host, shared by every reader of that host.
+//!
+//! It ties the decisions together: the concurrency [`Controller`], one [`PageSizer`] and one
+//! [`Baseline`] per resource class, the [`Prober`], and the hard caps (a concurrency ceiling,
+//! a minimum spacing between request starts for the rate cap, a global pause for
+//! `Retry-After`). All state sits behind one mutex that is never held across an await; a
+//! `Notify` wakes waiting callers whenever a slot may have opened.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::baseline::Baseline;
+use crate::controller::{Change, Controller};
+use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass};
+use crate::pace::{Caps, Pace};
+use crate::page_size::PageSizer;
+use crate::probe::Prober;
+use crate::settings::{
+    BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot,
+};
+
+/// Longest `Retry-After` honoured; a longer one (a firewall ban) is the caller's to report.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// First retry back-off; doubles per retry.
+const RETRY_BASE: Duration = Duration::from_millis(500);
+/// Longest retry back-off.
+const RETRY_CAP: Duration = Duration::from_secs(30);
+/// Weight of a new sample in the retry latency average.
+const RETRY_EWMA: f64 = 0.2;
+
+/// Adaptive pacing for one store host. Cheap to clone; clones share one state.
+#[derive(Clone)]
+pub struct Pacer {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pacer").field(&self.snapshot()).finish()
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    notify: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent even if a holder panicked: every update is complete
+        // before anything that could panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a permit remembers about its request.
+#[derive(Debug, Clone, Copy)]
+struct Started {
+    class: ResourceClass,
+    attempt: Attempt,
+    page_size: usize,
+    at: Instant,
+    /// No other request was in flight when this one started.
+    alone: bool,
+    /// The overlap generation at start; if it moved, another request overlapped this one.
+    generation: u64,
+}
+
+struct State {
+    pace: Pace,
+    min_spacing: Option<Duration>,
+    controller: Controller,
+    pages: [PageSizer; 3],
+    baselines: [Baseline; 3],
+    last_latency: [Option<Duration>; 3],
+    prober: Prober,
+    in_flight: usize,
+    waiting: usize,
+    generation: u64,
+    next_start_at: Option<Instant>,
+    paused_until: Option<Instant>,
+    completed: u64,
+    backpressure: u64,
+    retry_latency: Option<f64>,
+    rng: u64,
+}
+
+impl Pacer {
+    /// A pacer for one store host at `pace`, never exceeding `caps`, starting from the
+    /// settings saved by a previous run if any (otherwise from one request in flight and
+    /// the default page sizes). Rate caps that are not positive and finite are ignored.
+    pub fn new(pace: Pace, caps: Caps, start: Option<PacerSettings>) -> Pacer {
+        let now = Instant::now();
+        let profile = pace.profile();
+        let start = start.unwrap_or_default();
+        let ceiling = caps
+            .max_concurrency
+            .map_or(profile.ceiling, |c| c.clamp(1, profile.ceiling));
+        let (limit, slow_start) = match start.concurrency {
+            0 => (1, true),
+            n => (n, false),
+        };
+        let pages = ResourceClass::ALL.map(|class| {
+            let saved = start.class(class).page_size;
+            PageSizer::new(
+                class,
+                profile.target_request_time,
+                caps.max_page_size,
+                (saved > 0).then_some(saved),
+            )
+        });
+        let baselines = ResourceClass::ALL.map(|class| match start.class(class).baseline {
+            Some(b) => Baseline::restored(
+                b.overhead_secs,
+                b.per_record_secs,
+                pages[class.index()].size(),
+            ),
+            None => Baseline::default(),
+        });
+        let min_spacing = caps
+            .max_requests_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        let state = State {
+            pace,
+            min_spacing,
+            controller: Controller::new(profile, ceiling, limit, slow_start, now),
+            pages,
+            baselines,
+            last_latency: [None; 3],
+            prober: Prober::new(profile.probe_every, now),
+            in_flight: 0,
+            waiting: 0,
+            generation: 0,
+            next_start_at: None,
+            paused_until: None,
+            completed: 0,
+            backpressure: 0,
+            retry_latency: None,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        };
+        Pacer {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                notify: Notify::new(),
+            }),
+        }
+    }
+
+    /// Waits until a request of `class` may be sent: a retry first waits its back-off,
+    /// then every request waits for a `Retry-After` pause to end, a free slot under the
+    /// current limit, and its turn under the rate cap. Cancel-safe: dropping the future
+    /// gives nothing up.
+    pub async fn acquire(&self, class: ResourceClass, attempt: Attempt) -> Permit {
+        if let Attempt::Retry(n) = attempt {
+            let delay = self.shared.lock().retry_delay(n);
+            tokio::time::sleep(delay).await;
+        }
+        let _waiting = Waiting::new(&self.shared);
+        loop {
+            let notified = self.shared.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let wake_at = match self.shared.lock().try_start(class, attempt, Instant::now()) {
+                Ok(started) => {
+                    return Permit {
+                        shared: Arc::clone(&self.shared),
+                        started,
+                        done: false,
+                    };
+                }
+                Err(wake_at) => wake_at,
+            };
+            match wake_at {
+                Some(at) => {
+                    tokio::select! {
+                        _ = &mut notified => {}
+                        _ = tokio::time::sleep_until(at) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// The page size to ask for now for `class` (a permit carries the size it was issued).
+    pub fn page_size(&self, class: ResourceClass) -> usize {
+        self.shared.lock().pages[class.index()].size()
+    }
+
+    /// What this pacer learned, to save for the store and pass to the next run.
+    pub fn settings(&self) -> PacerSettings {
+        let s = self.shared.lock();
+        let mut settings = PacerSettings {
+            concurrency: s.controller.limit(),
+            ..Default::default()
+        };
+        for class in ResourceClass::ALL {
+            let i = class.index();
+            *settings.class_mut(class) = ClassSettings {
+                page_size: s.pages[i].size(),
+                baseline: s.baselines[i].fit().map(|(a, b)| BaselineSettings {
+                    overhead_secs: a,
+                    per_record_secs: b,
+                }),
+            };
+        }
+        settings
+    }
+
+    /// The current state, for progress and benchmark output.
+    pub fn snapshot(&self) -> PacerSnapshot {
+        let s = self.shared.lock();
+        let now = Instant::now();
+        PacerSnapshot {
+            pace: s.pace,
+            limit: s.effective_limit(),
+            learned_limit: s.controller.limit(),
+            in_flight: s.in_flight,
+            waiting: s.waiting,
+            probing: s.prober.active(),
+            paused_for: s.paused_until.filter(|t| *t > now).map(|t| t - now),
+            latency_ratio: s.controller.last_ratio(),
+            classes: ResourceClass::ALL.map(|class| {
+                let i = class.index();
+                let page_size = s.pages[i].size();
+                ClassSnapshot {
+                    class,
+                    page_size,
+                    baseline: s.baselines[i].extrapolate(page_size),
+                    last_latency: s.last_latency[i],
+                }
+            }),
+            completed: s.completed,
+            backpressure: s.backpressure,
+            retry_latency: s.retry_latency.map(Duration::from_secs_f64),
+        }
+    }
+}
+
+/// The right to send one request. Report how it went with [`Permit::complete`]; dropping it
+/// without completing means the request was cancelled, which frees the slot and teaches
+/// the pacer nothing.
+#[must_use = "a permit holds a slot until completed or dropped"]
+pub struct Permit {
+    shared: Arc<Shared>,
+    started: Started,
+    done: bool,
+}
+
+impl std::fmt::Debug for Permit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permit")
+            .field("class", &self.started.class)
+            .field("page_size", &self.started.page_size)
+            .finish()
+    }
+}
+
+impl Permit {
+    /// The page size this request should ask for.
+    pub fn page_size(&self) -> usize {
+        self.started.page_size
+    }
+
+    /// The class this permit was acquired for.
+    pub fn class(&self) -> ResourceClass {
+        self.started.class
+    }
+
+    /// Reports how the request ended and frees its slot.
+    pub fn complete(mut self, outcome: Outcome) {
+        self.done = true;
+        self.release(Some(outcome));
+    }
+
+    fn release(&self, outcome: Option<Outcome>) {
+        self.shared
+            .lock()
+            .finish(self.started, outcome, Instant::now());
+        self.shared.notify.notify_waiters();
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.done {
+            self.release(None);
+        }
+    }
+}
+
+/// Counts a caller in `acquire` for the snapshot, also when its future is dropped.
+struct Waiting<'a>(&'a Shared);
+
+impl<'a> Waiting<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared.lock().waiting += 1;
+        Waiting(shared)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.lock().waiting -= 1;
+    }
+}
+
+impl State {
+    /// One request in flight while probing, the learned limit otherwise.
+    fn effective_limit(&self) -> usize {
+        if self.prober.active() {
+            1
+        } else {
+            self.controller.limit()
+        }
+    }
+
+    /// Starts a request if everything allows it; otherwise says until when to wait
+    /// (`None`: until a slot frees).
+    fn try_start(
+        &mut self,
+        class: ResourceClass,
+        attempt: Attempt,
+        now: Instant,
+    ) -> Result<Started, Option<Instant>> {
+        if let Some(until) = self.paused_until {
+            if until > now {
+                return Err(Some(until));
+            }
+            self.paused_until = None;
+        }
+        if self.prober.poll(now) {
+            tracing::debug!(
+                limit = self.controller.limit(),
+                "pacer: probing the unloaded latency"
+            );
+        }
+        if self.in_flight >= self.effective_limit() {
+            return Err(None);
+        }
+        if let Some(at) = self.next_start_at.filter(|at| *at > now) {
+            return Err(Some(at));
+        }
+        self.next_start_at = self.min_spacing.map(|d| now + d);
+        let alone = self.in_flight == 0;
+        if !alone {
+            // Everything in flight now overlaps another request.
+            self.generation += 1;
+        }
+        self.in_flight += 1;
+        self.controller.on_start(self.in_flight);
+        Ok(Started {
+            class,
+            attempt,
+            page_size: self.pages[class.index()].size(),
+            at: now,
+            alone,
+            generation: self.generation,
+        })
+    }
+
+    fn finish(&mut self, started: Started, outcome: Option<Outcome>, now: Instant) {
+        self.in_flight -= 1;
+        let Some(outcome) = outcome else {
+            return;
+        };
+        self.completed += 1;
+        let solo = started.alone && started.generation == self.generation;
+        let retry = matches!(started.attempt, Attempt::Retry(_));
+        match outcome {
+            Outcome::Success {
+                latency, records, ..
+            } if !retry => {
+                self.on_first_success(started, latency, records, solo, now);
+                return;
+            }
+            Outcome::Success { latency, .. } => self.note_retry_latency(latency),
+            Outcome::Backpressure {
+                kind,
+                latency,
+                retry_after,
+            } => {
+                if retry {
+                    self.note_retry_latency(latency);
+                }
+                self.on_backpressure(started, kind, retry_after, now);
+            }
+            Outcome::Failed => {}
+        }
+        self.probe_completion(started, false, now);
+    }
+
+    fn on_first_success(
+        &mut self,
+        started: Started,
+        latency: Duration,
+        records: usize,
+        solo: bool,
+        now: Instant,
+    ) {
+        let i = started.class.index();
+        self.last_latency[i] = Some(latency);
+        let expected = self.baselines[i].expected(records);
+        if solo {
+            self.baselines[i].add_solo(records, latency, self.prober.round());
+        } else if expected.is_none() && records == self.pages[i].size() {
+            // Paging at a size no probe measured: the latency cannot be judged yet.
+            self.prober.request(now);
+        }
+        if self.prober.active() {
+            self.probe_completion(started, solo, now);
+        } else if let Some(expected) = expected {
+            let ratio = latency.as_secs_f64() / expected.as_secs_f64();
+            let change = self.controller.on_latency(started.at, ratio, now);
+            log_change(change, "latency", ratio);
+        }
+        let next = self.pages[i].next_size();
+        let predicted = self.baselines[i].extrapolate(next);
+        if self.pages[i].on_success(started.page_size, records, latency, predicted) {
+            tracing::debug!(class = ?started.class, page_size = self.pages[i].size(), "pacer: page size");
+        }
+    }
+
+    fn on_backpressure(
+        &mut self,
+        started: Started,
+        kind: BackpressureKind,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        self.backpressure += 1;
+        let change = self.controller.on_backpressure(started.at, now);
+        log_change(change, "back-pressure", 0.0);
+        if matches!(
+            kind,
+            BackpressureKind::Timeout | BackpressureKind::Status5xx
+        ) && self.pages[started.class.index()].on_failure(started.page_size)
+        {
+            tracing::debug!(class = ?started.class, ?kind, page_size = self.pages[started.class.index()].size(), "pacer: page size cut");
+        }
+        if let Some(pause) = retry_after {
+            let until = now + pause.min(MAX_RETRY_AFTER);
+            self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
+            tracing::debug!(?pause, "pacer: pausing for Retry-After");
+        }
+    }
+
+    fn probe_completion(&mut self, started: Started, solo: bool, now: Instant) {
+        // Requests that started before the probe (the drain) do not count towards it.
+        if started.at < self.prober.started_at().unwrap_or(started.at) {
+            return;
+        }
+        if self.prober.on_completion(solo, now) {
+            self.controller.restart_window(now);
+            tracing::debug!(limit = self.controller.limit(), "pacer: probe done");
+        }
+    }
+
+    fn note_retry_latency(&mut self, latency: Duration) {
+        let x = latency.as_secs_f64();
+        self.retry_latency = Some(
+            self.retry_latency
+                .map_or(x, |avg| avg + RETRY_EWMA * (x - avg)),
+        );
+    }
+
+    /// Exponential back-off for the n-th retry, with jitter in [50 %, 100 %] so that
+    /// requests failed together do not retry together.
+    fn retry_delay(&mut self, n: u32) -> Duration {
+        let exp = RETRY_BASE.saturating_mul(1u32 << n.saturating_sub(1).min(16));
+        let delay = exp.min(RETRY_CAP);
+        // xorshift64: deterministic, cheap, good enough for jitter.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
+        delay.mul_f64(0.5 + 0.5 * unit)
+    }
+}
+
+fn log_change(change: Change, signal: &str, ratio: f64) {
+    match change {
+        Change::Hold => {}
+        Change::Grew { from, to } => {
+            tracing::debug!(from, to, ratio, signal, "pacer: concurrency up")
+        }
+        Change::Shrank { from, to } => {
+            tracing::debug!(from, to, ratio, signal, "pacer: concurrency down")
+        }
+    }
+}
