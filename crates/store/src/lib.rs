@@ -1,14 +1,250 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Storage for prestalink: one schema on SQLite (the embedded default: one file, WAL) and on
+//! PostgreSQL (many stores, many workers).
+//!
+//! The store keeps companies and connections (Webservice keys encrypted with AES-256-GCM),
+//! raw PrestaShop records and mapped commerce records (each with a content hash so that a
+//! record is written only when it changed), per-resource checkpoints, sync runs and data
+//! status, and a job queue for workers. It answers the API's paged queries with the Codat
+//! query language compiled to SQL. It knows nothing about HTTP or PrestaShop.
+//!
+//! Entry point: [`Store::open`].
+
+mod checkpoints;
+mod connections;
+pub mod crypto;
+mod error;
+mod hash;
+mod jobs;
+pub mod query;
+mod records;
+mod runs;
+mod time;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection as _, PgPool, SqlitePool};
+
+pub use checkpoints::Checkpoint;
+pub use connections::{Company, Connection, ConnectionStatus};
+pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
+pub use error::{Result, StoreError};
+pub use hash::content_hash;
+pub use jobs::{Job, JobStatus};
+pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use records::{
+    CommerceRecord, PageWrite, PageWriteStats, RawRecord, RecordSet, StoredRaw, StoredRecord,
+    UpsertStats,
+};
+pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus};
+pub use time::format_timestamp;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How to open a store beyond its location.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Where the master key for Webservice keys comes from.
+    pub master_key: MasterKeySource,
+    /// Pool size; defaults to 4 on SQLite (one writer at a time anyway) and 10 on PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// PostgreSQL only: use (and create if missing) this schema instead of `public`. Lets
+    /// several prestalink instances, or parallel tests, share one database.
+    pub postgres_schema: Option<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The database behind a store.
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+/// Runs the same code on whichever pool the store has; `$pool` is bound to it.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle on the database; cheap to clone, safe to share between tasks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) master_key: Option<MasterKey>,
+}
+
+impl Store {
+    /// Opens (creating if needed) a store and applies migrations: `postgres://…` or
+    /// `postgresql://…` is PostgreSQL; `sqlite://…`, `sqlite:…` or a plain file path is SQLite.
+    pub async fn open(url_or_path: &str) -> Result<Store> {
+        Self::open_with(url_or_path, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with explicit options.
+    pub async fn open_with(url_or_path: &str, options: StoreOptions) -> Result<Store> {
+        if url_or_path.starts_with("postgres://") || url_or_path.starts_with("postgresql://") {
+            Self::open_postgres(url_or_path, options).await
+        } else {
+            Self::open_sqlite(url_or_path, options).await
+        }
+    }
+
+    async fn open_sqlite(location: &str, options: StoreOptions) -> Result<Store> {
+        let invalid = |reason: String| StoreError::InvalidLocation {
+            location: location.to_string(),
+            reason,
+        };
+        let (connect, file) = if location.starts_with("sqlite:") {
+            let connect =
+                SqliteConnectOptions::from_str(location).map_err(|e| invalid(e.to_string()))?;
+            let in_memory = location.contains(":memory:") || location.contains("mode=memory");
+            let file = (!in_memory).then(|| connect.get_filename().to_path_buf());
+            (connect, file)
+        } else if location.is_empty() {
+            return Err(invalid("empty path".to_string()));
+        } else {
+            let path = PathBuf::from(location);
+            (SqliteConnectOptions::new().filename(&path), Some(path))
+        };
+        let connect = connect
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable against process crashes (kill -9) in WAL mode; only a power
+            // loss can drop the last commits, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(4))
+            .connect_with(connect)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        let master_key = MasterKey::resolve(&options.master_key, file.as_deref())?;
+        Ok(Store {
+            db: Db::Sqlite(pool),
+            master_key,
+        })
+    }
+
+    async fn open_postgres(url: &str, options: StoreOptions) -> Result<Store> {
+        let invalid = |reason: String| StoreError::InvalidLocation {
+            location: redact_url(url),
+            reason,
+        };
+        let mut connect = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+        if let Some(schema) = &options.postgres_schema {
+            let valid = !schema.is_empty()
+                && schema.len() <= 63
+                && schema
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && !schema.as_bytes()[0].is_ascii_digit();
+            if !valid {
+                return Err(invalid(format!(
+                    "schema name {schema:?} must be lowercase letters, digits and '_'"
+                )));
+            }
+            let mut admin = sqlx::PgConnection::connect_with(&connect).await?;
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&mut admin)
+                .await?;
+            admin.close().await?;
+            connect = connect.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(10))
+            .connect_with(connect)
+            .await?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        let master_key = MasterKey::resolve(&options.master_key, None)?;
+        Ok(Store {
+            db: Db::Postgres(pool),
+            master_key,
+        })
+    }
+
+    /// Which engine this store runs on.
+    pub fn dialect(&self) -> Dialect {
+        match self.db {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        on_pool!(&self.db, pool => pool.close().await)
+    }
+
+    /// Fingerprint of the master key in use, if any (safe to log).
+    pub fn master_key_fingerprint(&self) -> Option<&str> {
+        self.master_key.as_ref().map(MasterKey::fingerprint)
+    }
+
+    /// The statement that starts a write transaction: SQLite takes the write lock at once
+    /// (`IMMEDIATE`), so a transaction that reads before it writes cannot fail to upgrade.
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
+    /// A `data` column read back as text.
+    pub(crate) fn json_column(&self, column: &str) -> String {
+        match self.db {
+            Db::Sqlite(_) => column.to_string(),
+            Db::Postgres(_) => format!("{column}::text"),
+        }
+    }
+
+    /// `column IN (the strings of the JSON array bound at placeholder)`.
+    pub(crate) fn in_json_array(&self, column: &str, placeholder: &str) -> String {
+        match self.db {
+            Db::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each({placeholder}))"),
+            Db::Postgres(_) => format!(
+                "{column} IN (SELECT jsonb_array_elements_text(CAST({placeholder} AS jsonb)))"
+            ),
+        }
+    }
+}
+
+/// A random identifier in UUID v4 form, for companies and connections.
+pub(crate) fn new_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// A database URL with its password hidden, for error messages.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable URL>".to_string(),
     }
 }

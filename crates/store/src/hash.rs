@@ -1,0 +1,75 @@
+//! Content hashes: SHA-256 of a canonical JSON form (object keys sorted), so that the same
+//! record read twice hashes the same whatever order its fields arrived in.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Hex SHA-256 of `value` with object keys sorted at every level. Top-level keys listed in
+/// `ignore` are left out (the store's own `modifiedDate`).
+pub fn content_hash(value: &Value, ignore: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    write_canonical(value, ignore, &mut hasher);
+    hex::encode(hasher.finalize())
+}
+
+fn write_canonical(value: &Value, ignore: &[&str], out: &mut Sha256) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map
+                .keys()
+                .filter(|k| !ignore.contains(&k.as_str()))
+                .collect();
+            keys.sort();
+            out.update(b"{");
+            for key in keys {
+                out.update(
+                    serde_json::to_string(key)
+                        .expect("a string serializes")
+                        .as_bytes(),
+                );
+                out.update(b":");
+                write_canonical(&map[key.as_str()], &[], out);
+                out.update(b",");
+            }
+            out.update(b"}");
+        }
+        Value::Array(items) => {
+            out.update(b"[");
+            for item in items {
+                write_canonical(item, &[], out);
+                out.update(b",");
+            }
+            out.update(b"]");
+        }
+        scalar => out.update(scalar.to_string().as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_does_not_matter_but_values_do() {
+        let a: Value = serde_json::from_str(r#"{"a":1,"b":{"x":[1,2],"y":"s"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"b":{"y":"s","x":[1,2]},"a":1}"#).unwrap();
+        assert_eq!(content_hash(&a, &[]), content_hash(&b, &[]));
+        assert_ne!(
+            content_hash(&a, &[]),
+            content_hash(&json!({"a":1,"b":{"x":[2,1],"y":"s"}}), &[])
+        );
+        assert_ne!(content_hash(&json!("1"), &[]), content_hash(&json!(1), &[]));
+    }
+
+    #[test]
+    fn ignored_top_level_keys() {
+        let a = json!({"id":"1","modifiedDate":"2024-01-01T00:00:00.000Z"});
+        let b = json!({"id":"1","modifiedDate":"2025-01-01T00:00:00.000Z"});
+        assert_eq!(
+            content_hash(&a, &["modifiedDate"]),
+            content_hash(&b, &["modifiedDate"])
+        );
+        assert_ne!(content_hash(&a, &[]), content_hash(&b, &[]));
+    }
+}

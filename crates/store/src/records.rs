@@ -1,0 +1,695 @@
+//! Raw PrestaShop records and mapped commerce records: idempotent page writes (only changed
+//! content is written, together with its checkpoint, in one transaction), deletion marks,
+//! reads and the API's paged queries.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{QueryBuilder, Row};
+
+use crate::checkpoints::{save_checkpoint_sql, Checkpoint};
+use crate::error::{Result, StoreError};
+use crate::hash::content_hash;
+use crate::query::{
+    compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam, MAX_PAGE_SIZE,
+};
+use crate::time::format_timestamp;
+use crate::{on_pool, Db, Dialect, Store};
+
+/// Rows per multi-row INSERT: 7 parameters each stays far below both engines' limits.
+const INSERT_CHUNK: usize = 500;
+
+/// One PrestaShop record as read, by its id within its resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    /// PrestaShop id (as text).
+    pub source_id: String,
+    /// The decoded record tree.
+    pub data: Value,
+}
+
+/// One mapped commerce record. The store sets `modifiedDate` in `data` when it writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommerceRecord {
+    /// The record's id in the commerce model.
+    pub id: String,
+    /// The record in the commerce model's JSON form (an object).
+    pub data: Value,
+    /// When the record last changed in PrestaShop (offset-qualified ISO 8601), if known.
+    pub source_modified_date: Option<String>,
+}
+
+/// What a page write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertStats {
+    /// Records that did not exist before.
+    pub inserted: u64,
+    /// Records whose content changed, or that were deleted and came back.
+    pub updated: u64,
+    /// Records whose content was already stored as is (nothing written).
+    pub unchanged: u64,
+}
+
+impl UpsertStats {
+    /// Records actually written.
+    pub fn written(&self) -> u64 {
+        self.inserted + self.updated
+    }
+
+    fn add(&mut self, other: UpsertStats) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// Which records: raw ones of a PrestaShop resource, or commerce ones of a data type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordSet<'a> {
+    /// Raw records of a resource, e.g. `orders`.
+    Raw(&'a str),
+    /// Commerce records of a data type, e.g. `commerce-orders`.
+    Commerce(&'a str),
+}
+
+impl RecordSet<'_> {
+    fn table(&self) -> (&'static str, &'static str, &'static str, &str) {
+        match self {
+            RecordSet::Raw(resource) => ("raw_records", "resource", "source_id", resource),
+            RecordSet::Commerce(data_type) => ("commerce_records", "data_type", "id", data_type),
+        }
+    }
+}
+
+/// Everything one page of a sync writes, applied in a single transaction: a crash leaves
+/// either all of it (records and checkpoints) or none.
+#[derive(Debug, Clone, Default)]
+pub struct PageWrite<'a> {
+    /// Raw records, grouped by resource.
+    pub raw: Vec<(&'a str, &'a [RawRecord])>,
+    /// Commerce records, grouped by data type.
+    pub commerce: Vec<(&'a str, &'a [CommerceRecord])>,
+    /// Checkpoints to save with them.
+    pub checkpoints: Vec<&'a Checkpoint>,
+}
+
+/// What a [`PageWrite`] did, for raw and commerce records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PageWriteStats {
+    /// Raw records.
+    pub raw: UpsertStats,
+    /// Commerce records.
+    pub commerce: UpsertStats,
+}
+
+/// A stored raw record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredRaw {
+    /// PrestaShop id.
+    pub source_id: String,
+    /// The record tree.
+    pub data: Value,
+    /// Hash of `data` (see [`content_hash`]).
+    pub content_hash: String,
+    /// When this content was first read.
+    pub fetched_at: String,
+    /// Whether the record is gone from the store.
+    pub deleted: bool,
+}
+
+/// A stored commerce record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredRecord {
+    /// The record's id.
+    pub id: String,
+    /// The record, with `modifiedDate` set by the store.
+    pub data: Value,
+    /// Hash of `data` without `modifiedDate`.
+    pub content_hash: String,
+    /// When prestalink last wrote a change to it (UTC).
+    pub modified_date: String,
+    /// When it last changed in PrestaShop.
+    pub source_modified_date: Option<String>,
+    /// Whether it is gone from the store.
+    pub deleted: bool,
+}
+
+/// A record prepared for writing.
+struct Prepared {
+    id: String,
+    data: String,
+    hash: String,
+    source_modified_date: Option<String>,
+}
+
+/// Keeps the last occurrence of each id (a page may repeat one), in first-seen order.
+fn dedup_last<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<&T> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        last.insert(id(record), i);
+    }
+    let mut seen = HashSet::new();
+    records
+        .iter()
+        .filter(|r| seen.insert(id(r)))
+        .map(|r| &records[last[id(r)]])
+        .collect()
+}
+
+fn prepare_raw(records: &[RawRecord]) -> Vec<Prepared> {
+    dedup_last(records, |r| &r.source_id)
+        .into_iter()
+        .map(|r| Prepared {
+            id: r.source_id.clone(),
+            data: r.data.to_string(),
+            hash: content_hash(&r.data, &[]),
+            source_modified_date: None,
+        })
+        .collect()
+}
+
+fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared> {
+    dedup_last(records, |r| &r.id)
+        .into_iter()
+        .map(|r| {
+            let hash = content_hash(&r.data, &["modifiedDate"]);
+            let mut data = r.data.clone();
+            if let Value::Object(map) = &mut data {
+                map.insert("modifiedDate".into(), Value::String(modified.to_string()));
+            }
+            let source_modified_date = r.source_modified_date.clone().or_else(|| {
+                r.data
+                    .get("sourceModifiedDate")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            Prepared {
+                id: r.id.clone(),
+                data: data.to_string(),
+                hash,
+                source_modified_date,
+            }
+        })
+        .collect()
+}
+
+/// Upserts one group of prepared records inside the transaction `$tx`.
+macro_rules! upsert_group {
+    ($store:expr, $tx:expr, $connection_id:expr, $set:expr, $prepared:expr, $now:expr) => {{
+        let store: &Store = $store;
+        let (table, kind_col, id_col, kind) = $set.table();
+        let prepared: Vec<Prepared> = $prepared;
+        let is_commerce = matches!($set, RecordSet::Commerce(_));
+        let mut stats = UpsertStats::default();
+        let mut existing: HashMap<String, (String, bool)> = HashMap::new();
+        for chunk in prepared.chunks(INSERT_CHUNK) {
+            let ids = Value::from(chunk.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+            let sql = format!(
+                "SELECT {id_col}, content_hash, deleted FROM {table} \
+                 WHERE connection_id = $1 AND {kind_col} = $2 AND {}",
+                store.in_json_array(id_col, "$3")
+            );
+            let rows = sqlx::query(&sql)
+                .bind($connection_id)
+                .bind(kind)
+                .bind(ids.to_string())
+                .fetch_all(&mut *$tx)
+                .await?;
+            for row in rows {
+                existing.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+            }
+        }
+        let mut changed = Vec::new();
+        for p in &prepared {
+            match existing.get(&p.id) {
+                None => {
+                    stats.inserted += 1;
+                    changed.push(p);
+                }
+                Some((hash, deleted)) if hash != &p.hash || *deleted => {
+                    stats.updated += 1;
+                    changed.push(p);
+                }
+                Some(_) => stats.unchanged += 1,
+            }
+        }
+        let is_pg = store.dialect() == Dialect::Postgres;
+        for chunk in changed.chunks(INSERT_CHUNK) {
+            let (time_cols, time_updates) = if is_commerce {
+                (
+                    "modified_date, source_modified_date",
+                    "modified_date = excluded.modified_date, \
+                     source_modified_date = excluded.source_modified_date",
+                )
+            } else {
+                ("fetched_at", "fetched_at = excluded.fetched_at")
+            };
+            let mut builder = QueryBuilder::new(format!(
+                "INSERT INTO {table} (connection_id, {kind_col}, {id_col}, data, content_hash, \
+                 deleted, {time_cols}) "
+            ));
+            builder.push_values(chunk, |mut b, p| {
+                b.push_bind($connection_id)
+                    .push_bind(kind)
+                    .push_bind(p.id.as_str())
+                    .push_bind(p.data.as_str());
+                if is_pg {
+                    b.push_unseparated("::jsonb");
+                }
+                b.push_bind(p.hash.as_str()).push_bind(false).push_bind($now);
+                if is_commerce {
+                    b.push_bind(p.source_modified_date.as_deref());
+                }
+            });
+            builder.push(format!(
+                " ON CONFLICT (connection_id, {kind_col}, {id_col}) DO UPDATE SET \
+                 data = excluded.data, content_hash = excluded.content_hash, \
+                 deleted = excluded.deleted, {time_updates}"
+            ));
+            builder.build().execute(&mut *$tx).await?;
+        }
+        Ok::<UpsertStats, StoreError>(stats)
+    }};
+}
+
+impl Store {
+    /// Writes a page: raw and commerce records (only those whose content changed) and the
+    /// checkpoints, in one transaction. `now` becomes `modifiedDate` of changed records.
+    pub async fn write_page(
+        &self,
+        connection_id: &str,
+        page: &PageWrite<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<PageWriteStats> {
+        let now_text = format_timestamp(now);
+        let mut stats = PageWriteStats::default();
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            for (resource, records) in &page.raw {
+                let set = RecordSet::Raw(resource);
+                let s = upsert_group!(self, tx, connection_id, set, prepare_raw(records), &now_text)?;
+                stats.raw.add(s);
+            }
+            for (data_type, records) in &page.commerce {
+                let set = RecordSet::Commerce(data_type);
+                let prepared = prepare_commerce(records, &now_text);
+                let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
+                stats.commerce.add(s);
+            }
+            for checkpoint in &page.checkpoints {
+                let (sql, binds) = save_checkpoint_sql(connection_id, checkpoint, &now_text);
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(stats)
+    }
+
+    /// Writes one page of raw records of `resource`, with its checkpoint if given, atomically.
+    pub async fn upsert_raw_page(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        records: &[RawRecord],
+        checkpoint: Option<&Checkpoint>,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertStats> {
+        let page = PageWrite {
+            raw: vec![(resource, records)],
+            checkpoints: checkpoint.into_iter().collect(),
+            ..Default::default()
+        };
+        Ok(self.write_page(connection_id, &page, now).await?.raw)
+    }
+
+    /// Writes one page of commerce records of `data_type`, with its checkpoint if given,
+    /// atomically; `modifiedDate` moves to `now` only for records whose content changed.
+    pub async fn upsert_commerce_page(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        records: &[CommerceRecord],
+        checkpoint: Option<&Checkpoint>,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertStats> {
+        let page = PageWrite {
+            commerce: vec![(data_type, records)],
+            checkpoints: checkpoint.into_iter().collect(),
+            ..Default::default()
+        };
+        Ok(self.write_page(connection_id, &page, now).await?.commerce)
+    }
+
+    /// Ids in a record set, in natural order (numeric ids numerically); deleted ones only when
+    /// asked.
+    pub async fn list_ids(
+        &self,
+        connection_id: &str,
+        set: RecordSet<'_>,
+        include_deleted: bool,
+    ) -> Result<Vec<String>> {
+        let (table, kind_col, id_col, kind) = set.table();
+        let filter = if include_deleted {
+            ""
+        } else {
+            " AND deleted = FALSE"
+        };
+        let sql = format!(
+            "SELECT {id_col} FROM {table} WHERE connection_id = $1 AND {kind_col} = $2{filter} \
+             ORDER BY length({id_col}), {id_col}{}",
+            self.binary_collation()
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(&sql).bind(connection_id).bind(kind).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+        })
+    }
+
+    /// Marks the given ids deleted (those not already so); returns how many changed. For
+    /// commerce records `modifiedDate` moves to `now`, since a deletion is a change.
+    pub async fn mark_deleted(
+        &self,
+        connection_id: &str,
+        set: RecordSet<'_>,
+        ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let (table, kind_col, id_col, kind) = set.table();
+        let now_text = format_timestamp(now);
+        let touch = match (set, self.dialect()) {
+            (RecordSet::Raw(_), _) => String::new(),
+            (RecordSet::Commerce(_), Dialect::Sqlite) => ", modified_date = $4, \
+                data = CASE WHEN json_type(data) = 'object' \
+                THEN json_set(data, '$.modifiedDate', $4) ELSE data END"
+                .to_string(),
+            (RecordSet::Commerce(_), Dialect::Postgres) => ", modified_date = $4, \
+                data = CASE WHEN jsonb_typeof(data) = 'object' \
+                THEN jsonb_set(data, '{modifiedDate}', to_jsonb(CAST($4 AS text))) ELSE data END"
+                .to_string(),
+        };
+        let sql = format!(
+            "UPDATE {table} SET deleted = TRUE{touch} WHERE connection_id = $1 AND {kind_col} = $2 \
+             AND deleted = FALSE AND {}",
+            self.in_json_array(id_col, "$3")
+        );
+        let mut changed = 0;
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            for chunk in ids.chunks(INSERT_CHUNK * 4) {
+                let ids = Value::from(chunk.to_vec()).to_string();
+                let done = sqlx::query(&sql)
+                    .bind(connection_id)
+                    .bind(kind)
+                    .bind(ids)
+                    .bind(&now_text)
+                    .execute(&mut *tx)
+                    .await?;
+                changed += done.rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(changed)
+    }
+
+    /// Deletion reconciliation: marks deleted every live record of the set whose id is not in
+    /// `seen_ids` (the complete list of ids the shop has now). Returns the ids marked.
+    pub async fn mark_deleted_except(
+        &self,
+        connection_id: &str,
+        set: RecordSet<'_>,
+        seen_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let seen: HashSet<&str> = seen_ids.iter().map(String::as_str).collect();
+        let gone: Vec<String> = self
+            .list_ids(connection_id, set, false)
+            .await?
+            .into_iter()
+            .filter(|id| !seen.contains(id.as_str()))
+            .collect();
+        self.mark_deleted(connection_id, set, &gone, now).await?;
+        Ok(gone)
+    }
+
+    /// One raw record, deleted or not.
+    pub async fn get_raw(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        source_id: &str,
+    ) -> Result<Option<StoredRaw>> {
+        let sql = format!(
+            "SELECT source_id, {}, content_hash, fetched_at, deleted FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND source_id = $3",
+            self.json_column("data")
+        );
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(source_id)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| -> Result<StoredRaw> {
+                Ok(StoredRaw {
+                    source_id: row.try_get(0)?,
+                    data: parse_json(row.try_get(1)?, "raw_records.data")?,
+                    content_hash: row.try_get(2)?,
+                    fetched_at: row.try_get(3)?,
+                    deleted: row.try_get(4)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// Raw records of a resource after `after_id` in natural id order, `limit` at a time:
+    /// for re-mapping stored data without reading the shop again. Deleted ones are skipped.
+    pub async fn list_raw(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredRaw>> {
+        let collate = self.binary_collation();
+        let after = match after_id {
+            Some(_) => format!(
+                " AND (length(source_id) > length($3) OR (length(source_id) = length($3) \
+                 AND source_id{collate} > $3))"
+            ),
+            None => " AND $3 IS NULL".to_string(),
+        };
+        let sql = format!(
+            "SELECT source_id, {}, content_hash, fetched_at, deleted FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND deleted = FALSE{after} \
+             ORDER BY length(source_id), source_id{collate} LIMIT $4",
+            self.json_column("data")
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(after_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.into_iter()
+                .map(|row| {
+                    Ok(StoredRaw {
+                        source_id: row.try_get(0)?,
+                        data: parse_json(row.try_get(1)?, "raw_records.data")?,
+                        content_hash: row.try_get(2)?,
+                        fetched_at: row.try_get(3)?,
+                        deleted: row.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// One commerce record, deleted or not.
+    pub async fn get_record(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS_PREFIX}{}, {RECORD_COLUMNS_SUFFIX} FROM commerce_records \
+             WHERE connection_id = $1 AND data_type = $2 AND id = $3",
+            self.json_column("data")
+        );
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(data_type)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| stored_record(&row)).transpose()
+        })
+    }
+
+    /// One page of commerce records of a data type, filtered by the Codat query language and
+    /// ordered by `orderBy`, entirely in SQL.
+    pub async fn query_records(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        query: &Query,
+    ) -> Result<Page<StoredRecord>> {
+        if query.page < 1 {
+            return Err(StoreError::Paging("page starts at 1".to_string()));
+        }
+        if query.page_size < 1 || query.page_size > MAX_PAGE_SIZE {
+            return Err(StoreError::Paging(format!(
+                "pageSize must be between 1 and {MAX_PAGE_SIZE}, got {}",
+                query.page_size
+            )));
+        }
+        let dialect = self.dialect();
+        let order = query
+            .order_by
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(OrderBy::parse)
+            .transpose()?;
+        let mut filter_sql = String::new();
+        let mut params = Vec::new();
+        if let Some(text) = query.query.as_deref().filter(|t| !t.trim().is_empty()) {
+            let parsed = QueryExpr::parse(text)?;
+            let compiled = compile_filter(parsed.expr(), dialect, 3)?;
+            filter_sql = format!(" AND {}", compiled.sql);
+            params = compiled.params;
+        }
+        if !query.include_deleted {
+            filter_sql.push_str(" AND deleted = FALSE");
+        }
+        let where_sql = format!("WHERE connection_id = $1 AND data_type = $2{filter_sql}");
+        let next = params.len() + 3;
+        let select_sql = format!(
+            "SELECT {RECORD_COLUMNS_PREFIX}{}, {RECORD_COLUMNS_SUFFIX} FROM commerce_records \
+             {where_sql} ORDER BY {} LIMIT ${next} OFFSET ${}",
+            self.json_column("data"),
+            compile_order_by(order.as_ref(), dialect),
+            next + 1
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM commerce_records {where_sql}");
+        let offset = i64::from(query.page - 1) * i64::from(query.page_size);
+        on_pool!(&self.db, pool => {
+            let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(connection_id).bind(data_type);
+            let mut select = sqlx::query(&select_sql).bind(connection_id).bind(data_type);
+            for param in &params {
+                match param {
+                    SqlParam::Text(text) => {
+                        count = count.bind(text.clone());
+                        select = select.bind(text.clone());
+                    }
+                    SqlParam::Number(number) => {
+                        if dialect == Dialect::Sqlite {
+                            let value: f64 = number.parse().unwrap_or(f64::NAN);
+                            count = count.bind(value);
+                            select = select.bind(value);
+                        } else {
+                            count = count.bind(number.clone());
+                            select = select.bind(number.clone());
+                        }
+                    }
+                }
+            }
+            let total = count.fetch_one(pool).await?;
+            let rows = select
+                .bind(i64::from(query.page_size))
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let results = rows.iter().map(stored_record).collect::<Result<Vec<_>>>()?;
+            Ok(Page {
+                results,
+                page_number: query.page,
+                page_size: query.page_size,
+                total_results: total as u64,
+            })
+        })
+    }
+
+    /// How many live commerce records of each data type a connection has.
+    pub async fn count_records(&self, connection_id: &str) -> Result<Vec<(String, u64)>> {
+        let sql = "SELECT data_type, COUNT(*) FROM commerce_records \
+                   WHERE connection_id = $1 AND deleted = FALSE GROUP BY data_type ORDER BY data_type";
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(sql).bind(connection_id).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64)))
+                .collect()
+        })
+    }
+
+    /// ` COLLATE "C"` on PostgreSQL so text orders byte-wise as on SQLite.
+    pub(crate) fn binary_collation(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " COLLATE \"C\"",
+        }
+    }
+}
+
+const RECORD_COLUMNS_PREFIX: &str = "id, ";
+const RECORD_COLUMNS_SUFFIX: &str = "content_hash, modified_date, source_modified_date, deleted";
+
+fn stored_record<R: Row>(row: &R) -> Result<StoredRecord>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredRecord {
+        id: row.try_get(0)?,
+        data: parse_json(row.try_get(1)?, "commerce_records.data")?,
+        content_hash: row.try_get(2)?,
+        modified_date: row.try_get(3)?,
+        source_modified_date: row.try_get(4)?,
+        deleted: row.try_get(5)?,
+    })
+}
+
+pub(crate) fn parse_json(text: String, what: &'static str) -> Result<Value> {
+    serde_json::from_str(&text).map_err(|source| StoreError::Json { what, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_in_a_page_keep_the_last_version() {
+        let records = vec![
+            RawRecord {
+                source_id: "1".into(),
+                data: Value::from(1),
+            },
+            RawRecord {
+                source_id: "2".into(),
+                data: Value::from(2),
+            },
+            RawRecord {
+                source_id: "1".into(),
+                data: Value::from(3),
+            },
+        ];
+        let kept = prepare_raw(&records);
+        assert_eq!(kept.len(), 2);
+        assert_eq!((kept[0].id.as_str(), kept[0].data.as_str()), ("1", "3"));
+        assert_eq!(kept[1].id, "2");
+    }
+}
