@@ -5,6 +5,7 @@
 //! model and faults that real shops show.
 
 pub mod api;
+pub mod protocol;
 pub mod resources;
 pub mod errors;
 pub mod schema;

@@ -12,6 +12,8 @@ pub enum Value {
     Str(String),
     /// One string per installed language, in the order of [`Store::languages`].
     Lang(Vec<String>),
+    /// SQL NULL (e.g. `customers.website`): empty in XML, `null` in JSON, and falsy.
+    Null,
 }
 
 impl Value {
@@ -23,6 +25,7 @@ impl Value {
             Value::Lang(v) => {
                 std::borrow::Cow::Borrowed(v.first().map(String::as_str).unwrap_or(""))
             }
+            Value::Null => std::borrow::Cow::Borrowed(""),
         }
     }
 
@@ -30,7 +33,7 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i),
             Value::Str(s) => s.parse().ok(),
-            Value::Lang(_) => None,
+            Value::Lang(_) | Value::Null => None,
         }
     }
 
