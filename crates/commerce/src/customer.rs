@@ -23,6 +23,8 @@ pub struct Customer {
     pub note: Option<String>,
     /// ISO 4217 code of the currency the customer buys in by default (the shop's).
     pub default_currency: Option<String>,
+    /// The shop the customer registered in (PrestaShop `id_shop`).
+    pub location_ref: Option<crate::common::LocationRef>,
     /// When the customer was created.
     pub created_date: Option<Timestamp>,
     /// When prestalink last wrote the record.

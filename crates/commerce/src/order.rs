@@ -98,7 +98,7 @@ pub struct TaxComponentAllocation {
 pub struct DiscountAllocation {
     /// Name of the discount (cart rule or price reduction).
     pub name: Option<String>,
-    /// Amount of the discount, tax included.
+    /// Amount of the discount, tax excluded (as the order's totalDiscount).
     pub total_amount: Amount,
 }
 

@@ -41,6 +41,8 @@ pub struct Payment {
     pub due_date: Option<Timestamp>,
     /// The payment module.
     pub payment_provider: Option<String>,
+    /// The shop of the order(s) paid.
+    pub location_ref: Option<crate::common::LocationRef>,
     /// When the payment was recorded.
     pub created_date: Option<Timestamp>,
     /// When prestalink last wrote the record.

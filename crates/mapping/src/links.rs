@@ -1,0 +1,120 @@
+//! [`OrderLinks`]: the rows that belong to orders (details, payments, credit slips,
+//! carriers, cart rules, history), grouped so an order finds its own.
+
+use std::collections::HashMap;
+
+use prestalink_webservice::record::Record;
+
+use crate::fields::Fields;
+use crate::records::RecordSet;
+
+/// The rows of one order, borrowed from a [`RecordSet`].
+#[derive(Debug, Clone, Default)]
+pub struct OrderChildren<'a> {
+    /// order_details of the order (line totals, taxes, reductions).
+    pub details: Vec<&'a Record>,
+    /// order_payments of the order's reference (may be shared with split orders).
+    pub payments: Vec<&'a Record>,
+    /// Credit slips (order_slip) of the order.
+    pub slips: Vec<&'a Record>,
+    /// order_carriers of the order.
+    pub carriers: Vec<&'a Record>,
+    /// order_cart_rules of the order (discounts).
+    pub cart_rules: Vec<&'a Record>,
+    /// order_histories of the order (state changes).
+    pub histories: Vec<&'a Record>,
+}
+
+/// Indexes of order-owned rows by order id (and payments by order reference).
+#[derive(Debug, Default)]
+pub struct OrderLinks<'a> {
+    details: HashMap<u64, Vec<&'a Record>>,
+    payments: HashMap<&'a str, Vec<&'a Record>>,
+    slips: HashMap<u64, Vec<&'a Record>>,
+    carriers: HashMap<u64, Vec<&'a Record>>,
+    cart_rules: HashMap<u64, Vec<&'a Record>>,
+    histories: HashMap<u64, Vec<&'a Record>>,
+    orders_by_reference: HashMap<&'a str, Vec<&'a Record>>,
+    orders_by_id: HashMap<u64, &'a Record>,
+}
+
+fn by_order<'a>(records: &'a [Record], resource: &'static str) -> HashMap<u64, Vec<&'a Record>> {
+    let mut map: HashMap<u64, Vec<&'a Record>> = HashMap::new();
+    for r in records {
+        if let Some(order) = Fields::new(r, resource).id_ref("id_order") {
+            map.entry(order).or_default().push(r);
+        }
+    }
+    for rows in map.values_mut() {
+        rows.sort_by_key(|r| r.id());
+    }
+    map
+}
+
+impl<'a> OrderLinks<'a> {
+    /// Indexes the order-owned resources of a record set.
+    pub fn build(records: &'a RecordSet) -> Self {
+        let mut payments: HashMap<&'a str, Vec<&'a Record>> = HashMap::new();
+        for r in records.records("order_payments") {
+            if let Some(reference) = Fields::new(r, "order_payments").text("order_reference") {
+                payments.entry(reference).or_default().push(r);
+            }
+        }
+        for rows in payments.values_mut() {
+            rows.sort_by_key(|r| r.id());
+        }
+        let mut orders_by_reference: HashMap<&'a str, Vec<&'a Record>> = HashMap::new();
+        let mut orders_by_id = HashMap::new();
+        for r in records.records("orders") {
+            if let Some(reference) = Fields::new(r, "orders").text("reference") {
+                orders_by_reference.entry(reference).or_default().push(r);
+            }
+            if let Some(id) = r.id() {
+                orders_by_id.insert(id, r);
+            }
+        }
+        OrderLinks {
+            details: by_order(records.records("order_details"), "order_details"),
+            payments,
+            slips: by_order(records.records("order_slip"), "order_slip"),
+            carriers: by_order(records.records("order_carriers"), "order_carriers"),
+            cart_rules: by_order(records.records("order_cart_rules"), "order_cart_rules"),
+            histories: by_order(records.records("order_histories"), "order_histories"),
+            orders_by_reference,
+            orders_by_id,
+        }
+    }
+
+    /// The rows of one order.
+    pub fn children(&self, order: &Record) -> OrderChildren<'a> {
+        let id = order.id().unwrap_or(0);
+        let get = |map: &HashMap<u64, Vec<&'a Record>>| map.get(&id).cloned().unwrap_or_default();
+        let reference = Fields::new(order, "orders").text("reference");
+        OrderChildren {
+            details: get(&self.details),
+            payments: reference
+                .and_then(|r| self.payments.get(r).cloned())
+                .unwrap_or_default(),
+            slips: get(&self.slips),
+            carriers: get(&self.carriers),
+            cart_rules: get(&self.cart_rules),
+            histories: get(&self.histories),
+        }
+    }
+
+    /// Orders sharing a reference (several when PrestaShop split a cart), in id order.
+    pub fn orders_with_reference(&self, reference: &str) -> Vec<&'a Record> {
+        let mut orders = self
+            .orders_by_reference
+            .get(reference)
+            .cloned()
+            .unwrap_or_default();
+        orders.sort_by_key(|r| r.id());
+        orders
+    }
+
+    /// An order by id.
+    pub fn order(&self, id: u64) -> Option<&'a Record> {
+        self.orders_by_id.get(&id).copied()
+    }
+}

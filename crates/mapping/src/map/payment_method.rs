@@ -1,0 +1,102 @@
+//! `commerce-paymentMethods`: the distinct payment modules and methods seen in orders
+//! (`module`, `payment`) and order payments (`payment_method`).
+
+use chrono::Duration;
+use indexmap::IndexMap;
+use prestalink_commerce::{PaymentMethod, PaymentMethodStatus, SupplementalData, Timestamp};
+
+use super::payment::method_ref;
+use crate::error::MappingError;
+use crate::fields::Fields;
+use crate::links::OrderLinks;
+use crate::options::MapOptions;
+use crate::records::RecordSet;
+use crate::reference::ReferenceData;
+
+struct Seen {
+    name: Option<String>,
+    last: Option<Timestamp>,
+    names: Vec<String>,
+    uses: u64,
+}
+
+/// Collects the payment methods of a store: `Active` when used in the year before
+/// `opts.now`, else `Archived`; `Unknown` when no use has a date.
+pub fn map_payment_methods(
+    records: &RecordSet,
+    refs: &ReferenceData,
+    opts: &MapOptions,
+) -> Result<Vec<PaymentMethod>, MappingError> {
+    let links = OrderLinks::build(records);
+    let mut seen: IndexMap<String, Seen> = IndexMap::new();
+    let mut note =
+        |id: String, name: Option<String>, label: Option<&str>, when: Option<Timestamp>| {
+            let entry = seen.entry(id).or_insert(Seen {
+                name: None,
+                last: None,
+                names: Vec::new(),
+                uses: 0,
+            });
+            entry.uses += 1;
+            if entry.name.is_none() {
+                entry.name = name;
+            }
+            if let Some(label) = label {
+                if !entry.names.iter().any(|n| n == label) {
+                    entry.names.push(label.to_string());
+                }
+            }
+            if when > entry.last {
+                entry.last = when;
+            }
+        };
+    for order in records.records("orders") {
+        let f = Fields::new(order, "orders");
+        let when = refs.clock.field(&f, "date_add")?;
+        if let Some(r) = method_ref(opts, f.text("payment"), f.text("module")) {
+            note(r.id, r.name, f.text("payment"), when);
+        }
+    }
+    for payment in records.records("order_payments") {
+        let f = Fields::new(payment, "order_payments");
+        let orders = f
+            .text("order_reference")
+            .map(|r| links.orders_with_reference(r))
+            .unwrap_or_default();
+        let module = orders
+            .first()
+            .and_then(|o| Fields::new(o, "orders").text("module"));
+        let when = refs.clock.field(&f, "date_add")?;
+        if let Some(r) = method_ref(opts, f.text("payment_method"), module) {
+            note(r.id, r.name, f.text("payment_method"), when);
+        }
+    }
+    let year_ago = opts.now - Duration::days(365);
+    Ok(seen
+        .into_iter()
+        .map(|(id, s)| {
+            let status = match s.last {
+                Some(t) if t >= year_ago => PaymentMethodStatus::Active,
+                Some(_) => PaymentMethodStatus::Archived,
+                None => PaymentMethodStatus::Unknown,
+            };
+            let mut data = SupplementalData::default();
+            if let Some(m) = opts.rules.payment_module(&id) {
+                data.insert(
+                    "paymentType",
+                    serde_json::to_value(m.payment_type).unwrap_or_default(),
+                );
+            }
+            data.insert("namesSeen", s.names);
+            data.insert("timesSeen", s.uses);
+            PaymentMethod {
+                name: s.name.or_else(|| Some(id.clone())),
+                id,
+                status,
+                modified_date: Some(opts.now),
+                source_modified_date: s.last,
+                supplemental_data: data,
+            }
+        })
+        .collect())
+}

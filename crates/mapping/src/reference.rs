@@ -1,0 +1,544 @@
+//! [`ReferenceData`]: the lookups mapping needs (languages, currencies, countries, states,
+//! order states, taxes and rules, carriers, categories, option values, stock, addresses,
+//! shops, configuration), built once per connection from the reference resources' records.
+
+use std::collections::{HashMap, HashSet};
+
+use prestalink_commerce::Amount;
+use prestalink_webservice::record::{FieldValue, Record};
+use serde_json::{Map, Value};
+
+use crate::error::MappingError;
+use crate::fields::Fields;
+use crate::iso;
+use crate::options::MapOptions;
+use crate::records::RecordSet;
+use crate::time::ShopClock;
+
+/// An installed language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Language {
+    /// Language id.
+    pub id: u32,
+    /// ISO 639-1 code (`en`), or the id as text when unknown.
+    pub iso_code: String,
+}
+
+/// A currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyInfo {
+    /// ISO 4217 code, `None` when the store's code is not one (a custom currency).
+    pub code: Option<&'static str>,
+    /// The code as the store has it.
+    pub raw_code: String,
+    /// Decimal places PrestaShop rounds to.
+    pub precision: u32,
+}
+
+/// A country.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryInfo {
+    /// ISO 3166 alpha-3 code, `None` when the alpha-2 code is not a known country.
+    pub alpha3: Option<&'static str>,
+    /// The alpha-2 code as the store has it.
+    pub alpha2: String,
+}
+
+/// An order state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderStateInfo {
+    /// Name in the reading language.
+    pub name: String,
+    /// Mail template (stable across languages).
+    pub template: String,
+    /// `paid` flag.
+    pub paid: bool,
+    /// `shipped` flag.
+    pub shipped: bool,
+    /// Module that created the state.
+    pub module_name: String,
+}
+
+/// A tax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxInfo {
+    /// Name in the reading language.
+    pub name: String,
+    /// Rate in percent (20.000).
+    pub rate: Amount,
+}
+
+/// One tax rule of a tax rules group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxRuleInfo {
+    /// Country the rule applies to (0 = all).
+    pub country: u64,
+    /// State the rule applies to (0 = all).
+    pub state: u64,
+    /// Tax applied.
+    pub tax: u64,
+    /// 0 this tax only, 1 combined, 2 one after another (compound).
+    pub behavior: u8,
+}
+
+/// A carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierInfo {
+    /// Name.
+    pub name: String,
+    /// Tax rules group applied to shipping (0 = none).
+    pub tax_rules_group: u64,
+}
+
+/// A category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryInfo {
+    /// Parent id (0 for the root).
+    pub parent: u64,
+    /// Name in the reading language.
+    pub name: String,
+}
+
+/// An option value (`XL`) and its option group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionValueInfo {
+    /// Option group id.
+    pub group: u64,
+    /// Name in the reading language.
+    pub name: String,
+}
+
+/// Stock of a product or combination in one shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockInfo {
+    /// Shop id (0 when shared by a shop group).
+    pub shop: u64,
+    /// Quantity.
+    pub quantity: Amount,
+}
+
+/// A configuration value with its scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConfigValue {
+    value: String,
+    shop: u64,
+    shop_group: u64,
+}
+
+/// Lookups built from the reference resources of one connection.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    /// The shop's clock (PS_TIMEZONE).
+    pub clock: ShopClock,
+    /// The reading language id.
+    pub reading_language: u32,
+    /// Installed languages.
+    pub languages: Vec<Language>,
+    /// Currencies by id.
+    pub currencies: HashMap<u64, CurrencyInfo>,
+    /// Countries by id.
+    pub countries: HashMap<u64, CountryInfo>,
+    /// State names by id.
+    pub states: HashMap<u64, String>,
+    /// Order states by id.
+    pub order_states: HashMap<u64, OrderStateInfo>,
+    /// Taxes by id.
+    pub taxes: HashMap<u64, TaxInfo>,
+    /// Tax rules by tax rules group id.
+    pub tax_rules: HashMap<u64, Vec<TaxRuleInfo>>,
+    /// Tax rules group names by id.
+    pub tax_rule_groups: HashMap<u64, String>,
+    /// Carriers by id.
+    pub carriers: HashMap<u64, CarrierInfo>,
+    /// Categories by id.
+    pub categories: HashMap<u64, CategoryInfo>,
+    /// Number of child categories by category id.
+    pub category_children: HashMap<u64, usize>,
+    /// Option values by id.
+    pub option_values: HashMap<u64, OptionValueInfo>,
+    /// Option group public names by id.
+    pub option_groups: HashMap<u64, String>,
+    /// Stock by (product id, combination id or 0).
+    pub stock: HashMap<(u64, u64), Vec<StockInfo>>,
+    /// Combinations by product id, in id order.
+    pub combinations: HashMap<u64, Vec<Record>>,
+    /// Addresses by id (deleted ones included: orders keep pointing at them).
+    pub addresses: HashMap<u64, Record>,
+    /// Address ids by customer id (not deleted ones), in id order.
+    pub customer_addresses: HashMap<u64, Vec<u64>>,
+    /// Shop names by id.
+    pub shops: HashMap<u64, String>,
+    /// Shop URLs (domain + physical URI) by shop id, main URL first.
+    pub shop_urls: HashMap<u64, Vec<String>>,
+    /// Ids of resources read in full, to tell a deleted source row from an unread one.
+    pub known_ids: HashMap<&'static str, HashSet<u64>>,
+    configurations: HashMap<String, Vec<ConfigValue>>,
+}
+
+/// Resources whose ids are collected so references into them can be checked.
+const CHECKED_RESOURCES: [&str; 5] = ["customers", "products", "combinations", "orders", "taxes"];
+
+impl ReferenceData {
+    /// Builds the lookups from the records read. Resources not read stay empty: mapping then
+    /// leaves what depends on them empty, never fails for it.
+    pub fn build(records: &RecordSet, options: &MapOptions) -> Result<Self, MappingError> {
+        let mut data = ReferenceData::default();
+        data.read_configurations(records.records("configurations"));
+        let zone = options
+            .timezone
+            .clone()
+            .or_else(|| data.config("PS_TIMEZONE", options.shop).map(str::to_string));
+        if let Some(zone) = zone {
+            data.clock = ShopClock::new(&zone)?;
+        }
+        data.read_languages(records.records("languages"));
+        data.reading_language = options
+            .language
+            .or_else(|| data.config("PS_LANG_DEFAULT", options.shop)?.parse().ok())
+            .or_else(|| data.languages.first().map(|l| l.id))
+            .unwrap_or(1);
+        data.read_currencies(records.records("currencies"));
+        data.read_places(records);
+        data.read_orders_refs(records);
+        data.read_taxes(records);
+        data.read_catalog(records);
+        data.read_shops(records);
+        for resource in CHECKED_RESOURCES {
+            if records.has(resource) {
+                let ids = records
+                    .records(resource)
+                    .iter()
+                    .filter_map(Record::id)
+                    .collect();
+                data.known_ids.insert(resource, ids);
+            }
+        }
+        Ok(data)
+    }
+
+    /// A configuration value for a shop: the shop's own, else its group's, else the global
+    /// one. `None` when absent or empty.
+    pub fn config(&self, name: &str, shop: Option<u64>) -> Option<&str> {
+        let values = self.configurations.get(name)?;
+        let shop = shop.unwrap_or(0);
+        let pick = values
+            .iter()
+            .find(|v| shop != 0 && v.shop == shop)
+            .or_else(|| {
+                values
+                    .iter()
+                    .find(|v| v.shop == 0 && v.shop_group != 0 && shop != 0)
+            })
+            .or_else(|| values.iter().find(|v| v.shop == 0 && v.shop_group == 0))
+            .or_else(|| values.first())?;
+        Some(pick.value.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// The text of a field in the reading language; `None` when blank.
+    pub fn localized<'r>(&self, record: &'r Record, field: &str) -> Option<&'r str> {
+        record
+            .fields
+            .get(field)
+            .map(|v| v.text_in(self.reading_language).trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The other languages' values of multilingual fields, as
+    /// `{"fr": {"name": "…"}, …}`; `None` when the record has no other language.
+    pub fn translations(&self, record: &Record, fields: &[&str]) -> Option<Value> {
+        let mut by_language: Map<String, Value> = Map::new();
+        for field in fields {
+            let Some(FieldValue::Lang(values)) = record.fields.get(*field) else {
+                continue;
+            };
+            for v in values
+                .iter()
+                .filter(|v| v.language_id != self.reading_language)
+            {
+                let entry = by_language
+                    .entry(self.language_code(v.language_id))
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = entry {
+                    m.insert((*field).to_string(), Value::String(v.value.clone()));
+                }
+            }
+        }
+        (!by_language.is_empty()).then_some(Value::Object(by_language))
+    }
+
+    /// ISO code of a language id (the id as text when the language is unknown).
+    pub fn language_code(&self, id: u32) -> String {
+        self.languages
+            .iter()
+            .find(|l| l.id == id)
+            .map_or_else(|| id.to_string(), |l| l.iso_code.clone())
+    }
+
+    /// ISO 4217 code of a currency id.
+    pub fn currency_code(&self, id: Option<u64>) -> Option<String> {
+        self.currencies.get(&id?)?.code.map(str::to_string)
+    }
+
+    /// The shop's default currency (PS_CURRENCY_DEFAULT) as an ISO 4217 code.
+    pub fn default_currency(&self, shop: Option<u64>) -> Option<String> {
+        let id = self.config("PS_CURRENCY_DEFAULT", shop)?.parse().ok();
+        self.currency_code(id)
+    }
+
+    /// ISO 3166 alpha-3 code of a country id.
+    pub fn country_alpha3(&self, id: Option<u64>) -> Option<String> {
+        self.countries.get(&id?)?.alpha3.map(str::to_string)
+    }
+
+    /// Whether a resource's ids were read, and the id is not among them (a deleted row).
+    pub fn is_missing(&self, resource: &str, id: u64) -> bool {
+        self.known_ids
+            .get(resource)
+            .is_some_and(|ids| !ids.contains(&id))
+    }
+
+    /// Tax rules of a group that apply to a country and state, most specific first.
+    pub fn applicable_taxes(&self, group: u64, country: u64, state: u64) -> Vec<&TaxRuleInfo> {
+        let Some(rules) = self.tax_rules.get(&group) else {
+            return Vec::new();
+        };
+        let matching = |r: &&TaxRuleInfo| {
+            (r.country == 0 || r.country == country) && (r.state == 0 || r.state == state)
+        };
+        let mut found: Vec<&TaxRuleInfo> = rules.iter().filter(matching).collect();
+        // A state-specific rule replaces the country-wide one unless it combines with it.
+        if found.iter().any(|r| r.state != 0 && r.behavior == 0) {
+            found.retain(|r| r.state != 0);
+        }
+        found
+    }
+
+    fn read_configurations(&mut self, records: &[Record]) {
+        for r in records {
+            let f = Fields::new(r, "configurations");
+            let Some(name) = f.text("name") else { continue };
+            self.configurations
+                .entry(name.to_string())
+                .or_default()
+                .push(ConfigValue {
+                    value: r.text("value").unwrap_or("").trim().to_string(),
+                    shop: f.id_ref("id_shop").unwrap_or(0),
+                    shop_group: f.id_ref("id_shop_group").unwrap_or(0),
+                });
+        }
+    }
+
+    fn read_languages(&mut self, records: &[Record]) {
+        for r in records {
+            let Some(id) = r.id() else { continue };
+            let iso_code = Fields::new(r, "languages")
+                .string("iso_code")
+                .unwrap_or_else(|| id.to_string());
+            self.languages.push(Language {
+                id: id as u32,
+                iso_code,
+            });
+        }
+        self.languages.sort_by_key(|l| l.id);
+    }
+
+    fn read_currencies(&mut self, records: &[Record]) {
+        for r in records {
+            let Some(id) = r.id() else { continue };
+            let f = Fields::new(r, "currencies");
+            let raw_code = f.string("iso_code").unwrap_or_default();
+            self.currencies.insert(
+                id,
+                CurrencyInfo {
+                    code: iso::currency_code(&raw_code),
+                    raw_code,
+                    precision: f
+                        .text("precision")
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(2),
+                },
+            );
+        }
+    }
+
+    fn read_places(&mut self, records: &RecordSet) {
+        for r in records.records("countries") {
+            let Some(id) = r.id() else { continue };
+            let alpha2 = Fields::new(r, "countries")
+                .string("iso_code")
+                .unwrap_or_default();
+            let alpha3 = iso::country_alpha3(&alpha2);
+            self.countries.insert(id, CountryInfo { alpha3, alpha2 });
+        }
+        for r in records.records("states") {
+            if let (Some(id), Some(name)) = (r.id(), self.localized(r, "name")) {
+                self.states.insert(id, name.to_string());
+            }
+        }
+        let mut addresses: Vec<&Record> = records.records("addresses").iter().collect();
+        addresses.sort_by_key(|r| r.id());
+        for r in addresses {
+            let Some(id) = r.id() else { continue };
+            let f = Fields::new(r, "addresses");
+            if let Some(customer) = f.id_ref("id_customer") {
+                if !f.flag("deleted") {
+                    self.customer_addresses
+                        .entry(customer)
+                        .or_default()
+                        .push(id);
+                }
+            }
+            self.addresses.insert(id, r.clone());
+        }
+    }
+
+    fn read_orders_refs(&mut self, records: &RecordSet) {
+        for r in records.records("order_states") {
+            let Some(id) = r.id() else { continue };
+            let f = Fields::new(r, "order_states");
+            self.order_states.insert(
+                id,
+                OrderStateInfo {
+                    name: self.localized(r, "name").unwrap_or("").to_string(),
+                    template: self.localized(r, "template").unwrap_or("").to_string(),
+                    paid: f.flag("paid"),
+                    shipped: f.flag("shipped"),
+                    module_name: f.string("module_name").unwrap_or_default(),
+                },
+            );
+        }
+        for r in records.records("carriers") {
+            if let Some(id) = r.id() {
+                let f = Fields::new(r, "carriers");
+                self.carriers.insert(
+                    id,
+                    CarrierInfo {
+                        name: f.string("name").unwrap_or_default(),
+                        tax_rules_group: f.id_ref("id_tax_rules_group").unwrap_or(0),
+                    },
+                );
+            }
+        }
+    }
+
+    fn read_taxes(&mut self, records: &RecordSet) {
+        for r in records.records("taxes") {
+            let Some(id) = r.id() else { continue };
+            let rate = Fields::new(r, "taxes").amount("rate").unwrap_or_default();
+            let name = self.localized(r, "name").unwrap_or("").to_string();
+            self.taxes.insert(id, TaxInfo { name, rate });
+        }
+        for r in records.records("tax_rule_groups") {
+            if let Some(id) = r.id() {
+                let name = Fields::new(r, "tax_rule_groups")
+                    .string("name")
+                    .unwrap_or_default();
+                self.tax_rule_groups.insert(id, name);
+            }
+        }
+        let mut rules: Vec<&Record> = records.records("tax_rules").iter().collect();
+        rules.sort_by_key(|r| r.id());
+        for r in rules {
+            let f = Fields::new(r, "tax_rules");
+            let Some(group) = f.id_ref("id_tax_rules_group") else {
+                continue;
+            };
+            let Some(tax) = f.id_ref("id_tax") else {
+                continue;
+            };
+            self.tax_rules.entry(group).or_default().push(TaxRuleInfo {
+                country: f.id_ref("id_country").unwrap_or(0),
+                state: f.id_ref("id_state").unwrap_or(0),
+                tax,
+                behavior: f.text("behavior").and_then(|b| b.parse().ok()).unwrap_or(0),
+            });
+        }
+    }
+
+    fn read_catalog(&mut self, records: &RecordSet) {
+        for r in records.records("categories") {
+            let Some(id) = r.id() else { continue };
+            let parent = Fields::new(r, "categories")
+                .id_ref("id_parent")
+                .unwrap_or(0);
+            let name = self.localized(r, "name").unwrap_or("").to_string();
+            self.categories.insert(id, CategoryInfo { parent, name });
+        }
+        let parents: Vec<u64> = self.categories.values().map(|c| c.parent).collect();
+        for parent in parents.into_iter().filter(|&p| p != 0) {
+            *self.category_children.entry(parent).or_default() += 1;
+        }
+        for r in records.records("product_options") {
+            if let Some(id) = r.id() {
+                let name = self
+                    .localized(r, "public_name")
+                    .or_else(|| self.localized(r, "name"))
+                    .unwrap_or("")
+                    .to_string();
+                self.option_groups.insert(id, name);
+            }
+        }
+        for r in records.records("product_option_values") {
+            let Some(id) = r.id() else { continue };
+            let group = Fields::new(r, "product_option_values")
+                .id_ref("id_attribute_group")
+                .unwrap_or(0);
+            let name = self.localized(r, "name").unwrap_or("").to_string();
+            self.option_values
+                .insert(id, OptionValueInfo { group, name });
+        }
+        for r in records.records("stock_availables") {
+            let f = Fields::new(r, "stock_availables");
+            let Some(product) = f.id_ref("id_product") else {
+                continue;
+            };
+            let attribute = f.id_ref("id_product_attribute").unwrap_or(0);
+            self.stock
+                .entry((product, attribute))
+                .or_default()
+                .push(StockInfo {
+                    shop: f.id_ref("id_shop").unwrap_or(0),
+                    quantity: f.amount("quantity").unwrap_or_default(),
+                });
+        }
+        let mut combinations: Vec<&Record> = records.records("combinations").iter().collect();
+        combinations.sort_by_key(|r| r.id());
+        for r in combinations {
+            if let Some(product) = Fields::new(r, "combinations").id_ref("id_product") {
+                self.combinations
+                    .entry(product)
+                    .or_default()
+                    .push(r.clone());
+            }
+        }
+    }
+
+    fn read_shops(&mut self, records: &RecordSet) {
+        for r in records.records("shops") {
+            if let Some(id) = r.id() {
+                let name = Fields::new(r, "shops").string("name").unwrap_or_default();
+                self.shops.insert(id, name);
+            }
+        }
+        for r in records.records("shop_urls") {
+            let f = Fields::new(r, "shop_urls");
+            let (Some(shop), Some(domain)) = (
+                f.id_ref("id_shop"),
+                f.text("domain_ssl").or(f.text("domain")),
+            ) else {
+                continue;
+            };
+            let uri = f.text("physical_uri").unwrap_or("/");
+            let url = format!(
+                "https://{domain}{uri}{}",
+                f.text("virtual_uri").unwrap_or("")
+            );
+            let urls = self.shop_urls.entry(shop).or_default();
+            if f.flag("main") {
+                urls.insert(0, url);
+            } else {
+                urls.push(url);
+            }
+        }
+    }
+}
