@@ -1,0 +1,935 @@
+//! Connection diagnosis: probe a store once, work around what can be worked around (ws_key when
+//! the Authorization header is stripped, dispatcher.php when URL rewriting is off), and say in
+//! the merchant's terms what is wrong and how to fix it.
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::client::{AuthMode, Client, Connection, ResponseMeta, UrlMode};
+use crate::decode::ResourceIndex;
+use crate::error::{Error, Format, HtmlKind};
+use crate::key::WebserviceKey;
+use crate::query::{Display, Filter, Query};
+use crate::record::Record;
+use crate::store_url::StoreUrl;
+
+/// Which PrestaShop resources each commerce data type reads (from the commerce model).
+pub const DATA_TYPE_SOURCES: &[(&str, &[&str])] = &[
+    ("commerce-info", &["configurations", "shops", "shop_urls"]),
+    (
+        "commerce-customers",
+        &["customers", "addresses", "countries", "states"],
+    ),
+    (
+        "commerce-orders",
+        &[
+            "orders",
+            "order_details",
+            "order_payments",
+            "order_slip",
+            "order_carriers",
+            "order_cart_rules",
+            "order_states",
+            "currencies",
+            "addresses",
+            "countries",
+            "carriers",
+        ],
+    ),
+    (
+        "commerce-payments",
+        &["order_payments", "orders", "order_states", "currencies"],
+    ),
+    ("commerce-paymentMethods", &["orders", "order_payments"]),
+    (
+        "commerce-products",
+        &[
+            "products",
+            "combinations",
+            "product_option_values",
+            "product_options",
+            "categories",
+            "stock_availables",
+            "taxes",
+            "tax_rule_groups",
+            "currencies",
+        ],
+    ),
+    ("commerce-productCategories", &["categories"]),
+    (
+        "commerce-taxComponents",
+        &["taxes", "tax_rule_groups", "tax_rules"],
+    ),
+    ("commerce-transactions", &["order_payments", "order_slip"]),
+    ("commerce-locations", &["shops", "configurations", "stores"]),
+];
+
+/// Where keys are managed, as the back office names it.
+const WEBSERVICE_PAGE: &str = "Advanced Parameters > Webservice";
+
+/// Options of a diagnosis.
+#[derive(Debug, Clone)]
+pub struct DiagnoseOptions {
+    /// The merchant confirmed that the store URL may be replaced by where it redirects.
+    pub accept_redirect: bool,
+    /// Accept a TLS certificate that does not verify (self-signed).
+    pub accept_invalid_certs: bool,
+    /// Time limit for each request.
+    pub timeout: Duration,
+    /// Preferred record format for the connection that results.
+    pub format: Format,
+}
+
+impl Default for DiagnoseOptions {
+    fn default() -> Self {
+        DiagnoseOptions {
+            accept_redirect: false,
+            accept_invalid_certs: false,
+            timeout: Duration::from_secs(15),
+            format: Format::Json,
+        }
+    }
+}
+
+/// The outcome of a diagnosis, as a stable machine code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisCode {
+    /// The store can be read (warnings may apply).
+    Connected,
+    /// The store URL redirects; the destination needs the merchant's confirmation.
+    RedirectNeedsConfirmation,
+    /// The store URL is not usable.
+    InvalidUrl,
+    /// The key is malformed.
+    InvalidKeyFormat,
+    /// The host cannot be found or refuses connections.
+    Unreachable,
+    /// The store does not answer in time.
+    Timeout,
+    /// The TLS handshake failed (e.g. self-signed certificate).
+    TlsError,
+    /// No PrestaShop Webservice at this address.
+    NotPrestashop,
+    /// A firewall or security filter blocks the requests.
+    Blocked,
+    /// A maintenance page answers.
+    Maintenance,
+    /// The Webservice is switched off in the back office.
+    WebserviceDisabled,
+    /// The key is unknown or inactive.
+    InvalidKey,
+    /// The key can read none of the commerce resources.
+    NoPermission,
+    /// The server failed (5xx, unreadable answer).
+    ServerError,
+}
+
+impl DiagnosisCode {
+    /// The code as it appears in JSON (`connected`, `tls_error`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosisCode::Connected => "connected",
+            DiagnosisCode::RedirectNeedsConfirmation => "redirect_needs_confirmation",
+            DiagnosisCode::InvalidUrl => "invalid_url",
+            DiagnosisCode::InvalidKeyFormat => "invalid_key_format",
+            DiagnosisCode::Unreachable => "unreachable",
+            DiagnosisCode::Timeout => "timeout",
+            DiagnosisCode::TlsError => "tls_error",
+            DiagnosisCode::NotPrestashop => "not_prestashop",
+            DiagnosisCode::Blocked => "blocked",
+            DiagnosisCode::Maintenance => "maintenance",
+            DiagnosisCode::WebserviceDisabled => "webservice_disabled",
+            DiagnosisCode::InvalidKey => "invalid_key",
+            DiagnosisCode::NoPermission => "no_permission",
+            DiagnosisCode::ServerError => "server_error",
+        }
+    }
+}
+
+/// A warning: the store can be read, but something should be fixed or known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// The server strips the Authorization header; the key goes in the URL instead.
+    AuthHeaderStripped,
+    /// `/api/` does not exist; `dispatcher.php` is used instead.
+    UrlRewritingOff,
+    /// The key cannot read some resources; some data types will be incomplete.
+    MissingPermissions,
+    /// PrestaShop older than 1.7.
+    OldVersion,
+    /// The store is reached over plain HTTP.
+    InsecureHttp,
+}
+
+/// One warning with its explanation and fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Stable code.
+    pub code: WarningCode,
+    /// What is going on.
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+/// A redirect that was seen (and, when confirmed, followed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redirect {
+    /// The store URL that was given.
+    pub from: String,
+    /// The store URL it redirects to.
+    pub to: String,
+}
+
+/// A resource the key cannot read and the data types that need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingPermission {
+    /// The PrestaShop resource (`orders`).
+    pub resource: String,
+    /// The data types that read it (`commerce-orders`, …).
+    pub data_types: Vec<String>,
+}
+
+/// An installed language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LanguageInfo {
+    /// `id_lang`.
+    pub id: u64,
+    /// ISO code (`en`).
+    pub iso_code: String,
+    /// Name (`English (English)`).
+    pub name: String,
+    /// Whether the language is active.
+    pub active: bool,
+    /// Whether it is the shop's default language (`PS_LANG_DEFAULT`).
+    pub default: bool,
+}
+
+/// A shop of the (multi)store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopInfo {
+    /// `id_shop`.
+    pub id: u64,
+    /// Shop name.
+    pub name: String,
+}
+
+/// The result of [`diagnose()`]: what works, what does not, and how to fix it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    /// Whether the store can be read.
+    pub ok: bool,
+    /// Stable outcome code.
+    pub code: DiagnosisCode,
+    /// What was found, in the merchant's terms.
+    pub message: String,
+    /// What to do (absent when nothing is to be done).
+    pub fix: Option<String>,
+    /// The normalized (and, after a confirmed redirect, updated) store URL.
+    pub store_url: Option<String>,
+    /// The redirect that was seen.
+    pub redirect: Option<Redirect>,
+    /// How the key is sent.
+    pub auth_mode: Option<AuthMode>,
+    /// Which URL form works.
+    pub url_mode: Option<UrlMode>,
+    /// PrestaShop version (`PSWS-Version`).
+    pub version: Option<String>,
+    /// Resources the key may use, with their methods.
+    pub resources: IndexMap<String, Vec<&'static str>>,
+    /// Resources prestalink needs that the key cannot read.
+    pub missing_permissions: Vec<MissingPermission>,
+    /// Warnings (the store can still be read).
+    pub warnings: Vec<Warning>,
+    /// Installed languages.
+    pub languages: Vec<LanguageInfo>,
+    /// Shops.
+    pub shops: Vec<ShopInfo>,
+    /// `PS_TIMEZONE`.
+    pub timezone: Option<String>,
+    /// ISO code of the default currency (`PS_CURRENCY_DEFAULT`).
+    pub currency: Option<String>,
+    /// The resolved connection, when the store can be read (for the sync engine).
+    #[serde(skip)]
+    pub connection: Option<Connection>,
+}
+
+impl Diagnosis {
+    fn new() -> Diagnosis {
+        Diagnosis {
+            ok: false,
+            code: DiagnosisCode::ServerError,
+            message: String::new(),
+            fix: None,
+            store_url: None,
+            redirect: None,
+            auth_mode: None,
+            url_mode: None,
+            version: None,
+            resources: IndexMap::new(),
+            missing_permissions: Vec::new(),
+            warnings: Vec::new(),
+            languages: Vec::new(),
+            shops: Vec::new(),
+            timezone: None,
+            currency: None,
+            connection: None,
+        }
+    }
+
+    fn fail(mut self, code: DiagnosisCode, message: String, fix: String) -> Diagnosis {
+        self.ok = false;
+        self.code = code;
+        self.message = message;
+        self.fix = Some(fix);
+        self
+    }
+
+    fn warn(&mut self, code: WarningCode, message: String, fix: String) {
+        if !self.warnings.iter().any(|w| w.code == code) {
+            self.warnings.push(Warning { code, message, fix });
+        }
+    }
+}
+
+/// Probes the store behind `url` with `key` and explains the outcome. Never fails: every
+/// problem becomes a [`Diagnosis`] with a code, a message and a fix.
+pub async fn diagnose(url: &str, key: &str, options: &DiagnoseOptions) -> Diagnosis {
+    let diagnosis = Diagnosis::new();
+    let store_url = match StoreUrl::parse(url) {
+        Ok(store_url) => store_url,
+        Err(e) => {
+            let (code, message, fix) = explain(&e, "");
+            return diagnosis.fail(code, message, fix);
+        }
+    };
+    let mut diagnosis = diagnosis;
+    diagnosis.store_url = Some(store_url.to_string());
+    let key = match WebserviceKey::parse(key) {
+        Ok(key) => key,
+        Err(e) => {
+            let (code, message, fix) = explain(&e, &store_url.host());
+            return diagnosis.fail(code, message, fix);
+        }
+    };
+    match discover(store_url, key, options, &mut diagnosis).await {
+        Ok((client, index, meta)) => describe(diagnosis, client, index, meta).await,
+        Err(e) => {
+            let host = diagnosis
+                .store_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let (code, message, fix) = explain(&e, &host);
+            diagnosis.fail(code, message, fix)
+        }
+    }
+}
+
+/// Resolves a working connection (redirects when confirmed, auth mode, URL form) without
+/// describing the store: what the sync engine calls before reading.
+pub async fn connect(
+    url: &StoreUrl,
+    key: &WebserviceKey,
+    options: &DiagnoseOptions,
+) -> Result<Client, Error> {
+    let mut scratch = Diagnosis::new();
+    discover(url.clone(), key.clone(), options, &mut scratch)
+        .await
+        .map(|(client, _, _)| client)
+}
+
+async fn discover(
+    store_url: StoreUrl,
+    key: WebserviceKey,
+    options: &DiagnoseOptions,
+    diagnosis: &mut Diagnosis,
+) -> Result<(Client, ResourceIndex, ResponseMeta), Error> {
+    let original = store_url.clone();
+    let mut connection = Connection::new(store_url, key);
+    connection.format = options.format;
+    connection.timeout = options.timeout;
+    connection.connect_timeout = options.timeout;
+    connection.accept_invalid_certs = options.accept_invalid_certs;
+    let mut stripped = false;
+    let mut dispatcher = false;
+    let mut hops = 0;
+    let result = loop {
+        let client = Client::new(connection.clone())?;
+        match client.resources().await {
+            Ok((index, meta)) => break Ok((client, index, meta)),
+            Err(Error::Redirect { to, status, .. }) => {
+                let target = StoreUrl::parse(&to)?;
+                diagnosis.redirect = Some(Redirect {
+                    from: original.to_string(),
+                    to: target.to_string(),
+                });
+                if !options.accept_redirect {
+                    break Err(Error::Redirect {
+                        from: original.to_string(),
+                        to: target.to_string(),
+                        status,
+                    });
+                }
+                hops += 1;
+                if target == connection.store_url || hops > 5 {
+                    break Err(Error::Status {
+                        status,
+                        excerpt: format!("the Webservice keeps redirecting (to {to})"),
+                        url: connection.store_url.to_string(),
+                        retry_after: None,
+                    });
+                }
+                // Credentials go only to the confirmed destination from now on.
+                connection.store_url = target;
+                diagnosis.store_url = Some(connection.store_url.to_string());
+            }
+            Err(Error::CredentialsNotReceived { .. })
+                if connection.auth_mode == AuthMode::Basic =>
+            {
+                stripped = true;
+                connection.auth_mode = AuthMode::WsKey;
+            }
+            Err(Error::Html {
+                kind: HtmlKind::NotFound,
+                ..
+            })
+            | Err(Error::Status { status: 404, .. })
+                if connection.url_mode == UrlMode::Rewrite =>
+            {
+                dispatcher = true;
+                connection.url_mode = UrlMode::Dispatcher;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let reached_prestashop = match &result {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e,
+            Error::Html { .. }
+                | Error::Status { .. }
+                | Error::Timeout { .. }
+                | Error::Dns { .. }
+                | Error::ConnectionRefused { .. }
+                | Error::Tls { .. }
+                | Error::Transport { .. }
+                | Error::Redirect { .. }
+                | Error::Decode { .. }
+        ),
+    };
+    if stripped {
+        diagnosis.warn(
+            WarningCode::AuthHeaderStripped,
+            "Your web server removes the Authorization header before it reaches PrestaShop, so \
+             prestalink sends the key in the address (ws_key=…) instead. This works, but the key \
+             can end up in server logs."
+                .into(),
+            "Let the header through: on Apache add the line 'CGIPassAuth On' to the .htaccess \
+             file of the shop (or 'SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1'), or in \
+             the back office open Advanced Parameters > Webservice, set 'Enable CGI mode for PHP' \
+             to Yes and save (PrestaShop then adds the HTTP_AUTHORIZATION rule to .htaccess)."
+                .into(),
+        );
+    }
+    if dispatcher && reached_prestashop {
+        diagnosis.warn(
+            WarningCode::UrlRewritingOff,
+            "URL rewriting is off on your server (the address /api/ does not exist), so \
+             prestalink uses /webservice/dispatcher.php, which gives the same data."
+                .into(),
+            "Nothing is required. To use the usual /api/ address, enable Apache mod_rewrite \
+             (with AllowOverride All), then in the back office open Shop Parameters > Traffic & \
+             SEO, turn on Friendly URL and save to regenerate .htaccess."
+                .into(),
+        );
+    }
+    if reached_prestashop {
+        diagnosis.auth_mode = Some(connection.auth_mode);
+        diagnosis.url_mode = Some(connection.url_mode);
+    }
+    result
+}
+
+/// Fills in everything a readable store tells about itself.
+async fn describe(
+    mut d: Diagnosis,
+    client: Client,
+    index: ResourceIndex,
+    meta: ResponseMeta,
+) -> Diagnosis {
+    let connection = client.connection().clone();
+    if !connection.store_url.is_https() {
+        d.warn(
+            WarningCode::InsecureHttp,
+            "The shop is reached over http://, so the Webservice key and your data travel \
+             unencrypted."
+                .into(),
+            "Use the https:// address of the shop; if it has no certificate, ask your host for \
+             one (most offer a free Let's Encrypt certificate)."
+                .into(),
+        );
+    }
+    d.version = meta.ps_version.filter(|v| v != "0");
+    if let Some(version) = &d.version {
+        if is_older_than_1_7(version) {
+            d.warn(
+                WarningCode::OldVersion,
+                format!("PrestaShop {version} is older than 1.7; prestalink is made for 1.7 to 9."),
+                "Reading should still work. Upgrade PrestaShop to get security fixes and a \
+                 reliable Webservice."
+                    .into(),
+            );
+        }
+    }
+    d.resources = index
+        .resources
+        .iter()
+        .map(|(name, methods)| (name.clone(), methods.names()))
+        .collect();
+    d.missing_permissions = missing_permissions(&index);
+    let needed: Vec<&str> = needed_resources();
+    if !needed.iter().any(|r| index.can_read(r)) {
+        return d.fail(
+            DiagnosisCode::NoPermission,
+            "The key is valid, but it may not read any of the data prestalink needs (orders, \
+             customers, products, …)."
+                .into(),
+            format!(
+                "In the back office open {WEBSERVICE_PAGE}, edit this key and tick the View (GET) \
+                 column for: {}. Then save.",
+                needed.join(", ")
+            ),
+        );
+    }
+    if !d.missing_permissions.is_empty() {
+        let resources: Vec<&str> = d
+            .missing_permissions
+            .iter()
+            .map(|m| m.resource.as_str())
+            .collect();
+        let mut lost: Vec<&str> = d
+            .missing_permissions
+            .iter()
+            .flat_map(|m| m.data_types.iter().map(String::as_str))
+            .collect();
+        lost.sort_unstable();
+        lost.dedup();
+        d.warn(
+            WarningCode::MissingPermissions,
+            format!(
+                "The key cannot read {} resource(s) ({}), so these data will be incomplete or \
+                 missing: {}.",
+                resources.len(),
+                resources.join(", "),
+                lost.join(", ")
+            ),
+            format!(
+                "In the back office open {WEBSERVICE_PAGE}, edit this key and tick the View (GET) \
+                 column for: {}. Then save.",
+                resources.join(", ")
+            ),
+        );
+    }
+    read_store_facts(&mut d, &client, &index).await;
+    let shop = index
+        .shop_name
+        .clone()
+        .unwrap_or_else(|| connection.store_url.host());
+    d.ok = true;
+    d.code = DiagnosisCode::Connected;
+    d.message = format!(
+        "Connected to {shop}{}. The key can read {} of the {} resources prestalink uses.",
+        d.version
+            .as_ref()
+            .map(|v| format!(" (PrestaShop {v})"))
+            .unwrap_or_default(),
+        needed.iter().filter(|r| index.can_read(r)).count(),
+        needed.len()
+    );
+    d.fix = (!d.warnings.is_empty())
+        .then(|| "Nothing is required; see the warnings for improvements.".into());
+    d.connection = Some(connection);
+    d
+}
+
+fn needed_resources() -> Vec<&'static str> {
+    let mut needed: Vec<&str> = DATA_TYPE_SOURCES
+        .iter()
+        .flat_map(|(_, r)| r.iter().copied())
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    needed
+}
+
+/// Each resource a data type needs that the key cannot read, with the data types it serves.
+pub fn missing_permissions(index: &ResourceIndex) -> Vec<MissingPermission> {
+    needed_resources()
+        .into_iter()
+        .filter(|r| !index.can_read(r))
+        .map(|resource| MissingPermission {
+            resource: resource.to_owned(),
+            data_types: DATA_TYPE_SOURCES
+                .iter()
+                .filter(|(_, sources)| sources.contains(&resource))
+                .map(|(data_type, _)| (*data_type).to_owned())
+                .collect(),
+        })
+        .collect()
+}
+
+fn is_older_than_1_7(version: &str) -> bool {
+    let mut parts = version
+        .split('.')
+        .map(|p| p.trim().parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    major == 1 && minor < 7
+}
+
+/// Reads the few facts the check reports: configuration values, languages, shops, currency.
+async fn read_store_facts(d: &mut Diagnosis, client: &Client, index: &ResourceIndex) {
+    let fields = |names: &[&str]| Display::Fields(names.iter().map(|s| (*s).to_owned()).collect());
+    let configurations = async {
+        if !index.can_read("configurations") {
+            return None;
+        }
+        let names = [
+            "PS_TIMEZONE",
+            "PS_CURRENCY_DEFAULT",
+            "PS_LANG_DEFAULT",
+            "PS_SHOP_NAME",
+        ];
+        let query = Query::list("configurations")
+            .and_then(|q| q.display(fields(&["id", "name", "value", "id_shop", "id_shop_group"])))
+            .and_then(|q| {
+                q.filter(
+                    "name",
+                    Filter::AnyOf(names.iter().map(|s| (*s).to_owned()).collect()),
+                )
+            })
+            .ok()?;
+        read(client, &query).await
+    };
+    let languages = async {
+        if !index.can_read("languages") {
+            return None;
+        }
+        let query = Query::list("languages")
+            .and_then(|q| q.display(fields(&["id", "name", "iso_code", "active"])))
+            .ok()?;
+        read(client, &query).await
+    };
+    let shops = async {
+        if !index.can_read("shops") {
+            return None;
+        }
+        let query = Query::list("shops")
+            .and_then(|q| q.display(fields(&["id", "name"])))
+            .ok()?;
+        read(client, &query).await
+    };
+    let (configurations, languages, shops) = futures::join!(configurations, languages, shops);
+    let configuration =
+        |name: &str| global_value(configurations.as_deref().unwrap_or_default(), name);
+    d.timezone = configuration("PS_TIMEZONE");
+    let default_language = configuration("PS_LANG_DEFAULT").and_then(|v| v.parse::<u64>().ok());
+    d.languages = languages
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let id = r.id()?;
+            Some(LanguageInfo {
+                id,
+                iso_code: r.text("iso_code").unwrap_or_default().to_owned(),
+                name: r.text("name").unwrap_or_default().to_owned(),
+                active: r.text("active") == Some("1"),
+                default: default_language == Some(id),
+            })
+        })
+        .collect();
+    d.shops = shops
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            Some(ShopInfo {
+                id: r.id()?,
+                name: r.text("name").unwrap_or_default().to_owned(),
+            })
+        })
+        .collect();
+    if let Some(currency_id) = configuration("PS_CURRENCY_DEFAULT") {
+        if index.can_read("currencies") {
+            let query = Query::list("currencies")
+                .and_then(|q| q.display(fields(&["id", "iso_code"])))
+                .and_then(|q| q.filter("id", Filter::Equals(currency_id)));
+            if let Ok(query) = query {
+                d.currency = read(client, &query).await.and_then(|records| {
+                    records
+                        .first()
+                        .and_then(|r| r.text("iso_code").map(str::to_owned))
+                });
+            }
+        }
+    }
+}
+
+async fn read(client: &Client, query: &Query) -> Option<Vec<Record>> {
+    match client.get(query).await {
+        Ok(page) => Some(page.into_records()),
+        Err(e) => {
+            tracing::warn!(resource = ?query.resource().map(|r| r.to_string()), error = %e, "check could not read");
+            None
+        }
+    }
+}
+
+/// A configuration value: the store-wide row (no shop, no group) if there is one, else the first.
+fn global_value(records: &[Record], name: &str) -> Option<String> {
+    let rows: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.text("name") == Some(name))
+        .collect();
+    let is_unset = |v: Option<&str>| matches!(v.map(str::trim), None | Some("") | Some("0"));
+    rows.iter()
+        .find(|r| is_unset(r.text("id_shop")) && is_unset(r.text("id_shop_group")))
+        .or(rows.first())
+        .and_then(|r| r.text("value"))
+        .map(str::to_owned)
+}
+
+/// The code, message and fix for an error that stopped the diagnosis.
+pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
+    use DiagnosisCode as C;
+    let at = if host.is_empty() {
+        String::new()
+    } else {
+        format!(" at {host}")
+    };
+    match error {
+        Error::InvalidStoreUrl { input, reason } => (
+            C::InvalidUrl,
+            format!("The store address '{input}' cannot be used: {reason}."),
+            "Enter the address of your shop as it appears in the browser, for example \
+             https://shop.example.com (add the folder if PrestaShop is installed in one, e.g. \
+             https://example.com/shop)."
+                .into(),
+        ),
+        Error::InvalidKeyFormat { problem } => (
+            C::InvalidKeyFormat,
+            format!("The Webservice key is malformed: {problem}."),
+            format!(
+                "Copy the key again from the back office: {WEBSERVICE_PAGE}, column Key (32 \
+                 letters and digits). If there is no key yet, click 'Add new webservice key'."
+            ),
+        ),
+        Error::Dns { host, .. } => (
+            C::Unreachable,
+            format!("The address {host} could not be found (no such domain name)."),
+            "Check the spelling of the store address, and that the domain is registered and \
+             online (open it in a browser)."
+                .into(),
+        ),
+        Error::ConnectionRefused { host, port, .. } => (
+            C::Unreachable,
+            format!("Nothing answered at {host} on port {port}: the connection was refused."),
+            "Check the address and port. If the shop opens in a browser, its server or a \
+             firewall refuses connections from this machine: ask your host to allow it."
+                .into(),
+        ),
+        Error::Transport { detail, .. } => (
+            C::Unreachable,
+            format!("The connection to the shop{at} failed: {detail}."),
+            "Check that the shop opens in a browser and try again; if it keeps failing, ask \
+             your host whether connections are dropped."
+                .into(),
+        ),
+        Error::Timeout { after, .. } => (
+            C::Timeout,
+            format!(
+                "The shop{at} did not answer within {} seconds.",
+                after.as_secs()
+            ),
+            "Check that the shop opens in a browser. If it is very slow or overloaded, try \
+             again later or ask your host why the server does not respond."
+                .into(),
+        ),
+        Error::Tls { host, detail } => (
+            C::TlsError,
+            format!(
+                "The secure connection to {host} failed: its certificate is not trusted \
+                 (self-signed, expired or issued for another name). Details: {detail}."
+            ),
+            "Install a valid certificate for this domain (most hosts offer a free Let's \
+             Encrypt certificate in their panel). If you trust this server anyway, allow its \
+             certificate explicitly (prestalink check --insecure-tls)."
+                .into(),
+        ),
+        Error::Redirect { from, to, .. } => (
+            C::RedirectNeedsConfirmation,
+            format!(
+                "{from} redirects to {to}. prestalink does not follow redirects by itself, \
+                 because the key would be sent to another address."
+            ),
+            format!(
+                "If {to} is your shop, use it as the store address (or confirm the redirect: \
+                 prestalink check --accept-redirect). If not, check the shop's domain settings \
+                 in Shop Parameters > Traffic & SEO and your hosting redirects."
+            ),
+        ),
+        Error::CredentialsNotReceived { .. } => (
+            C::InvalidKey,
+            "PrestaShop received no key: neither the Authorization header nor the ws_key \
+             parameter reach it."
+                .into(),
+            "Ask your host to pass the Authorization header to PHP ('CGIPassAuth On' on \
+             Apache) and not to strip query parameters, or enable 'Enable CGI mode for PHP' in \
+             Advanced Parameters > Webservice."
+                .into(),
+        ),
+        Error::WebserviceDisabled { .. } => (
+            C::WebserviceDisabled,
+            "The PrestaShop Webservice is switched off on this shop.".into(),
+            format!(
+                "In the back office open {WEBSERVICE_PAGE}, set 'Enable PrestaShop's webservice' \
+                 to Yes and save."
+            ),
+        ),
+        Error::KeyRejected { errors } => {
+            let inactive = errors.iter().any(|e| e.code == 20);
+            (
+                C::InvalidKey,
+                if inactive {
+                    "PrestaShop does not accept this key: it does not exist on this shop, or it \
+                     is disabled."
+                        .into()
+                } else {
+                    format!(
+                        "PrestaShop rejected the key: {}.",
+                        crate::error::PsErrors(errors)
+                    )
+                },
+                format!(
+                    "In the back office open {WEBSERVICE_PAGE}: check that the key is listed and \
+                     its Status is enabled, then copy it again. Make sure you use the key of this \
+                     shop, not of another one."
+                ),
+            )
+        }
+        Error::NotPermitted { .. } => (
+            C::NoPermission,
+            "The key is valid, but it has no permission on any resource.".into(),
+            format!(
+                "In the back office open {WEBSERVICE_PAGE}, edit this key and tick the View (GET) \
+                 column for orders, customers, products and the other resources prestalink reads. \
+                 Then save."
+            ),
+        ),
+        Error::Html {
+            status,
+            kind,
+            title,
+            ..
+        } => {
+            let page = if title.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{title}\"")
+            };
+            match kind {
+                HtmlKind::Firewall => (
+                    C::Blocked,
+                    format!(
+                        "A firewall or security filter{at} blocked the request (HTTP {status}, page{page})."
+                    ),
+                    "Allow requests to /api/ (and /webservice/dispatcher.php) from this server in \
+                     your firewall, CDN or security module (for example Cloudflare, ModSecurity, a \
+                     bot-protection module), or ask your host to."
+                        .into(),
+                ),
+                HtmlKind::Maintenance => (
+                    C::Maintenance,
+                    format!("The shop{at} shows a maintenance page (HTTP {status}{page})."),
+                    "Try again when the maintenance is over. If only the shop front is meant to be \
+                     in maintenance, ask your host to let /api/ through."
+                        .into(),
+                ),
+                HtmlKind::NotFound | HtmlKind::OtherPage => (
+                    C::NotPrestashop,
+                    format!(
+                        "No PrestaShop Webservice answers{at}: /api/ and \
+                         /webservice/dispatcher.php give a web page (HTTP {status}{page})."
+                    ),
+                    "Enter the address of your PrestaShop shop (its home page). If PrestaShop is \
+                     installed in a folder, include it, for example https://example.com/shop."
+                        .into(),
+                ),
+            }
+        }
+        Error::Decode { detail, .. } => (
+            C::NotPrestashop,
+            format!("The answer{at} is not a PrestaShop Webservice answer: {detail}."),
+            "Enter the address of your PrestaShop shop (its home page). If it is right, a module \
+             or the server adds output to the Webservice answer: check the PHP error log."
+                .into(),
+        ),
+        Error::Status {
+            status, excerpt, ..
+        } => {
+            let detail = if excerpt.is_empty() {
+                String::new()
+            } else {
+                format!(": {excerpt}")
+            };
+            match status {
+                401 | 403 | 406 => (
+                    C::Blocked,
+                    format!("The server{at} refused the request (HTTP {status}){detail}."),
+                    "Allow requests to /api/ from this server in your firewall, CDN or security \
+                     module, or remove the password protection from /api/."
+                        .into(),
+                ),
+                404 => (
+                    C::NotPrestashop,
+                    format!("No PrestaShop Webservice answers{at} (HTTP 404)."),
+                    "Enter the address of your PrestaShop shop (its home page), including the \
+                     folder it is installed in."
+                        .into(),
+                ),
+                _ => (
+                    C::ServerError,
+                    format!("The shop{at} answered with an error (HTTP {status}){detail}."),
+                    "Try again later. If it persists, check the shop's PHP error log or ask your \
+                     host."
+                        .into(),
+                ),
+            }
+        }
+        Error::Api { status, errors, .. } => (
+            C::ServerError,
+            format!(
+                "The shop{at} answered with an error (HTTP {status}): {}.",
+                crate::error::PsErrors(errors)
+            ),
+            "Try again later. If it persists, check the shop's PHP error log (Advanced \
+             Parameters > Logs) or ask your host."
+                .into(),
+        ),
+        Error::NotFound { .. } | Error::BodyTooLarge { .. } | Error::InvalidQuery { .. } => (
+            C::ServerError,
+            format!("The shop{at} gave an unusable answer: {error}."),
+            "Try again later. If it persists, check the shop's PHP error log or ask your host."
+                .into(),
+        ),
+    }
+}
