@@ -292,9 +292,9 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-/// Compiles an orderBy to SQL sort keys. Each field sorts numbers numerically (including
-/// strings holding decimals), then other strings byte-wise; missing values come first when
-/// ascending and last when descending. A natural order of `id` always ends the list so that
+/// Compiles an orderBy to SQL sort keys. Ascending, a field sorts missing values first, then
+/// booleans (false before true), then strings byte-wise, then numbers numerically (including
+/// strings holding decimals); descending is the exact reverse. A natural order of `id` always ends the list so that
 /// paging is stable.
 pub fn compile_order_by(order: Option<&OrderBy>, dialect: Dialect) -> String {
     let mut keys = Vec::new();
@@ -312,8 +312,10 @@ pub fn compile_order_by(order: Option<&OrderBy>, dialect: Dialect) -> String {
         keys.push(format!("{} {suffix}", sql.number));
         keys.push(format!("{} {suffix}", sql.text));
         // Booleans sort false before true; they have neither a number nor a text key.
-        if let Some(is_true) = &sql.is_true {
-            keys.push(format!("CASE WHEN {is_true} THEN 1 END {suffix}"));
+        if let (Some(is_true), Some(is_false)) = (&sql.is_true, &sql.is_false) {
+            keys.push(format!(
+                "CASE WHEN {is_true} THEN 1 WHEN {is_false} THEN 0 END {suffix}"
+            ));
         }
     }
     keys.join(", ")
