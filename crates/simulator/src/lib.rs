@@ -5,8 +5,10 @@
 //! model and faults that real shops show.
 
 pub mod api;
+pub mod churn;
 pub mod protocol;
 pub mod resources;
 pub mod errors;
+pub mod generator;
 pub mod schema;
 pub mod store;
