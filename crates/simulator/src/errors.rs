@@ -22,11 +22,20 @@ impl PsError {
 pub fn error_body(format: Format, errors: &[PsError]) -> Vec<u8> {
     match format {
         Format::Json => {
-            let list: Vec<serde_json::Value> = errors
-                .iter()
-                .map(|e| serde_json::json!({"code": e.code, "message": e.message}))
-                .collect();
-            serde_json::to_vec(&serde_json::json!({ "errors": list })).expect("json")
+            // PHP's json_encode escapes `/` (file paths in PHP warnings show as `\/`).
+            let mut out = String::from("{\"errors\":[");
+            for (n, e) in errors.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"code\":");
+                out.push_str(&e.code.to_string());
+                out.push_str(",\"message\":");
+                crate::protocol::json::push_string(&mut out, &e.message);
+                out.push('}');
+            }
+            out.push_str("]}");
+            out.into_bytes()
         }
         Format::Xml => {
             let mut out = String::from(

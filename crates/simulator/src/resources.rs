@@ -90,6 +90,17 @@ pub fn resources_for(version: Version) -> impl Iterator<Item = &'static Resource
     })
 }
 
+/// Element / key name of a list (`objectsNodeName`): the resource name, except where
+/// PrestaShop's class says otherwise (`/api/order_slip` lists `<order_slips>`).
+pub fn list_node(resource: &Resource) -> &'static str {
+    match resource.name {
+        "order_slip" => "order_slips",
+        "stock_movements" => "stock_mvts",
+        "product_customization_fields" => "customization_fields",
+        name => name,
+    }
+}
+
 /// `order_returns`, listed from PrestaShop 9.0 on (OrderReturn).
 static ORDER_RETURNS: Resource = Resource {
     name: "order_returns",
@@ -1818,6 +1829,12 @@ mod tests {
             ("order_rows", "order_row", None)
         );
         assert!(orders.is_date_field("date_upd"));
+    }
+
+    #[test]
+    fn list_nodes_follow_objects_node_name() {
+        assert_eq!(list_node(resource("order_slip").unwrap()), "order_slips");
+        assert_eq!(list_node(resource("orders").unwrap()), "orders");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::listing::Schema;
 use super::params::Language;
 use super::push_int;
 use crate::api::Version;
+use crate::resources::list_node;
 use crate::schema::Resource;
 use crate::store::{Row, Value};
 
@@ -62,7 +63,7 @@ pub fn list_minimal(ctx: &Ctx, rows: &[&Row], out: &mut String) {
         return;
     }
     out.push_str("{\"");
-    out.push_str(ctx.resource.name);
+    out.push_str(list_node(ctx.resource));
     out.push_str("\":[");
     for (n, row) in rows.iter().enumerate() {
         if n > 0 {
@@ -82,7 +83,7 @@ pub fn list_records(ctx: &Ctx, rows: &[&Row], sel: &Selection, out: &mut String)
         return;
     }
     out.push_str("{\"");
-    out.push_str(ctx.resource.name);
+    out.push_str(list_node(ctx.resource));
     out.push_str("\":[");
     for (n, row) in rows.iter().enumerate() {
         if n > 0 {

@@ -6,6 +6,7 @@ use super::listing::Schema;
 use super::params::Language;
 use super::push_int;
 use crate::errors::cdata_escape;
+use crate::resources::list_node;
 use crate::schema::{Association, Field, Kind, Resource};
 use crate::store::{Row, Value};
 
@@ -25,26 +26,29 @@ pub const FOOTER: &str = "</prestashop>\n";
 /// A list of ids: `<order id="1" xlink:href="…/api/orders/1"/>`, or an empty element.
 pub fn list_minimal(ctx: &Ctx, rows: &[&Row], out: &mut String) {
     let r = ctx.resource;
-    open_line(out, r.name);
+    let node = list_node(r);
+    open_line(out, node);
     for row in rows {
         out.push('<');
         out.push_str(r.singular);
         out.push_str(" id=\"");
         push_int(out, row.id as i64);
         out.push_str("\" xlink:href=\"");
-        push_href(out, ctx.base, r.name, row.id as i64);
+        // PrestaShop links list entries with objectsNodeName (`/api/order_slips/1`).
+        push_href(out, ctx.base, node, row.id as i64);
         out.push_str("\"/>\n");
     }
-    close_line(out, r.name);
+    close_line(out, node);
 }
 
 /// A list of records with the selected fields.
 pub fn list_records(ctx: &Ctx, rows: &[&Row], sel: &Selection, out: &mut String) {
-    open_line(out, ctx.resource.name);
+    let node = list_node(ctx.resource);
+    open_line(out, node);
     for row in rows {
         record(ctx, row, sel, out);
     }
-    close_line(out, ctx.resource.name);
+    close_line(out, node);
 }
 
 /// One record element with the selected fields and associations.
@@ -65,7 +69,7 @@ pub fn record(ctx: &Ctx, row: &Row, sel: &Selection, out: &mut String) {
         out.push_str("<associations>\n");
         for (ai, assoc) in r.associations.iter().enumerate() {
             if let Some(mask) = &sel.assocs[ai] {
-                association(ctx, assoc, &row.assocs[ai], mask, out);
+                association(ctx, row, assoc, &row.assocs[ai], mask, out);
             }
         }
         out.push_str("</associations>\n");
@@ -131,11 +135,20 @@ fn value_content(ctx: &Ctx, value: &Value, out: &mut String) {
 
 fn association(
     ctx: &Ctx,
+    row: &Row,
     assoc: &Association,
     entries: &[Vec<Value>],
     mask: &[bool],
     out: &mut String,
 ) {
+    // Image entries link to images/products/{id_product}/{id_image}.
+    let image_product = (assoc.name == "images").then(|| match ctx.resource.name {
+        "products" => Value::Int(row.id as i64),
+        _ => ctx
+            .resource
+            .field_index("id_product")
+            .map_or(Value::Null, |i| row.values[i].clone()),
+    });
     out.push('<');
     out.push_str(assoc.name);
     out.push_str(" nodeType=\"");
@@ -161,7 +174,13 @@ fn association(
             out.push_str(" xlink:href=\"");
             out.push_str(ctx.base);
             out.push_str("/api/");
-            out.push_str(api);
+            match &image_product {
+                Some(product) => {
+                    out.push_str("images/products/");
+                    push_text(out, product);
+                }
+                None => out.push_str(api),
+            }
             out.push('/');
             push_text(out, &entry[p]);
             out.push('"');
