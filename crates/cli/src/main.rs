@@ -16,9 +16,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve a simulated PrestaShop store (Webservice, hosting faults, capacity) until Ctrl-C.
+    Simulate(Box<commands::simulate::SimulateArgs>),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Simulate(args) => commands::simulate::run(*args),
+    }
 }

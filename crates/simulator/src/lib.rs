@@ -5,10 +5,16 @@
 //! model and faults that real shops show.
 
 pub mod api;
+pub mod capacity;
 pub mod churn;
+pub mod counters;
 pub mod protocol;
 pub mod resources;
 pub mod errors;
+pub mod faults;
 pub mod generator;
+pub mod options;
 pub mod schema;
+pub mod server;
 pub mod store;
+pub use server::{Simulator, SimulatorConfig, DEFAULT_KEY};

@@ -1,0 +1,327 @@
+//! Command-line options of `prestalink simulate`, and their translation into a
+//! [`SimulatorConfig`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+
+use crate::api::{Method, Permissions, Version};
+use crate::capacity::{Capacity, Profile};
+use crate::faults::Faults;
+use crate::generator::GenConfig;
+use crate::server::hosting::{WafSpec, DEFAULT_WAF_SPEC};
+use crate::server::{SimulatorConfig, DEFAULT_KEY};
+
+/// What happens to the `Authorization` header on its way to PHP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthHeader {
+    /// PHP sees the header (a correctly configured host).
+    Passed,
+    /// The header is stripped (CGI/FastCGI without CGIPassAuth): only `?ws_key=` works.
+    Stripped,
+}
+
+/// Serve a simulated PrestaShop store until Ctrl-C.
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = PROFILES_HELP)]
+pub struct SimulateArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Seed of the generated store, the churn and the shopper arrivals.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Installed languages (1 renders multilingual fields as plain strings).
+    #[arg(long)]
+    pub languages: Option<u32>,
+    /// Shops (more than 1 is a multistore).
+    #[arg(long)]
+    pub shops: Option<u32>,
+    /// Orders to generate.
+    #[arg(long)]
+    pub orders: Option<u32>,
+    /// Customers to generate.
+    #[arg(long)]
+    pub customers: Option<u32>,
+    /// Products to generate.
+    #[arg(long)]
+    pub products: Option<u32>,
+    /// The shop's time zone (PS_TIMEZONE, IANA name); every date is local to it.
+    #[arg(long)]
+    pub timezone: Option<String>,
+
+    /// PrestaShop version to imitate: 1.7.8, 8.1.2 or 9.0.
+    #[arg(long = "version", value_name = "VERSION", default_value = "8.1.2", value_parser = parse_version)]
+    pub ps_version: Version,
+
+    /// A Webservice key (32 characters A–Z0–9), optionally limited to some resources:
+    /// `KEY` or `KEY:orders,customers`. Keys are read-only (GET, HEAD). Repeatable; the first
+    /// is printed. Default: a built-in key with access to everything.
+    #[arg(long = "key", value_name = "KEY[:RESOURCES]")]
+    pub keys: Vec<String>,
+
+    /// `stripped`: the host drops the Authorization header before PHP (Basic auth gets a
+    /// plain 401, `?ws_key=` works).
+    #[arg(long, value_enum, default_value = "passed")]
+    pub auth_header: AuthHeader,
+    /// Redirect every request (301) to this base URL, keeping path and query.
+    #[arg(long, value_name = "URL")]
+    pub redirect_to: Option<String>,
+    /// No URL rewriting: `/api/…` is an Apache 404; `/webservice/dispatcher.php?url=…` works.
+    #[arg(long)]
+    pub no_rewrite: bool,
+    /// The Webservice is disabled in the back office (503 code 22 with a key).
+    #[arg(long)]
+    pub webservice_disabled: bool,
+    /// A firewall answering HTML 403 to some requests. SPEC: comma-separated `rate=P`,
+    /// `wskey` (URLs with ws_key), `like` (filters with %), `pattern=TEXT`, `seed=N`.
+    /// `--waf` alone blocks 10 % of requests at random (`rate=0.1`).
+    #[arg(long, value_name = "SPEC", num_args = 0..=1, require_equals = true, default_missing_value = DEFAULT_WAF_SPEC)]
+    pub waf: Option<String>,
+    /// The host shows a maintenance page: HTML 503 with Retry-After: 600 for every request.
+    #[arg(long)]
+    pub maintenance: bool,
+    /// Serve a plain website, not PrestaShop: `/` is HTML, `/api/…` an Apache 404.
+    #[arg(long)]
+    pub not_prestashop: bool,
+    /// Serve HTTPS with a self-signed certificate (clients must be told to trust it).
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Hosting size: laptop, shared-hosting, vps, dedicated or cluster (see below).
+    #[arg(long, default_value = "laptop")]
+    pub profile: Profile,
+    /// PHP workers (requests served at once), overriding the profile's.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Multiplier of every modelled service time: 1 = real speed, 0 = no delay at all.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// PHP max_execution_time in seconds (host time; multiplied by the time scale). A
+    /// request that would take longer fails with an empty 500. Default: the profile's (30).
+    #[arg(long, value_name = "SECS")]
+    pub max_execution_time: Option<f64>,
+    /// Faults to inject, e.g. `500=0.05,reset=0.01,truncate=0.01,badchar=0.01,empty=0.01,
+    /// slow=0.02:2s,fail=order_details,seed=7` (see crates/simulator/README.md).
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Store changes per second (new orders, status changes, edits), in shop-local time.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 0.0)]
+    pub churn: f64,
+    /// Steady storefront traffic as a fraction of the workers' capacity (0.2 ≈ 20 %).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub shopper_load: f64,
+}
+
+/// The profile table shown by `--help`.
+pub const PROFILES_HELP: &str = "\
+Profiles (service time = base + per-record cost × records; a full order is 1 record-unit,
+a customer 0.35, small rows 0.2, an id-list entry 1/70; records past 100 in a page cost 1.6×):
+
+  profile         workers  base     per full order  shopper page  max_execution_time
+  laptop          2        8.2 ms   0.28 ms         80 ms         30 s
+  shared-hosting  2        40 ms    0.70 ms         250 ms        30 s
+  vps             4        8.2 ms   0.28 ms         80 ms         30 s
+  dedicated       12       5 ms     0.20 ms         50 ms         30 s
+  cluster         48       5 ms     0.20 ms         50 ms         30 s
+
+laptop is calibrated on a real PrestaShop 8.1.2 (100 full orders in 36 ms, 1,000 in 448 ms).
+Requests beyond the workers queue (FIFO): latency grows, nothing is refused.";
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("unknown version {s:?}: expected 1.7.8, 8.1.2 or 9.0"))
+}
+
+/// Parse `KEY` or `KEY:res1,res2` into a read-only key.
+pub fn parse_key(spec: &str) -> anyhow::Result<(String, Permissions)> {
+    let (key, resources) = match spec.split_once(':') {
+        Some((k, r)) => (k, Some(r)),
+        None => (spec, None),
+    };
+    if key.len() != 32 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        bail!("key {key:?} must be 32 letters and digits (PrestaShop rejects other keys with code 18)");
+    }
+    let resources = resources.map(|r| {
+        r.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    });
+    Ok((
+        key.to_string(),
+        Permissions {
+            resources,
+            methods: vec![Method::Get, Method::Head],
+        },
+    ))
+}
+
+impl SimulatorConfig {
+    /// The configuration `prestalink simulate` runs with.
+    pub fn from_args(args: &SimulateArgs) -> anyhow::Result<SimulatorConfig> {
+        let mut gen = GenConfig::default();
+        if let Some(v) = args.seed {
+            gen.seed = v;
+        }
+        if let Some(v) = args.languages {
+            gen.languages = v;
+        }
+        if let Some(v) = args.shops {
+            gen.shops = v;
+        }
+        if let Some(v) = args.orders {
+            gen.orders = v;
+        }
+        if let Some(v) = args.customers {
+            gen.customers = v;
+        }
+        if let Some(v) = args.products {
+            gen.products = v;
+        }
+        if let Some(tz) = &args.timezone {
+            tz.parse::<chrono_tz::Tz>()
+                .map_err(|_| anyhow::anyhow!("--timezone {tz:?} is not an IANA time zone"))?;
+            gen.timezone = tz.clone();
+        }
+        let keys = if args.keys.is_empty() {
+            vec![(DEFAULT_KEY.to_string(), Permissions::default())]
+        } else {
+            args.keys
+                .iter()
+                .map(|k| parse_key(k))
+                .collect::<anyhow::Result<_>>()?
+        };
+        let mut capacity = Capacity::profile(args.profile);
+        if let Some(w) = args.workers {
+            anyhow::ensure!(w >= 1, "--workers must be at least 1");
+            capacity.workers = w;
+        }
+        anyhow::ensure!(
+            args.time_scale.is_finite() && args.time_scale >= 0.0,
+            "--time-scale must be 0 or more"
+        );
+        capacity.time_scale = args.time_scale;
+        if let Some(secs) = args.max_execution_time {
+            anyhow::ensure!(
+                secs > 0.0 && secs.is_finite(),
+                "--max-execution-time must be above 0"
+            );
+            capacity.max_execution_time = Duration::from_secs_f64(secs);
+        }
+        let faults = match &args.faults {
+            Some(spec) => spec
+                .parse::<Faults>()
+                .map_err(anyhow::Error::msg)
+                .context("--faults")?,
+            None => Faults::default(),
+        };
+        let waf = match &args.waf {
+            Some(spec) => Some(
+                spec.parse::<WafSpec>()
+                    .map_err(anyhow::Error::msg)
+                    .context("--waf")?,
+            ),
+            None => None,
+        };
+        anyhow::ensure!(args.churn >= 0.0, "--churn must be 0 or more");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&args.shopper_load),
+            "--shopper-load must be between 0 and 1"
+        );
+        Ok(SimulatorConfig {
+            listen: args.listen,
+            gen,
+            version: args.ps_version,
+            keys,
+            hosting: crate::server::Hosting {
+                auth_header_stripped: args.auth_header == AuthHeader::Stripped,
+                redirect_to: args.redirect_to.clone(),
+                no_rewrite: args.no_rewrite,
+                webservice_disabled: args.webservice_disabled,
+                waf,
+                maintenance: args.maintenance,
+                not_prestashop: args.not_prestashop,
+                tls: args.tls,
+            },
+            capacity,
+            faults,
+            churn_per_second: args.churn,
+            shopper_load: args.shopper_load,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    fn parse(line: &[&str]) -> SimulateArgs {
+        let mut argv = vec!["simulate"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).expect("parses").args
+    }
+
+    #[test]
+    fn every_option_reaches_the_config() {
+        let a = parse(&[
+            "--listen=127.0.0.1:0",
+            "--orders=50",
+            "--version=9.0",
+            "--key=ABCDEFGHIJKLMNOPQRSTUVWXYZ012345:orders,customers",
+            "--auth-header=stripped",
+            "--no-rewrite",
+            "--waf",
+            "--profile=dedicated",
+            "--workers=3",
+            "--time-scale=0.5",
+            "--max-execution-time=2",
+            "--faults=500=0.1",
+            "--churn=2",
+            "--shopper-load=0.2",
+        ]);
+        let c = SimulatorConfig::from_args(&a).unwrap();
+        assert_eq!(c.gen.orders, 50);
+        assert_eq!(c.version, Version::V9_0);
+        assert_eq!(
+            c.keys[0].1.resources.as_deref().unwrap(),
+            ["orders", "customers"]
+        );
+        assert!(c.hosting.auth_header_stripped && c.hosting.no_rewrite);
+        assert_eq!(c.hosting.waf.as_ref().unwrap().rate, 0.1);
+        assert_eq!(c.capacity.workers, 3);
+        assert_eq!(c.capacity.per_full_record, Duration::from_micros(200));
+        assert_eq!(c.capacity.max_execution_time, Duration::from_secs(2));
+        assert_eq!(c.faults.server_error, 0.1);
+        assert_eq!(c.churn_per_second, 2.0);
+    }
+
+    #[test]
+    fn defaults_and_rejections() {
+        let c = SimulatorConfig::from_args(&parse(&[])).unwrap();
+        assert_eq!(c.keys[0].0, DEFAULT_KEY);
+        assert_eq!(c.capacity, Capacity::profile(Profile::Laptop));
+        assert!(parse_key("short").is_err());
+        let bad = parse(&["--faults=500=7"]);
+        assert!(SimulatorConfig::from_args(&bad).is_err());
+        let waf = parse(&["--waf=wskey"]);
+        assert!(
+            SimulatorConfig::from_args(&waf)
+                .unwrap()
+                .hosting
+                .waf
+                .unwrap()
+                .ws_key
+        );
+    }
+}

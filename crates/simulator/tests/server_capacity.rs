@@ -1,0 +1,171 @@
+//! The capacity model: W workers serve W requests at once and queue the rest (checked with
+//! the counters), max_execution_time, live capacity changes, the shopper probe.
+
+mod server_support;
+
+use std::time::Duration;
+
+use prestalink_simulator::capacity::Capacity;
+use server_support::*;
+
+fn slow_capacity(workers: usize, base_ms: u64) -> Capacity {
+    Capacity {
+        workers,
+        base: Duration::from_millis(base_ms),
+        time_scale: 1.0,
+        ..Capacity::default()
+    }
+}
+
+async fn burst(sim: &prestalink_simulator::Simulator, n: usize, path: &str) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let url = format!("{}{path}", sim.base_url());
+        let key = basic(sim.key());
+        tasks.push(tokio::spawn(async move {
+            client()
+                .get(url)
+                .header("authorization", key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn workers_serve_at_once_and_the_rest_queue() {
+    let sim = start(|c| c.capacity = slow_capacity(2, 150)).await;
+    let statuses = burst(&sim, 6, "/api/languages").await;
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "load degrades, it never refuses"
+    );
+    let c = sim.counters();
+    assert_eq!(c.max_in_service, 2, "two PHP workers");
+    assert!(
+        c.max_queued >= 3,
+        "the others waited (max queued {})",
+        c.max_queued
+    );
+    assert_eq!(c.queue_wait.count, 6);
+    assert!(
+        c.queue_wait.max >= Duration::from_millis(250),
+        "{:?}",
+        c.queue_wait
+    );
+    assert_eq!(c.worker_busy.len(), 2);
+    assert!(c.busy_total() >= Duration::from_millis(6 * 150));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn set_capacity_changes_the_workers_live() {
+    let sim = start(|c| c.capacity = slow_capacity(1, 120)).await;
+    burst(&sim, 3, "/api/languages").await;
+    assert_eq!(sim.counters().max_in_service, 1);
+    sim.reset_counters();
+    sim.set_capacity(slow_capacity(3, 120));
+    burst(&sim, 3, "/api/languages").await;
+    let c = sim.counters();
+    assert_eq!(c.max_in_service, 3);
+    assert_eq!(c.requests, 3);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn exceeding_max_execution_time_is_an_empty_500() {
+    let sim = start(|c| {
+        c.capacity = Capacity {
+            workers: 2,
+            base: Duration::from_millis(1),
+            per_full_record: Duration::from_millis(2),
+            max_execution_time: Duration::from_millis(20),
+            time_scale: 1.0,
+            ..Capacity::default()
+        }
+    })
+    .await;
+    let small = get(&sim, "/api/orders?display=full&limit=0,2").await;
+    assert_eq!(small.status(), 200);
+    let big = get(&sim, "/api/orders?display=full&limit=0,30").await;
+    assert_eq!(big.status(), 500);
+    assert_eq!(header(&big, "content-type"), "text/html; charset=utf-8");
+    assert!(big.bytes().await.unwrap().is_empty());
+    let c = sim.counters();
+    assert_eq!(c.faults["timeout"], 1);
+    assert_eq!(c.count("orders", 500), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_shopper_probe_takes_a_worker_and_records_its_latency() {
+    let sim = start(|c| {
+        c.capacity = Capacity {
+            shopper: Duration::from_millis(30),
+            time_scale: 1.0,
+            base: Duration::ZERO,
+            ..Capacity::default()
+        }
+    })
+    .await;
+    let r = client()
+        .get(format!("{}/shopper", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let c = sim.counters();
+    assert_eq!(c.shopper.count, 1);
+    assert!(
+        c.shopper.p50 >= Duration::from_millis(25),
+        "{:?}",
+        c.shopper
+    );
+    assert_eq!(c.count("storefront", 200), 1);
+    assert!(c.busy_total() >= Duration::from_millis(30));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn background_shopper_load_keeps_workers_busy() {
+    let sim = start(|c| {
+        c.capacity = Capacity {
+            workers: 2,
+            shopper: Duration::from_millis(20),
+            time_scale: 1.0,
+            ..Capacity::default()
+        };
+        c.shopper_load = 0.5;
+    })
+    .await;
+    // 0.5 × 2 workers / 20 ms = 50 visits per second.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let c = sim.counters();
+    assert!(c.shopper.count >= 10, "{} visits", c.shopper.count);
+    assert_eq!(c.requests, 0, "background visits are not HTTP requests");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn counters_sum_records_and_bytes() {
+    let sim = start(|_| {}).await;
+    let r = get(
+        &sim,
+        "/api/orders?display=full&limit=0,5&output_format=JSON",
+    )
+    .await;
+    let len = r.bytes().await.unwrap().len() as u64;
+    let c = sim.counters();
+    assert_eq!(c.records, 5);
+    assert_eq!(c.bytes, len);
+    assert_eq!(c.count("orders", 200), 1);
+    sim.shutdown().await;
+}
