@@ -159,7 +159,7 @@ pub enum WarningCode {
     UrlRewritingOff,
     /// The key cannot read some resources; some data types will be incomplete.
     MissingPermissions,
-    /// PrestaShop older than 1.7.
+    /// PrestaShop older than 8.0 (unmaintained; no conditional reads).
     OldVersion,
     /// The store is reached over plain HTTP.
     InsecureHttp,
@@ -481,12 +481,16 @@ async fn describe(
     }
     d.version = meta.ps_version.filter(|v| v != "0");
     if let Some(version) = &d.version {
-        if is_older_than_1_7(version) {
+        if is_older_than_8(version) {
             d.warn(
                 WarningCode::OldVersion,
-                format!("PrestaShop {version} is older than 1.7; prestalink is made for 1.7 to 9."),
-                "Reading should still work. Upgrade PrestaShop to get security fixes and a \
-                 reliable Webservice."
+                format!(
+                    "PrestaShop {version} is older than 8.0: it no longer receives fixes, and its \
+                     Webservice cannot tell unchanged data apart (no Local-Content-Sha1), so \
+                     every sync re-reads more."
+                ),
+                "Reading works. Upgrade PrestaShop to 8 or later (back office: Advanced \
+                 Parameters > Information shows the version; use the 1-Click Upgrade module)."
                     .into(),
             );
         }
@@ -588,13 +592,12 @@ pub fn missing_permissions(index: &ResourceIndex) -> Vec<MissingPermission> {
         .collect()
 }
 
-fn is_older_than_1_7(version: &str) -> bool {
-    let mut parts = version
+fn is_older_than_8(version: &str) -> bool {
+    let major = version
         .split('.')
-        .map(|p| p.trim().parse::<u32>().unwrap_or(0));
-    let major = parts.next().unwrap_or(0);
-    let minor = parts.next().unwrap_or(0);
-    major == 1 && minor < 7
+        .next()
+        .and_then(|p| p.trim().parse::<u32>().ok());
+    major.is_some_and(|major| major < 8)
 }
 
 /// Reads the few facts the check reports: configuration values, languages, shops, currency.
