@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Probe a store (URL + Webservice key) and say what works, what does not, and how to fix it.
+    Check(commands::check::CheckArgs),
     /// Serve a simulated PrestaShop store (Webservice, hosting faults, capacity) until Ctrl-C.
     Simulate(Box<commands::simulate::SimulateArgs>),
 }
@@ -23,6 +25,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check(args) => commands::check::run(args),
         Command::Simulate(args) => commands::simulate::run(*args),
     }
 }
