@@ -19,12 +19,40 @@ const MAX_POINTS: usize = 8;
 /// A point predicts latency for pages within this factor of its own size.
 const TRUST_FACTOR: f64 = 2.0;
 
-/// One measured page size: the lowest solo latency seen for it in its probe round.
+/// Weight of a new probe round's mean against what older rounds measured at one page size.
+const NEW_ROUND_WEIGHT: f64 = 0.5;
+
+/// One measured page size: the mean solo latency of its latest round, blended with what
+/// older rounds measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Point {
     records: usize,
-    latency: f64,
     round: u64,
+    /// Mean and count of the latest round's samples.
+    mean: f64,
+    samples: u32,
+    /// The latency older rounds gave, if any.
+    before: Option<f64>,
+}
+
+impl Point {
+    fn new(records: usize, latency: f64, round: u64, before: Option<f64>) -> Point {
+        Point {
+            records,
+            round,
+            mean: latency,
+            samples: 1,
+            before,
+        }
+    }
+
+    /// The unloaded latency of this page size, in seconds.
+    fn latency(&self) -> f64 {
+        match self.before {
+            Some(before) => (1.0 - NEW_ROUND_WEIGHT) * before + NEW_ROUND_WEIGHT * self.mean,
+            None => self.mean,
+        }
+    }
 }
 
 /// The unloaded latency model of one class.
@@ -39,32 +67,32 @@ impl Baseline {
     pub fn restored(overhead: f64, per_record: f64, page_size: usize) -> Baseline {
         let mut baseline = Baseline::default();
         for records in [page_size, (page_size / 2).max(1)] {
-            baseline.points.push(Point {
+            baseline.points.push(Point::new(
                 records,
-                latency: overhead + per_record * records as f64,
-                round: 0,
-            });
+                overhead + per_record * records as f64,
+                0,
+                None,
+            ));
         }
         baseline.points.dedup_by_key(|p| p.records);
         baseline
     }
 
-    /// Records a solo sample taken during probe round `round`. Within one round the lowest
-    /// latency wins (it is the least disturbed); a new round replaces what an older round
-    /// measured for the same page size, so the model can move up as well as down.
+    /// Records a solo sample taken during probe round `round`. Within one round the samples
+    /// are averaged (real pages vary by ±20 %; a minimum would sit below the typical page
+    /// and make an idle shop look loaded); a new round's mean is blended half and half with
+    /// the older value, so the model follows the shop up as well as down within two rounds
+    /// without jumping on one odd probe.
     pub fn add_solo(&mut self, records: usize, latency: Duration, round: u64) {
         let latency = latency.as_secs_f64();
         self.points
             .retain(|p| p.round + ROUNDS_KEPT > round || p.records == records);
         match self.points.iter_mut().find(|p| p.records == records) {
-            Some(p) if p.round == round => p.latency = p.latency.min(latency),
-            Some(p) => {
-                *p = Point {
-                    records,
-                    latency,
-                    round,
-                }
+            Some(p) if p.round == round => {
+                p.samples += 1;
+                p.mean += (latency - p.mean) / p.samples as f64;
             }
+            Some(p) => *p = Point::new(records, latency, round, Some(p.latency())),
             None => {
                 if self.points.len() >= MAX_POINTS {
                     let oldest = (0..self.points.len())
@@ -72,11 +100,7 @@ impl Baseline {
                         .unwrap_or(0);
                     self.points.remove(oldest);
                 }
-                self.points.push(Point {
-                    records,
-                    latency,
-                    round,
-                });
+                self.points.push(Point::new(records, latency, round, None));
             }
         }
     }
@@ -85,7 +109,7 @@ impl Baseline {
     pub fn fit(&self) -> Option<(f64, f64)> {
         match self.points.as_slice() {
             [] => None,
-            [only] => Some(single_point_fit(only)),
+            [only] => Some(single_point_fit(only.records, only.latency())),
             points => Some(least_squares(points)),
         }
     }
@@ -115,31 +139,27 @@ impl Baseline {
 
 /// With one point the split between overhead and per-record cost is unknown; assume the
 /// overhead is a tenth of the page (right for pages of ~100 full records on PrestaShop).
-fn single_point_fit(p: &Point) -> (f64, f64) {
-    if p.records == 0 {
-        return (p.latency, 0.0);
+fn single_point_fit(records: usize, latency: f64) -> (f64, f64) {
+    if records == 0 {
+        return (latency, 0.0);
     }
-    let overhead = p.latency * 0.1;
-    (overhead, (p.latency - overhead) / p.records as f64)
+    let overhead = latency * 0.1;
+    (overhead, (latency - overhead) / records as f64)
 }
 
 /// Least squares for `latency = a + b * records`, constrained to a, b >= 0.
 fn least_squares(points: &[Point]) -> (f64, f64) {
     let n = points.len() as f64;
     let mx = points.iter().map(|p| p.records as f64).sum::<f64>() / n;
-    let my = points.iter().map(|p| p.latency).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.latency()).sum::<f64>() / n;
     let sxx: f64 = points.iter().map(|p| (p.records as f64 - mx).powi(2)).sum();
     let sxy: f64 = points
         .iter()
-        .map(|p| (p.records as f64 - mx) * (p.latency - my))
+        .map(|p| (p.records as f64 - mx) * (p.latency() - my))
         .sum();
     if sxx <= f64::EPSILON {
         // All points at one page size.
-        return single_point_fit(&Point {
-            records: mx as usize,
-            latency: my,
-            round: 0,
-        });
+        return single_point_fit(mx as usize, my);
     }
     let b = sxy / sxx;
     let a = my - b * mx;
@@ -149,7 +169,7 @@ fn least_squares(points: &[Point]) -> (f64, f64) {
     }
     if a < 0.0 {
         // Fit through the origin instead.
-        let sxy0: f64 = points.iter().map(|p| p.records as f64 * p.latency).sum();
+        let sxy0: f64 = points.iter().map(|p| p.records as f64 * p.latency()).sum();
         let sxx0: f64 = points.iter().map(|p| (p.records as f64).powi(2)).sum();
         return (0.0, sxy0 / sxx0);
     }
@@ -194,16 +214,24 @@ mod tests {
         assert!(b.extrapolate(1000).is_some());
     }
 
+    fn approx(d: Option<Duration>, want_ms: f64) -> bool {
+        d.is_some_and(|d| (d.as_secs_f64() * 1000.0 - want_ms).abs() < 1e-6)
+    }
+
     #[test]
-    fn keeps_the_lowest_in_a_round_and_replaces_in_a_new_round() {
+    fn averages_within_a_round_and_blends_a_new_round() {
         let mut b = Baseline::default();
         b.add_solo(100, ms(60), 1);
         b.add_solo(100, ms(50), 1);
         b.add_solo(100, ms(70), 1);
-        assert_eq!(b.expected(100), Some(ms(50)));
-        // The shop got slower: the next probe round moves the baseline up.
-        b.add_solo(100, ms(80), 2);
-        assert_eq!(b.expected(100), Some(ms(80)));
+        assert!(approx(b.expected(100), 60.0), "{:?}", b.expected(100));
+        // The shop got slower: the next round moves the baseline half way, then further.
+        b.add_solo(100, ms(100), 2);
+        assert!(approx(b.expected(100), 80.0), "{:?}", b.expected(100));
+        b.add_solo(100, ms(120), 2);
+        assert!(approx(b.expected(100), 85.0), "{:?}", b.expected(100));
+        b.add_solo(100, ms(110), 3);
+        assert!(approx(b.expected(100), 97.5), "{:?}", b.expected(100));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! - Completions are grouped in windows of about one round of permits (`limit` samples,
 //!   at least 3 so that one slow page does not decide alone). A window's signal is the mean
 //!   latency ratio: latency / unloaded latency of a page of the same size.
-//! - Grow by one (doubling during slow start, until the first sign of load) when the ratio
+//! - Grow by one (~10 % on large limits; doubling during slow start, until the first sign
+//!   of load) when the ratio
 //!   stayed at or below `grow_below` AND the limit was binding: some moment of the window
 //!   had `limit` requests in flight. A limit nobody used says nothing about the shop.
 //! - Shrink multiplicatively: x0.75 when the ratio reaches `shrink_above`, x0.5 on
@@ -25,7 +26,11 @@ const LATENCY_DECREASE: f64 = 0.75;
 /// Multiplier applied on back-pressure.
 const BACKPRESSURE_DECREASE: f64 = 0.5;
 /// Smallest window, in samples.
-const MIN_WINDOW: usize = 3;
+const MIN_WINDOW: usize = 4;
+/// Growth outside slow start is `limit / ADDITIVE_DIVISOR` (at least 1) per window: +1 up
+/// to 20, then ~10 % per window, so a 32-CPU shop is reached in seconds rather than a minute,
+/// while small shops still probe their knee one request at a time.
+const ADDITIVE_DIVISOR: usize = 10;
 /// Windows to wait after a decrease before growing again.
 const HOLDOFF_WINDOWS: u32 = 2;
 
@@ -58,6 +63,8 @@ pub(crate) struct Controller {
     window_start: Instant,
     last_decrease: Option<Instant>,
     holdoff: u32,
+    /// Consecutive windows in the hold band.
+    in_band: u32,
     last_ratio: Option<f64>,
 }
 
@@ -81,6 +88,7 @@ impl Controller {
             window_start: now,
             last_decrease: None,
             holdoff: 0,
+            in_band: 0,
             last_ratio: None,
         }
     }
@@ -107,6 +115,17 @@ impl Controller {
         self.window_start = now;
     }
 
+    /// A probe ended. Its solo requests ran at a limit of one with no queueing, so at the
+    /// start of a run (slow start, limit 1) they count as slow start's first good window.
+    pub fn on_probe_end(&mut self, now: Instant) -> Change {
+        self.restart_window(now);
+        if self.slow_start && self.limit == 1 && self.ceiling > 1 {
+            self.limit = 2;
+            return Change::Grew { from: 1, to: 2 };
+        }
+        Change::Hold
+    }
+
     /// A latency ratio from a request that started at `started`.
     pub fn on_latency(&mut self, started: Instant, ratio: f64, now: Instant) -> Change {
         if started < self.window_start {
@@ -129,15 +148,24 @@ impl Controller {
             return Change::Hold;
         }
         if mean > self.profile.grow_below {
-            // Near the knee: leave slow start, hold.
-            self.slow_start = false;
+            // Near the knee: hold. Slow start ends after two such windows in a row (one
+            // may be noise: a window at 2 in flight holds only a handful of pages).
+            self.in_band += 1;
+            if self.in_band >= 2 {
+                self.slow_start = false;
+            }
             return Change::Hold;
         }
+        self.in_band = 0;
         if !binding || self.limit >= self.ceiling {
             return Change::Hold;
         }
         let from = self.limit;
-        let to = if self.slow_start { from * 2 } else { from + 1 };
+        let to = if self.slow_start {
+            from * 2
+        } else {
+            from + (from / ADDITIVE_DIVISOR).max(1)
+        };
         self.limit = to.min(self.ceiling);
         Change::Grew {
             from,
@@ -209,8 +237,14 @@ mod tests {
     #[test]
     fn slow_start_doubles_then_grows_by_one_near_the_knee() {
         let (mut c, mut t) = balanced(1, true);
-        let limits = script(&mut c, &mut t, &[1.0, 1.0, 1.0, 1.2, 1.0, 1.0], true);
-        assert_eq!(limits, vec![2, 4, 8, 8, 9, 10]);
+        let limits = script(
+            &mut c,
+            &mut t,
+            &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0],
+            true,
+        );
+        // One window in the hold band is not enough to end slow start; two in a row are.
+        assert_eq!(limits, vec![2, 4, 4, 8, 8, 8, 9, 10]);
     }
 
     #[test]
@@ -230,7 +264,7 @@ mod tests {
     #[test]
     fn holds_in_the_band_between_grow_and_shrink() {
         let (mut c, mut t) = balanced(5, false);
-        let limits = script(&mut c, &mut t, &[1.3, 1.3, 1.4, 1.2], true);
+        let limits = script(&mut c, &mut t, &[1.15, 1.2, 1.3, 1.12], true);
         assert_eq!(limits, vec![5; 4]);
     }
 
@@ -295,7 +329,7 @@ mod tests {
         let mut m = Controller::new(Pace::Max.profile(), 256, 8, false, t);
         let mut b = Controller::new(Pace::Balanced.profile(), 64, 8, false, t);
         let (mut tm, mut tb) = (t, t);
-        assert_eq!(script(&mut m, &mut tm, &[1.4; 3], true), vec![9, 10, 11]);
-        assert_eq!(script(&mut b, &mut tb, &[1.4; 3], true), vec![8, 8, 8]);
+        assert_eq!(script(&mut m, &mut tm, &[1.2; 3], true), vec![9, 10, 11]);
+        assert_eq!(script(&mut b, &mut tb, &[1.2; 3], true), vec![8, 8, 8]);
     }
 }

@@ -97,23 +97,23 @@ impl Pace {
             Pace::Polite => PaceProfile {
                 ceiling: 2,
                 grow_below: 1.10,
-                shrink_above: 1.30,
+                shrink_above: 1.25,
                 target_request_time: Duration::from_millis(500),
-                probe_every: Duration::from_secs(20),
+                probe_every: Duration::from_secs(30),
             },
             Pace::Balanced => PaceProfile {
                 ceiling: 64,
-                grow_below: 1.15,
-                shrink_above: 1.45,
+                grow_below: 1.10,
+                shrink_above: 1.35,
                 target_request_time: Duration::from_secs(1),
-                probe_every: Duration::from_secs(30),
+                probe_every: Duration::from_secs(60),
             },
             Pace::Max => PaceProfile {
                 ceiling: 256,
-                grow_below: 1.60,
-                shrink_above: 2.20,
+                grow_below: 1.50,
+                shrink_above: 1.80,
                 target_request_time: Duration::from_secs(2),
-                probe_every: Duration::from_secs(60),
+                probe_every: Duration::from_secs(120),
             },
         }
     }

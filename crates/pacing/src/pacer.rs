@@ -391,7 +391,7 @@ impl State {
             }
             Outcome::Failed => {}
         }
-        self.probe_completion(started, false, now);
+        self.probe_completion(started, false, true, now);
     }
 
     fn on_first_success(
@@ -411,17 +411,24 @@ impl State {
             // Paging at a size no probe measured: the latency cannot be judged yet.
             self.prober.request(now);
         }
+        let next = self.pages[i].next_size();
+        let predicted = self.baselines[i].extrapolate(next);
+        // While probing, every page is measured alone, so the page size may grow after each.
+        let eager = self.prober.active() && solo;
+        let grew = self.pages[i].on_success(started.page_size, records, latency, predicted, eager);
+        if grew {
+            tracing::debug!(class = ?started.class, page_size = self.pages[i].size(), "pacer: page size");
+        }
         if self.prober.active() {
-            self.probe_completion(started, solo, now);
+            let settled = !grew
+                && self.pages[i].settled()
+                && records == started.page_size
+                && started.page_size == self.pages[i].size();
+            self.probe_completion(started, solo, settled, now);
         } else if let Some(expected) = expected {
             let ratio = latency.as_secs_f64() / expected.as_secs_f64();
             let change = self.controller.on_latency(started.at, ratio, now);
             log_change(change, "latency", ratio);
-        }
-        let next = self.pages[i].next_size();
-        let predicted = self.baselines[i].extrapolate(next);
-        if self.pages[i].on_success(started.page_size, records, latency, predicted) {
-            tracing::debug!(class = ?started.class, page_size = self.pages[i].size(), "pacer: page size");
         }
     }
 
@@ -449,13 +456,13 @@ impl State {
         }
     }
 
-    fn probe_completion(&mut self, started: Started, solo: bool, now: Instant) {
+    fn probe_completion(&mut self, started: Started, solo: bool, settled: bool, now: Instant) {
         // Requests that started before the probe (the drain) do not count towards it.
         if started.at < self.prober.started_at().unwrap_or(started.at) {
             return;
         }
-        if self.prober.on_completion(solo, now) {
-            self.controller.restart_window(now);
+        if self.prober.on_completion(solo, settled, now) {
+            log_change(self.controller.on_probe_end(now), "probe", 1.0);
             tracing::debug!(limit = self.controller.limit(), "pacer: probe done");
         }
     }

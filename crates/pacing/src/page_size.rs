@@ -69,6 +69,11 @@ impl PageSizer {
         self.size
     }
 
+    /// Whether the size is not about to grow: no fast page is counted towards a growth.
+    pub fn settled(&self) -> bool {
+        self.streak == 0
+    }
+
     /// The size the next growth step would ask for.
     pub fn next_size(&self) -> usize {
         ((self.size as f64 * GROWTH).ceil() as usize).clamp(self.min, self.max)
@@ -76,18 +81,24 @@ impl PageSizer {
 
     /// A successful page of `records` issued at size `issued`, which took `latency`;
     /// `predicted_next` is the unloaded latency predicted for [`Self::next_size`].
-    /// Returns true when the size changed.
+    /// `eager`: one fast page is enough to grow (the page was measured alone, during a
+    /// probe). Returns true when the size changed.
     pub fn on_success(
         &mut self,
         issued: usize,
         records: usize,
         latency: Duration,
         predicted_next: Option<Duration>,
+        eager: bool,
     ) -> bool {
         if latency.as_secs_f64() > self.target.as_secs_f64() * TOO_SLOW {
             return self.shrink_from(issued);
         }
-        if issued != self.size || records < issued || self.size >= self.max {
+        if self.size >= self.max {
+            self.streak = 0;
+            return false;
+        }
+        if issued != self.size || records < issued {
             // A stale size, or the last page of a resource: says nothing about a larger page.
             return false;
         }
@@ -98,7 +109,7 @@ impl PageSizer {
         } else {
             self.streak = 0;
         }
-        if self.streak >= STREAK_TO_GROW {
+        if self.streak >= STREAK_TO_GROW || (eager && self.streak > 0) {
             self.size = self.next_size();
             self.streak = 0;
             return true;
@@ -137,7 +148,7 @@ mod tests {
             let s = p.size();
             // 0.5 ms per record: 1000 records take 0.5 s, always within a 1 s target.
             let lat = ms(s as u64 / 2);
-            p.on_success(s, s, lat, None);
+            p.on_success(s, s, lat, None, false);
             sizes.push(p.size());
         }
         assert_eq!(&sizes[..4], &[100, 150, 150, 225]);
@@ -150,7 +161,13 @@ mod tests {
         for _ in 0..40 {
             let s = p.size();
             // 10 ms per record: the target allows 100 records.
-            p.on_success(s, s, ms(10 * s as u64), Some(ms(10 * p.next_size() as u64)));
+            p.on_success(
+                s,
+                s,
+                ms(10 * s as u64),
+                Some(ms(10 * p.next_size() as u64)),
+                false,
+            );
         }
         assert!((50..=100).contains(&p.size()), "{}", p.size());
     }
@@ -159,8 +176,8 @@ mod tests {
     fn partial_and_stale_pages_do_not_grow() {
         let mut p = PageSizer::new(ResourceClass::Full, ms(1000), None, None);
         for _ in 0..5 {
-            p.on_success(100, 40, ms(10), None);
-            p.on_success(50, 50, ms(10), None);
+            p.on_success(100, 40, ms(10), None, false);
+            p.on_success(50, 50, ms(10), None, false);
         }
         assert_eq!(p.size(), 100);
     }
@@ -176,7 +193,7 @@ mod tests {
         // A failure of a page larger than the current one does not grow it back.
         assert!(!p.on_failure(800));
         assert_eq!(p.size(), 150);
-        assert!(p.on_success(150, 150, ms(3500), None));
+        assert!(p.on_success(150, 150, ms(3500), None, false));
         assert_eq!(p.size(), 75);
         for _ in 0..10 {
             p.on_failure(p.size());
@@ -189,7 +206,7 @@ mod tests {
         let mut p = PageSizer::new(ResourceClass::IdList, ms(1000), Some(40), None);
         assert_eq!(p.size(), 40);
         for _ in 0..10 {
-            p.on_success(40, 40, ms(1), None);
+            p.on_success(40, 40, ms(1), None, false);
         }
         assert_eq!(p.size(), 40);
         let p = PageSizer::new(ResourceClass::Full, ms(1000), Some(5000), Some(3000));

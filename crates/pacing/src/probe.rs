@@ -12,9 +12,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Solo samples that end a probe.
-const SOLO_SAMPLES: u32 = 2;
-/// Completions of any kind after which a probe gives up (requests may keep failing).
-const MAX_COMPLETIONS: u32 = SOLO_SAMPLES + 4;
+const SOLO_SAMPLES: u32 = 4;
+/// Completions that were not solo successes after which a probe gives up (requests may keep
+/// failing, or the caller may never send one alone).
+const MAX_OTHERS: u32 = 4;
+/// Solo pages at a size still growing after which a probe ends anyway (growing from the
+/// smallest to the largest page size takes about 20).
+const MAX_GROWING: u32 = 30;
 /// Shortest time between the end of a probe and an early one.
 const MIN_GAP: Duration = Duration::from_secs(5);
 
@@ -32,7 +36,8 @@ pub(crate) struct Prober {
 struct Active {
     started_at: Instant,
     solo: u32,
-    completions: u32,
+    growing: u32,
+    others: u32,
 }
 
 impl Prober {
@@ -68,7 +73,8 @@ impl Prober {
             self.active = Some(Active {
                 started_at: now,
                 solo: 0,
-                completions: 0,
+                growing: 0,
+                others: 0,
             });
             self.round += 1;
             return true;
@@ -82,17 +88,24 @@ impl Prober {
         self.next_at = self.next_at.min(earliest.max(now));
     }
 
-    /// A request completed during the probe (`solo`: it ran alone and succeeded).
-    /// Returns true when this ended the probe.
-    pub fn on_completion(&mut self, solo: bool, now: Instant) -> bool {
+    /// A request completed during the probe (`solo`: it ran alone and succeeded;
+    /// `settled`: it was a full page at its class's current size, which is not about to
+    /// grow). Returns true when this ended the probe. A probe lasts while page sizes grow,
+    /// so that the size the page controller settles on at the start of a run gets its
+    /// unloaded latency measured by several pages.
+    pub fn on_completion(&mut self, solo: bool, settled: bool, now: Instant) -> bool {
         let Some(active) = self.active.as_mut() else {
             return false;
         };
-        active.completions += 1;
-        if solo {
-            active.solo += 1;
+        match (solo, settled) {
+            (true, true) => active.solo += 1,
+            (true, false) => active.growing += 1,
+            (false, _) => active.others += 1,
         }
-        if active.solo >= SOLO_SAMPLES || active.completions >= MAX_COMPLETIONS {
+        if active.solo >= SOLO_SAMPLES
+            || active.growing >= MAX_GROWING
+            || active.others >= MAX_OTHERS
+        {
             self.active = None;
             self.last_end = Some(now);
             self.next_at = now + self.every;
@@ -109,23 +122,39 @@ mod tests {
     #[test]
     fn probes_at_start_then_every_interval_and_early_on_request() {
         let t0 = Instant::now();
-        let every = Duration::from_secs(30);
-        let mut p = Prober::new(every, t0);
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut p = Prober::new(Duration::from_secs(30), t0);
         assert!(p.poll(t0));
         assert_eq!(p.round(), 1);
-        assert!(!p.on_completion(true, t0 + Duration::from_secs(1)));
-        assert!(p.on_completion(true, t0 + Duration::from_secs(2)));
-        assert!(!p.active());
-        assert!(!p.poll(t0 + Duration::from_secs(31)));
-        assert!(p.poll(t0 + Duration::from_secs(32)));
-        assert_eq!(p.round(), 2);
-        for i in 0..2 {
-            p.on_completion(true, t0 + Duration::from_secs(33 + i));
+        for i in 1..SOLO_SAMPLES {
+            assert!(!p.on_completion(true, true, at(i as u64)));
         }
-        // Early probe: not before MIN_GAP after the last one ended (t0 + 34 s).
-        p.request(t0 + Duration::from_secs(35));
-        assert!(!p.poll(t0 + Duration::from_secs(38)));
-        assert!(p.poll(t0 + Duration::from_secs(39)));
+        // A page at a size still growing does not count.
+        assert!(!p.on_completion(true, false, at(2)));
+        assert!(p.on_completion(true, true, at(4)));
+        assert!(!p.active());
+        assert!(!p.poll(at(33)));
+        assert!(p.poll(at(34)));
+        assert_eq!(p.round(), 2);
+        for _ in 0..SOLO_SAMPLES {
+            p.on_completion(true, true, at(36));
+        }
+        assert!(!p.active());
+        // Early probe: not before MIN_GAP after the last one ended (t0 + 36 s).
+        p.request(at(37));
+        assert!(!p.poll(at(40)));
+        assert!(p.poll(at(41)));
+    }
+
+    #[test]
+    fn ends_when_page_sizes_keep_growing_for_too_long() {
+        let t0 = Instant::now();
+        let mut p = Prober::new(Duration::from_secs(30), t0);
+        p.poll(t0);
+        for _ in 1..MAX_GROWING {
+            assert!(!p.on_completion(true, false, t0));
+        }
+        assert!(p.on_completion(true, false, t0));
     }
 
     #[test]
@@ -133,8 +162,8 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Prober::new(Duration::from_secs(30), t0);
         p.poll(t0);
-        let ended: Vec<bool> = (0..MAX_COMPLETIONS)
-            .map(|_| p.on_completion(false, t0))
+        let ended: Vec<bool> = (0..MAX_OTHERS)
+            .map(|_| p.on_completion(false, true, t0))
             .collect();
         assert_eq!(ended.iter().filter(|e| **e).count(), 1);
         assert!(*ended.last().unwrap());
