@@ -579,3 +579,121 @@ fn simulator_answers_like_the_recorded_prestashop() {
         failures.join("\n")
     );
 }
+
+/// A store with every recorded order, product, customer and credit slip (two languages).
+fn sample_store() -> &'static prestalink_simulator::store::Store {
+    static STORE: std::sync::OnceLock<prestalink_simulator::store::Store> =
+        std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let two = fixtures_root().join("two-languages-scaled");
+        Recordings::load(&two, vec![1, 2]).store_all(&[
+            "orders",
+            "products",
+            "customers",
+            "order_slip",
+        ])
+    })
+}
+
+mod random_queries {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "display",
+                "sort",
+                "limit",
+                "language",
+                "date",
+                "schema",
+                "id_shop",
+                "id_group_shop",
+                "filter[id]",
+                "filter[name]",
+                "filter[reference]",
+                "filter[date_upd]",
+                "filter[nope]",
+                "filter[shipping_number]",
+                "filter[a][b]",
+                "filter",
+                "display[]",
+                "price[x][use_tax]",
+            ])
+            .prop_map(str::to_string),
+            "[a-z_\\[\\]]{1,12}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "full",
+                "minimum",
+                "[id,reference]",
+                "[id,order_rows[id,nope]]",
+                "[id_DESC]",
+                "[date_upd_ASC,id_DESC]",
+                "0,3",
+                "5",
+                "1,2,3",
+                "[1|2]",
+                "[1,2]",
+                "all",
+                "1",
+                "blank",
+                "synopsis",
+                "%[a]%",
+                ">[5]",
+                "![1|2]",
+                "[2026-01-01,2026-12-31]",
+            ])
+            .prop_map(str::to_string),
+            "[\\[\\]|,%<>!_a-zA-Z0-9 .:\\-]{0,16}",
+            ".{0,8}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Whatever the query, the Webservice answers a well-formed document with a
+        /// PrestaShop status, and never panics.
+        #[test]
+        fn random_queries_get_well_formed_answers(
+            resource in prop::option::of(prop::sample::select(vec![
+                "orders", "products", "customers", "order_slip", "zones", "ordersx", "images",
+            ])),
+            id in prop::option::of(prop_oneof![Just("101".to_string()), "[0-9a-z -]{0,5}"]),
+            params in prop::collection::vec((key(), value()), 0..6),
+            json in any::<bool>(),
+            head in any::<bool>(),
+            old in any::<bool>(),
+        ) {
+            let permissions = Permissions::default();
+            let req = ApiRequest {
+                method: if head { Method::Head } else { Method::Get },
+                resource,
+                id: id.as_deref(),
+                params: &params,
+                format: if json { Format::Json } else { Format::Xml },
+                base_url: BASE,
+                version: if old { Version::V1_7_8 } else { Version::V8_1_2 },
+                permissions: &permissions,
+            };
+            let got = respond(sample_store(), &req);
+            prop_assert!([200, 400, 401, 403, 404, 405, 500].contains(&got.status), "status {}", got.status);
+            let text = String::from_utf8(got.body.clone()).expect("UTF-8 body");
+            if got.content_type == Some("application/json") {
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "bad JSON: {text}");
+            } else if got.content_type == Some("text/xml;charset=utf-8") {
+                prop_assert!(text.starts_with("<?xml"));
+                let root = common::parse_xml(&text);
+                prop_assert_eq!(root.name, "prestashop");
+            } else {
+                prop_assert!(text.is_empty());
+            }
+        }
+    }
+}

@@ -14,38 +14,60 @@ use crate::store::{Row, Value};
 /// Appends `s` as a JSON string the way PHP's `json_encode(…, JSON_UNESCAPED_UNICODE)`
 /// writes it: `/` escaped, control characters as `\u00XX`, other characters raw.
 pub fn push_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let escape: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '/' => Some("\\/"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            '\u{2028}' => Some("\\u2028"),
-            '\u{2029}' => Some("\\u2029"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let escape: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'/' => Some("\\/"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0x00..=0x1f => None,
+            // U+2028 and U+2029 (E2 80 A8/A9) stay escaped even with JSON_UNESCAPED_UNICODE.
+            0xe2 if bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) =>
+            {
+                Some(if bytes[i + 2] == 0xa8 {
+                    "\\u2028"
+                } else {
+                    "\\u2029"
+                })
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
-        match escape {
-            Some(e) => out.push_str(e),
-            None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let n = c as usize;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[n >> 4]));
-                out.push(char::from(HEX[n & 15]));
+        let len = match escape {
+            Some(e) => {
+                out.push_str(e);
+                if b == 0xe2 {
+                    3
+                } else {
+                    1
+                }
             }
-        }
-        start = i + c.len_utf8();
+            None => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+                1
+            }
+        };
+        i += len;
+        start = i;
     }
-    out.push_str(std::str::from_utf8(&bytes[start..]).unwrap_or(""));
+    out.push_str(&s[start..]);
     out.push('"');
 }
 

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::display::{Display, Selection};
-use super::filter::{collate, looks_numeric, mysql_number, Cond};
+use super::filter::{looks_numeric, mysql_number, Cond};
 use super::params::{php_int, Language, Params};
 use crate::errors::PsError;
 use crate::schema::{Kind, Resource};
@@ -264,51 +264,125 @@ pub fn select<'t>(
     visible: impl Fn(&Row) -> bool,
 ) -> Vec<&'t Row> {
     let resource = table.resource;
-    let mut rows: Vec<&Row> = table
-        .rows
-        .values()
-        .filter(|row| visible(row))
-        .filter(|row| {
-            plan.filters
+    let keys = order_keys(resource, plan, table.rows.len());
+    let (offset, count) = plan.limit.unwrap_or((0, None));
+    let matching = table.rows.values().filter(|row| {
+        visible(row)
+            && plan
+                .filters
                 .iter()
                 .all(|(field, cond)| matches_filter(resource, row, *field, cond, languages))
+    });
+    if keys.is_empty() {
+        // Primary-key order: page while scanning.
+        return matching
+            .skip(offset)
+            .take(count.unwrap_or(usize::MAX))
+            .collect();
+    }
+    let rows: Vec<&Row> = matching.collect();
+    let lang = languages.first().map_or(0, |l| l.index);
+    let numeric: Vec<bool> = keys
+        .iter()
+        .map(|(field, _)| column_is_numeric(resource, &rows, *field))
+        .collect();
+    let mut keyed: Vec<(Vec<SortKey>, &Row)> = rows
+        .into_iter()
+        .map(|row| {
+            let k = keys
+                .iter()
+                .zip(&numeric)
+                .map(|((field, _), &num)| sort_key(row, *field, num, lang))
+                .collect();
+            (k, row)
         })
         .collect();
-    let natural: Vec<(FieldRef, bool)>;
-    let keys = if plan.sort.is_empty() {
-        let indexed_filter = plan.filters.iter().find_map(|(field, _)| match field {
-            FieldRef::Field(i) if filter_index(resource, resource.fields[*i].name) => Some(*i),
-            _ => None,
-        });
-        natural = match indexed_filter {
-            Some(i) => vec![(FieldRef::Field(i), true)],
-            None => natural_order(resource, table.rows.len())
-                .iter()
-                .filter_map(|name| resource.field_index(name))
-                .map(|i| (FieldRef::Field(i), true))
-                .collect(),
-        };
-        &natural
-    } else {
-        &plan.sort
-    };
-    if !keys.is_empty() {
-        rows.sort_by(|a, b| {
-            for &(field, asc) in keys {
-                let ord = compare_rows(resource, a, b, field, languages);
-                if ord != Ordering::Equal {
-                    return if asc { ord } else { ord.reverse() };
-                }
+    keyed.sort_by(|(a, _), (b, _)| {
+        for (n, &(_, asc)) in keys.iter().enumerate() {
+            let ord = a[n].cmp(&b[n]);
+            if ord != Ordering::Equal {
+                return if asc { ord } else { ord.reverse() };
             }
-            Ordering::Equal
-        });
+        }
+        Ordering::Equal
+    });
+    keyed
+        .into_iter()
+        .skip(offset)
+        .take(count.unwrap_or(usize::MAX))
+        .map(|(_, row)| row)
+        .collect()
+}
+
+/// The ORDER BY of a plan: its `sort`, else the order MySQL reads rows in.
+fn order_keys(resource: &Resource, plan: &ListPlan, rows: usize) -> Vec<(FieldRef, bool)> {
+    if !plan.sort.is_empty() {
+        return plan.sort.clone();
     }
-    if let Some((offset, count)) = plan.limit {
-        let end = count.map_or(rows.len(), |c| offset.saturating_add(c).min(rows.len()));
-        let start = offset.min(rows.len());
-        rows = rows[start..end.max(start)].to_vec();
+    let indexed_filter = plan.filters.iter().find_map(|(field, _)| match field {
+        FieldRef::Field(i) if filter_index(resource, resource.fields[*i].name) => Some(*i),
+        _ => None,
+    });
+    match indexed_filter {
+        Some(i) => vec![(FieldRef::Field(i), true)],
+        None => natural_order(resource, rows)
+            .iter()
+            .filter_map(|name| resource.field_index(name))
+            .map(|i| (FieldRef::Field(i), true))
+            .collect(),
     }
-    rows
+}
+
+/// One row's value for one ORDER BY key, ready to compare: NULL sorts first, numeric
+/// columns as numbers, text by its case-folded, right-trimmed form.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum SortKey<'a> {
+    Null,
+    Num(f64),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl Eq for SortKey<'_> {}
+
+impl Ord for SortKey<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.partial_cmp(other).unwrap_or(Ordering::Equal)
+    }
+}
+
+/// Whether a column sorts numerically: integer columns, and text columns whose values
+/// are all numbers (DECIMAL columns such as prices).
+fn column_is_numeric(resource: &Resource, rows: &[&Row], field: FieldRef) -> bool {
+    let FieldRef::Field(i) = field else {
+        return true;
+    };
+    resource.fields[i].kind == Kind::Int
+        || rows.iter().all(|row| match &row.values[i] {
+            Value::Str(s) => looks_numeric(s),
+            Value::Int(_) | Value::Null => true,
+            Value::Lang(_) => false,
+        })
+}
+
+fn sort_key(row: &Row, field: FieldRef, numeric: bool, lang: usize) -> SortKey<'_> {
+    let FieldRef::Field(i) = field else {
+        return SortKey::Num(row.id as f64);
+    };
+    let text: &str = match &row.values[i] {
+        Value::Null => return SortKey::Null,
+        Value::Int(n) => return SortKey::Num(*n as f64),
+        Value::Str(s) => s,
+        Value::Lang(values) => values.get(lang).map_or("", String::as_str),
+    };
+    if numeric {
+        return SortKey::Num(mysql_number(text));
+    }
+    let trimmed = text.trim_end_matches(' ');
+    if trimmed.chars().any(char::is_uppercase) {
+        SortKey::Text(std::borrow::Cow::Owned(trimmed.to_lowercase()))
+    } else {
+        SortKey::Text(std::borrow::Cow::Borrowed(trimmed))
+    }
 }
 
 /// The order MySQL returns rows in without `ORDER BY`: the secondary index the optimizer
@@ -358,58 +432,6 @@ fn matches_filter(
                 .iter()
                 .any(|l| values.get(l.index).is_some_and(|v| cond.matches(v, false))),
         },
-    }
-}
-
-/// ORDER BY semantics for one key: NULL first, numbers numerically, text by collation.
-fn compare_rows(
-    resource: &Resource,
-    a: &Row,
-    b: &Row,
-    field: FieldRef,
-    languages: &[Language],
-) -> Ordering {
-    let FieldRef::Field(i) = field else {
-        return a.id.cmp(&b.id);
-    };
-    let lang = languages.first().map_or(0, |l| l.index);
-    let text = |v| sort_text(v, lang);
-    let (x, y) = (&a.values[i], &b.values[i]);
-    if let (Value::Int(m), Value::Int(n)) = (x, y) {
-        return m.cmp(n);
-    }
-    match (text(x), text(y)) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(s), Some(t)) => {
-            let numeric =
-                resource.fields[i].kind == Kind::Int || (looks_numeric(&s) && looks_numeric(&t));
-            if numeric {
-                mysql_number(&s)
-                    .partial_cmp(&mysql_number(&t))
-                    .unwrap_or(Ordering::Equal)
-            } else if s.is_ascii() && t.is_ascii() && !s.ends_with(' ') && !t.ends_with(' ') {
-                // Fast path for dates and codes: ASCII case-insensitive.
-                s.bytes()
-                    .map(|c| c.to_ascii_lowercase())
-                    .cmp(t.bytes().map(|c| c.to_ascii_lowercase()))
-            } else {
-                collate(&s, &t)
-            }
-        }
-    }
-}
-
-/// The text a value sorts by (`None` for NULL).
-fn sort_text(v: &Value, lang: usize) -> Option<std::borrow::Cow<'_, str>> {
-    match v {
-        Value::Int(n) => Some(std::borrow::Cow::Owned(n.to_string())),
-        Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
-        Value::Lang(vals) => Some(std::borrow::Cow::Borrowed(
-            vals.get(lang).map_or("", String::as_str),
-        )),
-        Value::Null => None,
     }
 }
 

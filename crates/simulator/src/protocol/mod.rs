@@ -84,6 +84,9 @@ pub fn respond(store: &Store, req: &ApiRequest) -> ApiResponse {
         resource,
         languages: &languages,
         shops: &shops,
+        shop_field: matches!(name, "orders" | "customers" | "carts")
+            .then(|| resource.field_index("id_shop"))
+            .flatten(),
     };
     match req.id {
         Some(id) if !id.is_empty() => scope.single(table, id, &params),
@@ -98,6 +101,8 @@ struct Scope<'a> {
     resource: &'static Resource,
     languages: &'a [Language],
     shops: &'a [u32],
+    /// `id_shop` of resources whose rows belong to one shop (orders, customers, carts).
+    shop_field: Option<usize>,
 }
 
 impl Scope<'_> {
@@ -218,11 +223,9 @@ impl Scope<'_> {
         if !row.shops.is_empty() {
             return row.shops.iter().any(|s| self.shops.contains(s));
         }
-        if matches!(self.resource.name, "orders" | "customers" | "carts") {
-            if let Some(i) = self.resource.field_index("id_shop") {
-                if let Value::Int(n) = row.values[i] {
-                    return n == 0 || self.shops.iter().any(|&s| i64::from(s) == n);
-                }
+        if let Some(i) = self.shop_field {
+            if let Value::Int(n) = row.values[i] {
+                return n == 0 || self.shops.iter().any(|&s| i64::from(s) == n);
             }
         }
         true

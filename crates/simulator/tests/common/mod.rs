@@ -421,6 +421,22 @@ impl Recordings {
             .collect()
     }
 
+    /// A store holding every recorded record of the given resources.
+    pub fn store_all(&self, resources: &[&str]) -> Store {
+        let mut store = self.store(resources[0], &HashSet::new());
+        store.tables.clear();
+        for name in resources {
+            let ids: HashSet<u64> = self
+                .records
+                .get(*name)
+                .map(|r| r.keys().copied().collect())
+                .unwrap_or_default();
+            let one = self.store(name, &ids);
+            store.tables.extend(one.tables);
+        }
+        store
+    }
+
     /// A store holding the given records of one resource.
     pub fn store(&self, resource_name: &str, ids: &HashSet<u64>) -> Store {
         let r = resource(resource_name).expect("resource");
