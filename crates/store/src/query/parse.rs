@@ -134,6 +134,14 @@ pub struct QueryExpr {
 impl QueryExpr {
     /// Parses a query such as `status=Paid&&{totalAmount>100||customerRef.id=7}`.
     pub fn parse(text: &str) -> Result<Self, QueryError> {
+        // Neither engine can store or compare NUL in text: refuse it rather than fail in SQL.
+        if let Some(i) = text.chars().position(|c| c == '\0') {
+            return Err(QueryError {
+                position: i + 1,
+                found: "unexpected NUL character".to_string(),
+                expected: "expected printable text".to_string(),
+            });
+        }
         let mut parser = Parser::new(text);
         parser.skip_ws();
         if parser.at_end() {
@@ -548,6 +556,7 @@ mod tests {
         assert_eq!(err.position, 3);
         assert!(QueryExpr::parse("a=").is_err());
         assert!(QueryExpr::parse("   ").is_err());
+        assert_eq!(QueryExpr::parse("a='x\0'").unwrap_err().position, 4);
         let deep = format!("{}a=1{}", "{".repeat(40), "}".repeat(40));
         assert!(QueryExpr::parse(&deep)
             .unwrap_err()
