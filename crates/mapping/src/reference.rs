@@ -251,10 +251,10 @@ impl ReferenceData {
             let Some(FieldValue::Lang(values)) = record.fields.get(*field) else {
                 continue;
             };
-            for v in values
+            let others = values
                 .iter()
-                .filter(|v| v.language_id != self.reading_language)
-            {
+                .filter(|v| v.language_id != self.reading_language && !v.value.trim().is_empty());
+            for v in others {
                 let entry = by_language
                     .entry(self.language_code(v.language_id))
                     .or_insert_with(|| Value::Object(Map::new()));

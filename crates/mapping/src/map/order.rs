@@ -513,10 +513,6 @@ fn supplemental(
     for (key, field) in [
         ("paymentModule", "module"),
         ("paymentName", "payment"),
-        ("roundMode", "round_mode"),
-        ("roundType", "round_type"),
-        ("valid", "valid"),
-        ("invoiceNumber", "invoice_number"),
         ("note", "note"),
         ("giftMessage", "gift_message"),
         ("shippingNumber", "shipping_number"),
@@ -524,6 +520,14 @@ fn supplemental(
         if let Some(v) = f.text(field) {
             data.insert(key, v);
         }
+    }
+    // Numbers and flags: 8.x single-record JSON drops them when 0, so absent reads as 0.
+    for (key, field) in [("roundMode", "round_mode"), ("roundType", "round_type")] {
+        data.insert(key, f.text(field).unwrap_or("0"));
+    }
+    data.insert("valid", f.flag("valid"));
+    if let Some(n) = f.id_ref("invoice_number") {
+        data.insert("invoiceNumber", n.to_string());
     }
     for (key, field) in [
         ("invoiceDate", "invoice_date"),
