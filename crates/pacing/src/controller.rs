@@ -17,8 +17,6 @@
 //!   for two windows, so a shop sitting right at the knee alternates rarely rather than
 //!   every window.
 
-use tokio::time::Instant;
-
 use crate::pace::PaceProfile;
 
 /// Multiplier applied when latency shows queueing.
@@ -52,6 +50,10 @@ struct Window {
     max_in_flight: usize,
 }
 
+/// Identifies a request by the order it started in; the controller uses it to tell signals
+/// about the current limit from signals about an older one.
+pub(crate) type StartSeq = u64;
+
 /// The limit and the state needed to move it.
 #[derive(Debug, Clone)]
 pub(crate) struct Controller {
@@ -60,8 +62,12 @@ pub(crate) struct Controller {
     limit: usize,
     slow_start: bool,
     window: Window,
-    window_start: Instant,
-    last_decrease: Option<Instant>,
+    /// Requests started so far.
+    starts: StartSeq,
+    /// Samples from requests started up to this one belong to a closed window.
+    window_boundary: StartSeq,
+    /// Back-pressure from requests started up to this one was answered by the last decrease.
+    decrease_boundary: Option<StartSeq>,
     holdoff: u32,
     /// Consecutive windows in the hold band.
     in_band: u32,
@@ -71,13 +77,7 @@ pub(crate) struct Controller {
 impl Controller {
     /// A controller starting at `start` (clamped to `1..=ceiling`); `slow_start` doubles the
     /// limit per good window until the first sign of load.
-    pub fn new(
-        profile: PaceProfile,
-        ceiling: usize,
-        start: usize,
-        slow_start: bool,
-        now: Instant,
-    ) -> Self {
+    pub fn new(profile: PaceProfile, ceiling: usize, start: usize, slow_start: bool) -> Self {
         let ceiling = ceiling.max(1);
         Controller {
             profile,
@@ -85,8 +85,9 @@ impl Controller {
             limit: start.clamp(1, ceiling),
             slow_start,
             window: Window::default(),
-            window_start: now,
-            last_decrease: None,
+            starts: 0,
+            window_boundary: 0,
+            decrease_boundary: None,
             holdoff: 0,
             in_band: 0,
             last_ratio: None,
@@ -103,22 +104,30 @@ impl Controller {
         self.last_ratio
     }
 
-    /// Notes that a request started with `in_flight` requests (itself included) in flight.
-    pub fn on_start(&mut self, in_flight: usize) {
+    /// Notes that a request started with `in_flight` requests (itself included) in flight;
+    /// returns its start sequence number, to pass back with its signals.
+    pub fn on_start(&mut self, in_flight: usize) -> StartSeq {
         self.window.max_in_flight = self.window.max_in_flight.max(in_flight);
+        self.starts += 1;
+        self.starts
     }
 
-    /// Forgets the open window; samples from requests started before `now` are ignored
+    /// Requests started so far; a request's start sequence is at most this.
+    pub fn starts(&self) -> StartSeq {
+        self.starts
+    }
+
+    /// Forgets the open window; samples from requests started before now are ignored
     /// (used after a probe, whose solo requests say nothing about the limit).
-    pub fn restart_window(&mut self, now: Instant) {
+    pub fn restart_window(&mut self) {
         self.window = Window::default();
-        self.window_start = now;
+        self.window_boundary = self.starts;
     }
 
     /// A probe ended. Its solo requests ran at a limit of one with no queueing, so at the
     /// start of a run (slow start, limit 1) they count as slow start's first good window.
-    pub fn on_probe_end(&mut self, now: Instant) -> Change {
-        self.restart_window(now);
+    pub fn on_probe_end(&mut self) -> Change {
+        self.restart_window();
         if self.slow_start && self.limit == 1 && self.ceiling > 1 {
             self.limit = 2;
             return Change::Grew { from: 1, to: 2 };
@@ -126,9 +135,9 @@ impl Controller {
         Change::Hold
     }
 
-    /// A latency ratio from a request that started at `started`.
-    pub fn on_latency(&mut self, started: Instant, ratio: f64, now: Instant) -> Change {
-        if started < self.window_start {
+    /// A latency ratio from the request started as `started`.
+    pub fn on_latency(&mut self, started: StartSeq, ratio: f64) -> Change {
+        if started <= self.window_boundary {
             return Change::Hold;
         }
         self.window.samples += 1;
@@ -139,9 +148,9 @@ impl Controller {
         let mean = self.window.ratio_sum / self.window.samples as f64;
         let binding = self.window.max_in_flight >= self.limit;
         self.last_ratio = Some(mean);
-        self.restart_window(now);
+        self.restart_window();
         if mean >= self.profile.shrink_above {
-            return self.decrease(LATENCY_DECREASE, now);
+            return self.decrease(LATENCY_DECREASE);
         }
         if self.holdoff > 0 {
             self.holdoff -= 1;
@@ -173,21 +182,22 @@ impl Controller {
         }
     }
 
-    /// Back-pressure from a request that started at `started`.
-    pub fn on_backpressure(&mut self, started: Instant, now: Instant) -> Change {
-        if self.last_decrease.is_some_and(|t| started < t) {
+    /// Back-pressure from the request started as `started`.
+    pub fn on_backpressure(&mut self, started: StartSeq) -> Change {
+        if self.decrease_boundary.is_some_and(|b| started <= b) {
             return Change::Hold;
         }
-        self.decrease(BACKPRESSURE_DECREASE, now)
+        self.decrease(BACKPRESSURE_DECREASE)
     }
 
-    fn decrease(&mut self, factor: f64, now: Instant) -> Change {
+    fn decrease(&mut self, factor: f64) -> Change {
         let from = self.limit;
         self.limit = ((from as f64 * factor).floor() as usize).max(1);
         self.slow_start = false;
+        self.in_band = 0;
         self.holdoff = HOLDOFF_WINDOWS;
-        self.last_decrease = Some(now);
-        self.restart_window(now);
+        self.decrease_boundary = Some(self.starts);
+        self.restart_window();
         if self.limit == from {
             Change::Hold
         } else {
@@ -203,133 +213,124 @@ impl Controller {
 mod tests {
     use super::*;
     use crate::pace::Pace;
-    use std::time::Duration;
 
-    /// Drives a controller with a scripted list of window ratios, always binding; returns
-    /// the limit after each window.
-    fn script(ctrl: &mut Controller, t: &mut Instant, ratios: &[f64], binding: bool) -> Vec<usize> {
+    /// Drives a controller with a scripted list of window ratios (each window: one round of
+    /// requests started, then completed); returns the limit after each window.
+    fn script(ctrl: &mut Controller, ratios: &[f64], binding: bool) -> Vec<usize> {
         let mut limits = Vec::new();
         for &ratio in ratios {
             let n = ctrl.limit().max(MIN_WINDOW);
-            for _ in 0..n {
-                let started = *t;
-                ctrl.on_start(if binding {
-                    ctrl.limit()
-                } else {
-                    ctrl.limit() - 1
-                });
-                *t += Duration::from_millis(100);
-                ctrl.on_latency(started, ratio, *t);
+            let in_flight = if binding {
+                ctrl.limit()
+            } else {
+                ctrl.limit() - 1
+            };
+            let started: Vec<StartSeq> = (0..n).map(|_| ctrl.on_start(in_flight)).collect();
+            for seq in started {
+                ctrl.on_latency(seq, ratio);
             }
             limits.push(ctrl.limit());
         }
         limits
     }
 
-    fn balanced(start: usize, slow_start: bool) -> (Controller, Instant) {
-        let t = Instant::now();
-        (
-            Controller::new(Pace::Balanced.profile(), 64, start, slow_start, t),
-            t,
-        )
+    fn balanced(start: usize, slow_start: bool) -> Controller {
+        Controller::new(Pace::Balanced.profile(), 64, start, slow_start)
     }
 
     #[test]
     fn slow_start_doubles_then_grows_by_one_near_the_knee() {
-        let (mut c, mut t) = balanced(1, true);
-        let limits = script(
-            &mut c,
-            &mut t,
-            &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0],
-            true,
-        );
+        let mut c = balanced(1, true);
+        let limits = script(&mut c, &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0], true);
         // One window in the hold band is not enough to end slow start; two in a row are.
         assert_eq!(limits, vec![2, 4, 4, 8, 8, 8, 9, 10]);
     }
 
     #[test]
+    fn growth_is_proportional_on_large_limits() {
+        let mut c = balanced(30, false);
+        assert_eq!(script(&mut c, &[1.0; 3], true), vec![33, 36, 39]);
+    }
+
+    #[test]
     fn does_not_grow_when_the_limit_is_not_binding() {
-        let (mut c, mut t) = balanced(4, false);
-        let limits = script(&mut c, &mut t, &[1.0; 5], false);
-        assert_eq!(limits, vec![4; 5]);
+        let mut c = balanced(4, false);
+        assert_eq!(script(&mut c, &[1.0; 5], false), vec![4; 5]);
     }
 
     #[test]
     fn shrinks_on_inflated_latency_then_holds_before_growing() {
-        let (mut c, mut t) = balanced(8, false);
-        let limits = script(&mut c, &mut t, &[1.6, 1.0, 1.0, 1.0, 1.0], true);
+        let mut c = balanced(8, false);
+        let limits = script(&mut c, &[1.6, 1.0, 1.0, 1.0, 1.0], true);
         assert_eq!(limits, vec![6, 6, 6, 7, 8]);
     }
 
     #[test]
     fn holds_in_the_band_between_grow_and_shrink() {
-        let (mut c, mut t) = balanced(5, false);
-        let limits = script(&mut c, &mut t, &[1.15, 1.2, 1.3, 1.12], true);
+        let mut c = balanced(5, false);
+        let limits = script(&mut c, &[1.15, 1.2, 1.3, 1.12], true);
         assert_eq!(limits, vec![5; 4]);
     }
 
     #[test]
     fn backpressure_halves_once_per_congestion_event() {
-        let (mut c, t0) = balanced(16, false);
-        let started = t0;
-        let t1 = t0 + Duration::from_millis(500);
+        let mut c = balanced(16, false);
+        let burst: Vec<StartSeq> = (0..16).map(|_| c.on_start(16)).collect();
         assert_eq!(
-            c.on_backpressure(started, t1),
+            c.on_backpressure(burst[0]),
             Change::Shrank { from: 16, to: 8 }
         );
         // Other requests of the same burst, started before the decrease: ignored.
-        assert_eq!(
-            c.on_backpressure(started, t1 + Duration::from_millis(1)),
-            Change::Hold
-        );
+        for &seq in &burst[1..] {
+            assert_eq!(c.on_backpressure(seq), Change::Hold);
+        }
         assert_eq!(c.limit(), 8);
         // A request started after the decrease that still meets back-pressure: halve again.
-        let t2 = t1 + Duration::from_millis(10);
-        assert_eq!(
-            c.on_backpressure(t2, t2 + Duration::from_secs(1)),
-            Change::Shrank { from: 8, to: 4 }
-        );
+        let later = c.on_start(1);
+        assert_eq!(c.on_backpressure(later), Change::Shrank { from: 8, to: 4 });
         for _ in 0..5 {
-            let now = t2 + Duration::from_secs(5);
-            c.on_backpressure(now, now);
+            let seq = c.on_start(1);
+            c.on_backpressure(seq);
         }
         assert_eq!(c.limit(), 1, "never below one");
     }
 
     #[test]
     fn latency_from_requests_started_before_a_decrease_is_ignored() {
-        let (mut c, t0) = balanced(4, false);
-        let t1 = t0 + Duration::from_secs(1);
-        c.on_backpressure(t1, t1);
+        let mut c = balanced(4, false);
+        let old: Vec<StartSeq> = (0..10).map(|_| c.on_start(4)).collect();
+        c.on_backpressure(old[0]);
         assert_eq!(c.limit(), 2);
-        for i in 0..10 {
-            // Started at t0, before the decrease: would shrink again if counted.
-            assert_eq!(
-                c.on_latency(t0, 3.0, t1 + Duration::from_millis(i)),
-                Change::Hold
-            );
+        for &seq in &old[1..] {
+            // Would shrink again if counted.
+            assert_eq!(c.on_latency(seq, 3.0), Change::Hold);
         }
         assert_eq!(c.limit(), 2);
     }
 
     #[test]
+    fn the_start_of_run_probe_counts_as_the_first_window() {
+        let mut c = balanced(1, true);
+        assert_eq!(c.on_probe_end(), Change::Grew { from: 1, to: 2 });
+        // Later probes leave the limit alone.
+        assert_eq!(c.on_probe_end(), Change::Hold);
+        let mut restored = balanced(6, false);
+        assert_eq!(restored.on_probe_end(), Change::Hold);
+    }
+
+    #[test]
     fn never_grows_past_the_ceiling() {
-        let t = Instant::now();
-        let mut c = Controller::new(Pace::Balanced.profile(), 3, 1, true, t);
-        let mut t = t;
-        let limits = script(&mut c, &mut t, &[1.0; 6], true);
-        assert_eq!(limits, vec![2, 3, 3, 3, 3, 3]);
-        let c = Controller::new(Pace::Balanced.profile(), 3, 50, false, t);
+        let mut c = Controller::new(Pace::Balanced.profile(), 3, 1, true);
+        assert_eq!(script(&mut c, &[1.0; 6], true), vec![2, 3, 3, 3, 3, 3]);
+        let c = Controller::new(Pace::Balanced.profile(), 3, 50, false);
         assert_eq!(c.limit(), 3);
     }
 
     #[test]
     fn max_pace_keeps_growing_where_balanced_holds() {
-        let t = Instant::now();
-        let mut m = Controller::new(Pace::Max.profile(), 256, 8, false, t);
-        let mut b = Controller::new(Pace::Balanced.profile(), 64, 8, false, t);
-        let (mut tm, mut tb) = (t, t);
-        assert_eq!(script(&mut m, &mut tm, &[1.2; 3], true), vec![9, 10, 11]);
-        assert_eq!(script(&mut b, &mut tb, &[1.2; 3], true), vec![8, 8, 8]);
+        let mut m = Controller::new(Pace::Max.profile(), 256, 8, false);
+        let mut b = Controller::new(Pace::Balanced.profile(), 64, 8, false);
+        assert_eq!(script(&mut m, &[1.2; 3], true), vec![9, 10, 11]);
+        assert_eq!(script(&mut b, &[1.2; 3], true), vec![8, 8, 8]);
     }
 }

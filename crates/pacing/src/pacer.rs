@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::baseline::Baseline;
-use crate::controller::{Change, Controller};
+use crate::controller::{Change, Controller, StartSeq};
 use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass};
 use crate::pace::{Caps, Pace};
 use crate::page_size::PageSizer;
@@ -62,7 +62,8 @@ struct Started {
     class: ResourceClass,
     attempt: Attempt,
     page_size: usize,
-    at: Instant,
+    /// Start order, for the controller.
+    seq: StartSeq,
     /// No other request was in flight when this one started.
     alone: bool,
     /// The overlap generation at start; if it moved, another request overlapped this one.
@@ -77,6 +78,8 @@ struct State {
     baselines: [Baseline; 3],
     last_latency: [Option<Duration>; 3],
     prober: Prober,
+    /// Requests started up to this one started before the current probe.
+    probe_boundary: StartSeq,
     in_flight: usize,
     waiting: usize,
     generation: u64,
@@ -127,11 +130,12 @@ impl Pacer {
         let state = State {
             pace,
             min_spacing,
-            controller: Controller::new(profile, ceiling, limit, slow_start, now),
+            controller: Controller::new(profile, ceiling, limit, slow_start),
             pages,
             baselines,
             last_latency: [None; 3],
             prober: Prober::new(profile.probe_every, now),
+            probe_boundary: 0,
             in_flight: 0,
             waiting: 0,
             generation: 0,
@@ -334,6 +338,7 @@ impl State {
             self.paused_until = None;
         }
         if self.prober.poll(now) {
+            self.probe_boundary = self.controller.starts();
             tracing::debug!(
                 limit = self.controller.limit(),
                 "pacer: probing the unloaded latency"
@@ -352,12 +357,12 @@ impl State {
             self.generation += 1;
         }
         self.in_flight += 1;
-        self.controller.on_start(self.in_flight);
+        let seq = self.controller.on_start(self.in_flight);
         Ok(Started {
+            seq,
             class,
             attempt,
             page_size: self.pages[class.index()].size(),
-            at: now,
             alone,
             generation: self.generation,
         })
@@ -427,7 +432,7 @@ impl State {
             self.probe_completion(started, solo, settled, now);
         } else if let Some(expected) = expected {
             let ratio = latency.as_secs_f64() / expected.as_secs_f64();
-            let change = self.controller.on_latency(started.at, ratio, now);
+            let change = self.controller.on_latency(started.seq, ratio);
             log_change(change, "latency", ratio);
         }
     }
@@ -440,7 +445,7 @@ impl State {
         now: Instant,
     ) {
         self.backpressure += 1;
-        let change = self.controller.on_backpressure(started.at, now);
+        let change = self.controller.on_backpressure(started.seq);
         log_change(change, "back-pressure", 0.0);
         if matches!(
             kind,
@@ -458,11 +463,11 @@ impl State {
 
     fn probe_completion(&mut self, started: Started, solo: bool, settled: bool, now: Instant) {
         // Requests that started before the probe (the drain) do not count towards it.
-        if started.at < self.prober.started_at().unwrap_or(started.at) {
+        if started.seq <= self.probe_boundary {
             return;
         }
         if self.prober.on_completion(solo, settled, now) {
-            log_change(self.controller.on_probe_end(now), "probe", 1.0);
+            log_change(self.controller.on_probe_end(), "probe", 1.0);
             tracing::debug!(limit = self.controller.limit(), "pacer: probe done");
         }
     }

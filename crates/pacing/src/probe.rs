@@ -34,7 +34,6 @@ pub(crate) struct Prober {
 
 #[derive(Debug, Clone, Copy)]
 struct Active {
-    started_at: Instant,
     solo: u32,
     growing: u32,
     others: u32,
@@ -57,11 +56,6 @@ impl Prober {
         self.active.is_some()
     }
 
-    /// When the running probe started, if one is running.
-    pub fn started_at(&self) -> Option<Instant> {
-        self.active.map(|a| a.started_at)
-    }
-
     /// The current probe round; solo samples are tagged with it.
     pub fn round(&self) -> u64 {
         self.round
@@ -71,7 +65,6 @@ impl Prober {
     pub fn poll(&mut self, now: Instant) -> bool {
         if self.active.is_none() && now >= self.next_at {
             self.active = Some(Active {
-                started_at: now,
                 solo: 0,
                 growing: 0,
                 others: 0,

@@ -1,0 +1,271 @@
+//! The pacer's contract with the sync engine, driven by scripted outcomes on tokio's paused
+//! clock: caps, Retry-After, back-off, shrinking without cancelling, saved settings.
+
+use std::time::Duration;
+
+use prestalink_pacing::{
+    Attempt, BackpressureKind, Caps, Outcome, Pace, Pacer, PacerSettings, ResourceClass,
+};
+use tokio::time::{timeout, Instant};
+
+const FULL: ResourceClass = ResourceClass::Full;
+
+fn ok(latency_ms: u64, records: usize) -> Outcome {
+    Outcome::Success {
+        latency: Duration::from_millis(latency_ms),
+        records,
+        bytes: records * 900,
+    }
+}
+
+fn pushback(kind: BackpressureKind, retry_after: Option<Duration>) -> Outcome {
+    Outcome::Backpressure {
+        kind,
+        latency: Duration::from_millis(100),
+        retry_after,
+    }
+}
+
+/// Answers requests one at a time until the start-of-run probe is over.
+async fn finish_probe(pacer: &Pacer) {
+    for _ in 0..100 {
+        if !pacer.snapshot().probing && pacer.snapshot().completed > 0 {
+            return;
+        }
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        let n = permit.page_size();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        permit.complete(ok(100, n));
+    }
+    panic!("the probe never ended: {:?}", pacer.snapshot());
+}
+
+fn restored(concurrency: usize) -> Option<PacerSettings> {
+    Some(PacerSettings {
+        concurrency,
+        ..Default::default()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn starts_one_at_a_time_then_opens_up() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+    let first = pacer.acquire(FULL, Attempt::First).await;
+    assert!(pacer.snapshot().probing);
+    assert!(
+        timeout(Duration::from_secs(5), pacer.acquire(FULL, Attempt::First))
+            .await
+            .is_err(),
+        "a second request must wait while the first measures the idle shop"
+    );
+    let n = first.page_size();
+    first.complete(ok(100, n));
+    finish_probe(&pacer).await;
+    let snapshot = pacer.snapshot();
+    assert_eq!(snapshot.limit, 2, "slow start opens to 2 after the probe");
+    assert_eq!(
+        pacer.page_size(FULL),
+        1000,
+        "fast pages grew to the class maximum"
+    );
+    assert!(snapshot.class(FULL).baseline.is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn backpressure_shrinks_the_limit_without_cancelling_requests_in_flight() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(8));
+    finish_probe(&pacer).await;
+    let mut permits = Vec::new();
+    for _ in 0..8 {
+        permits.push(pacer.acquire(FULL, Attempt::First).await);
+    }
+    assert_eq!(pacer.snapshot().in_flight, 8);
+    permits
+        .pop()
+        .unwrap()
+        .complete(pushback(BackpressureKind::Status503, None));
+    let snapshot = pacer.snapshot();
+    assert_eq!((snapshot.limit, snapshot.in_flight), (4, 7));
+    // The 7 others go on; a new request waits until fewer than 4 are in flight.
+    let waiter = {
+        let pacer = pacer.clone();
+        tokio::spawn(async move { pacer.acquire(FULL, Attempt::First).await })
+    };
+    for _ in 0..3 {
+        permits
+            .pop()
+            .unwrap()
+            .complete(pushback(BackpressureKind::Status503, None));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!waiter.is_finished());
+    }
+    assert_eq!(
+        pacer.snapshot().limit,
+        4,
+        "one congestion event, one decrease"
+    );
+    let n = permits[0].page_size();
+    permits.pop().unwrap().complete(ok(100, n));
+    let permit = timeout(Duration::from_secs(1), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pacer.snapshot().in_flight, 4);
+    drop(permit);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_pauses_every_request() {
+    let pacer = Pacer::new(Pace::Max, Caps::default(), restored(4));
+    finish_probe(&pacer).await;
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(pushback(
+        BackpressureKind::Status429,
+        Some(Duration::from_secs(10)),
+    ));
+    assert_eq!(pacer.snapshot().paused_for, Some(Duration::from_secs(10)));
+    let start = Instant::now();
+    let _a = pacer.acquire(FULL, Attempt::First).await;
+    let _b = pacer.acquire(ResourceClass::IdList, Attempt::First).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    assert_eq!(pacer.snapshot().paused_for, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_wait_an_exponential_backoff_and_are_timed_apart() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(4));
+    finish_probe(&pacer).await;
+    let before = pacer.snapshot().class(FULL).last_latency;
+    for (n, low, high) in [(1, 250, 500), (3, 1000, 2000), (10, 15_000, 30_000)] {
+        let start = Instant::now();
+        let permit = pacer.acquire(FULL, Attempt::Retry(n)).await;
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(low) && waited <= Duration::from_millis(high),
+            "retry {n} waited {waited:?}"
+        );
+        permit.complete(ok(5000, 1));
+    }
+    let snapshot = pacer.snapshot();
+    assert_eq!(snapshot.retry_latency, Some(Duration::from_secs(5)));
+    assert_eq!(
+        snapshot.class(FULL).last_latency,
+        before,
+        "retries are not first attempts"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_cap_spaces_request_starts() {
+    let caps = Caps {
+        max_requests_per_second: Some(4.0),
+        ..Caps::default()
+    };
+    let pacer = Pacer::new(Pace::Max, caps, restored(16));
+    finish_probe(&pacer).await;
+    let mut starts = Vec::new();
+    let mut permits = Vec::new();
+    for _ in 0..12 {
+        permits.push(pacer.acquire(FULL, Attempt::First).await);
+        starts.push(Instant::now());
+    }
+    for pair in starts.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(250),
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_and_page_size_caps_hold() {
+    let caps = Caps {
+        max_concurrency: Some(3),
+        max_page_size: Some(200),
+        ..Caps::default()
+    };
+    let pacer = Pacer::new(Pace::Max, caps, restored(50));
+    finish_probe(&pacer).await;
+    assert_eq!(pacer.snapshot().limit, 3);
+    assert_eq!(pacer.page_size(FULL), 200);
+    assert_eq!(pacer.page_size(ResourceClass::IdList), 200);
+    let held: Vec<_> = [
+        pacer.acquire(FULL, Attempt::First).await,
+        pacer.acquire(FULL, Attempt::First).await,
+        pacer.acquire(FULL, Attempt::First).await,
+    ]
+    .into();
+    assert!(
+        timeout(Duration::from_secs(60), pacer.acquire(FULL, Attempt::First))
+            .await
+            .is_err()
+    );
+    drop(held);
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_and_500s_halve_the_page_but_4xx_teach_nothing() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(4));
+    finish_probe(&pacer).await;
+    assert_eq!(pacer.page_size(FULL), 1000);
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(pushback(BackpressureKind::Timeout, None));
+    assert_eq!(pacer.page_size(FULL), 500);
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(pushback(BackpressureKind::Status5xx, None));
+    assert_eq!(pacer.page_size(FULL), 250);
+    let (limit, completed) = (pacer.snapshot().learned_limit, pacer.snapshot().completed);
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(Outcome::Failed);
+    assert_eq!(pacer.page_size(FULL), 250);
+    assert_eq!(pacer.snapshot().learned_limit, limit);
+    assert_eq!(pacer.snapshot().completed, completed + 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropped_permits_free_their_slot_and_count_for_nothing() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    drop(permit);
+    let snapshot = pacer.snapshot();
+    assert_eq!((snapshot.in_flight, snapshot.completed), (0, 0));
+    // The slot is free again, and a cancelled acquire leaves no waiter behind.
+    let _permit = timeout(Duration::from_secs(1), pacer.acquire(FULL, Attempt::First))
+        .await
+        .unwrap();
+    assert!(
+        timeout(Duration::from_secs(1), pacer.acquire(FULL, Attempt::First))
+            .await
+            .is_err()
+    );
+    assert_eq!(pacer.snapshot().waiting, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn settings_survive_serde_and_start_the_next_run() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(6));
+    finish_probe(&pacer).await;
+    let saved = pacer.settings();
+    assert_eq!(saved.concurrency, 6);
+    assert_eq!(saved.full.page_size, 1000);
+    let baseline = saved.full.baseline.expect("measured during the probe");
+    assert!((baseline.overhead_secs + 1000.0 * baseline.per_record_secs - 0.1).abs() < 0.01);
+
+    let json = serde_json::to_string(&saved).unwrap();
+    let back: PacerSettings = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.concurrency, saved.concurrency);
+    assert_eq!(back.full.page_size, saved.full.page_size);
+    let next = Pacer::new(Pace::Balanced, Caps::default(), Some(back));
+    assert_eq!(next.snapshot().learned_limit, 6);
+    assert_eq!(next.page_size(FULL), 1000);
+    let restored = next.snapshot().class(FULL).baseline.unwrap();
+    assert!((restored.as_secs_f64() - 0.1).abs() < 0.01, "{restored:?}");
+    // A polite run never starts above its own ceiling, whatever was saved.
+    let polite = Pacer::new(Pace::Polite, Caps::default(), Some(saved));
+    assert_eq!(polite.snapshot().learned_limit, 2);
+    // Empty or partial saved settings fall back to defaults.
+    let partial: PacerSettings = serde_json::from_str(r#"{"concurrency":3}"#).unwrap();
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), Some(partial));
+    assert_eq!(pacer.page_size(FULL), 100);
+}
