@@ -842,8 +842,17 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
             status,
             kind,
             title,
+            retry_after,
             ..
         } => {
+            let again = retry_after
+                .map(|d| {
+                    format!(
+                        " It asks to retry in {} minute(s).",
+                        d.as_secs().div_ceil(60)
+                    )
+                })
+                .unwrap_or_default();
             let page = if title.is_empty() {
                 String::new()
             } else {
@@ -862,7 +871,7 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                 ),
                 HtmlKind::Maintenance => (
                     C::Maintenance,
-                    format!("The shop{at} shows a maintenance page (HTTP {status}{page})."),
+                    format!("The shop{at} shows a maintenance page (HTTP {status}{page}).{again}"),
                     "Try again when the maintenance is over. If only the shop front is meant to be \
                      in maintenance, ask your host to let /api/ through."
                         .into(),
