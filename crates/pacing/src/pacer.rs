@@ -16,7 +16,7 @@ use crate::baseline::Baseline;
 use crate::controller::{Change, Controller, StartSeq};
 use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass};
 use crate::pace::{Caps, Pace};
-use crate::page_size::PageSizer;
+use crate::page_size::{Page, PageSizer};
 use crate::probe::Prober;
 use crate::settings::{
     BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot,
@@ -417,10 +417,15 @@ impl State {
             self.prober.request(now);
         }
         let next = self.pages[i].next_size();
-        let predicted = self.baselines[i].extrapolate(next);
         // While probing, every page is measured alone, so the page size may grow after each.
-        let eager = self.prober.active() && solo;
-        let grew = self.pages[i].on_success(started.page_size, records, latency, predicted, eager);
+        let grew = self.pages[i].on_success(Page {
+            issued: started.page_size,
+            records,
+            latency,
+            unloaded: self.baselines[i].expected(records),
+            unloaded_next: self.baselines[i].extrapolate(next),
+            eager: self.prober.active() && solo,
+        });
         if grew {
             tracing::debug!(class = ?started.class, page_size = self.pages[i].size(), "pacer: page size");
         }
