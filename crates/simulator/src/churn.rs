@@ -152,6 +152,9 @@ impl Mark {
 #[derive(Debug, Clone)]
 pub struct Churn {
     rng: ChaCha8Rng,
+    /// Invoice and delivery numbers in use, with the orders' (next id, count) they were
+    /// read at: rescanning 100k orders for every state change would dominate churn.
+    seq: Option<((u64, usize), Seq)>,
 }
 
 impl Churn {
@@ -159,6 +162,7 @@ impl Churn {
     pub fn new(seed: u64) -> Churn {
         Churn {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0xC4A5_0000_0000_0001),
+            seq: None,
         }
     }
 
@@ -198,7 +202,8 @@ impl Churn {
         let Some(person) = self.pick_customer(store) else {
             return report;
         };
-        let catalog = Catalog::from_store(store, &BTreeSet::new());
+        let products = self.pick_products(store, person.shop, 6);
+        let catalog = Catalog::from_products(store, &products);
         let total: u32 = PAYMENT_MODULES[..PAYMENT_MODULES.len() - 1]
             .iter()
             .map(|m| m.3)
@@ -228,9 +233,10 @@ impl Churn {
         };
         order.date_add = fmt_local(now);
         let mark = Mark::take(store);
+        let mut seq = self.seq(store);
         let (id, _) = insert_order(store, &order);
-        let mut seq = Seq::from_store(store);
         change_state(store, id, module.2, &order.date_add, 0, &mut seq, Pay::Own);
+        self.keep_seq(store, seq);
         for line in &order.lines {
             for sid in decrement_stock(store, line.product, line.attribute, order.id_shop, line.qty)
             {
@@ -255,13 +261,23 @@ impl Churn {
         if order_state(new_state).is_none() {
             return report;
         }
-        let pay = payment_plan(store, order);
         let invoiced_before = store.table("order_invoices").map_or(0, |t| t.next_id());
         let mark = Mark::take(store);
-        let mut seq = Seq::from_store(store);
-        if !change_state(store, order, new_state, &fmt_local(now), 1, &mut seq, pay) {
+        let mut seq = self.seq(store);
+        // Each paid order records its own payment, which keeps the payments of a reference
+        // equal to its orders' total_paid_real.
+        if !change_state(
+            store,
+            order,
+            new_state,
+            &fmt_local(now),
+            1,
+            &mut seq,
+            Pay::Own,
+        ) {
             return report;
         }
+        self.keep_seq(store, seq);
         report.update("orders", order);
         mark.created_since(store, &mut report);
         // A new invoice re-points the order's details and carrier at it.
@@ -273,9 +289,16 @@ impl Churn {
             }
             let cr = schema("order_carriers");
             if let Some(t) = store.table("order_carriers") {
-                for (id, row) in &t.rows {
-                    if get_int(row, cr, "id_order") == order as i64 {
-                        report.update("order_carriers", *id);
+                let mine = |row: &crate::store::Row| get_int(row, cr, "id_order") == order as i64;
+                // Carriers are written with their order, usually under the same id.
+                match t.rows.get(&order).filter(|r| mine(r)) {
+                    Some(_) => report.update("order_carriers", order),
+                    None => {
+                        for (id, row) in &t.rows {
+                            if mine(row) {
+                                report.update("order_carriers", *id);
+                            }
+                        }
                     }
                 }
             }
@@ -532,13 +555,13 @@ impl Churn {
             return ChurnReport::default();
         };
         // Restock the product row only when it has no combinations (otherwise it is a sum).
+        let pr = schema("products");
         let has_combinations = attribute == 0
-            && store.table("combinations").is_some_and(|t| {
-                let cr = t.resource;
-                t.rows
-                    .values()
-                    .any(|r| get_int(r, cr, "id_product") == product as i64)
-            });
+            && store
+                .table("products")
+                .and_then(|t| t.rows.get(&product))
+                .zip(pr.association_index("combinations"))
+                .is_some_and(|(row, i)| !row.assocs[i].is_empty());
         if has_combinations {
             return ChurnReport::default();
         }
@@ -623,47 +646,95 @@ impl Churn {
         if t.rows.is_empty() {
             return None;
         }
-        let k = self.rng.gen_range(0..t.rows.len());
-        t.rows.values().nth(k)
+        // A random id, then the row at or after it: O(log n) in a big store.
+        let last = t.next_id();
+        let k = self.rng.gen_range(1..last);
+        t.rows
+            .range(k..)
+            .next()
+            .or_else(|| t.rows.range(..k).next_back())
+            .map(|(_, row)| row)
     }
 
-    /// A customer with at least one live address, as the order generator needs it.
+    /// A live customer with their live addresses, found from a random address (a
+    /// customer's addresses have neighbouring ids, as PrestaShop writes them together).
     fn pick_customer(&mut self, store: &Store) -> Option<Person> {
         let cr = schema("customers");
         let ar = schema("addresses");
-        for _ in 0..8 {
-            let row = self.random_row(store, "customers")?;
+        let addresses = store.table("addresses")?;
+        for _ in 0..16 {
+            let a = self.random_row(store, "addresses")?;
+            let customer = get_int(a, ar, "id_customer") as u64;
+            let Some(row) = store.table("customers").and_then(|t| t.rows.get(&customer)) else {
+                continue;
+            };
             if get_text(row, cr, "deleted") == "1" {
                 continue;
             }
-            let addresses: Vec<_> = store
-                .table("addresses")?
+            let live: Vec<_> = addresses
                 .rows
-                .values()
-                .filter(|a| {
-                    get_int(a, ar, "id_customer") == row.id as i64
-                        && get_text(a, ar, "deleted") != "1"
-                })
-                .filter_map(|a| {
-                    country_by_id(get_int(a, ar, "id_country") as u64).map(|c| (a.id, c))
+                .range(a.id.saturating_sub(4)..=a.id + 4)
+                .map(|(_, r)| r)
+                .filter(|r| get_int(r, ar, "id_customer") == customer as i64)
+                .filter(|r| get_text(r, ar, "deleted") != "1")
+                .filter_map(|r| {
+                    country_by_id(get_int(r, ar, "id_country") as u64).map(|c| (r.id, c))
                 })
                 .collect();
-            if addresses.is_empty() {
+            if live.is_empty() {
                 continue;
             }
-            let shop = get_int(row, cr, "id_shop").max(1) as u32;
             return Some(Person {
                 id: row.id,
-                shop,
+                shop: get_int(row, cr, "id_shop").max(1) as u32,
                 lang: get_int(row, cr, "id_lang").max(1) as u32,
                 guest: get_text(row, cr, "is_guest") == "1",
                 secure_key: get_text(row, cr, "secure_key").into_owned(),
                 created: 0,
-                addresses,
+                addresses: live,
             });
         }
         None
     }
+
+    /// Up to `n` distinct random active products sold in a shop.
+    fn pick_products(&mut self, store: &Store, shop: u32, n: usize) -> Vec<u64> {
+        let pr = schema("products");
+        let mut ids = Vec::new();
+        for _ in 0..n * 3 {
+            if ids.len() >= n {
+                break;
+            }
+            let Some(row) = self.random_row(store, "products") else {
+                break;
+            };
+            let sold_here = row.shops.is_empty() || row.shops.contains(&shop);
+            if sold_here && get_text(row, pr, "active") == "1" && !ids.contains(&row.id) {
+                ids.push(row.id);
+            }
+        }
+        ids
+    }
+
+    /// Invoice and delivery numbers in use (cached while only this churn changes orders).
+    fn seq(&mut self, store: &Store) -> Seq {
+        let key = orders_key(store);
+        match self.seq {
+            Some((k, seq)) if k == key => seq,
+            _ => Seq::from_store(store),
+        }
+    }
+
+    fn keep_seq(&mut self, store: &Store, seq: Seq) {
+        self.seq = Some((orders_key(store), seq));
+    }
+}
+
+/// What identifies the orders table's contents for the [`Seq`] cache.
+fn orders_key(store: &Store) -> (u64, usize) {
+    store
+        .table("orders")
+        .map_or((1, 0), |t| (t.next_id(), t.rows.len()))
 }
 
 /// The generation context of an existing store at shop-local time `now`.
@@ -690,43 +761,6 @@ fn ctx_for(store: &Store, now: NaiveDateTime) -> Ctx {
     }
 }
 
-/// How a state change of `order` should record its payment: its own total, unless the
-/// payments already recorded for its reference cover every order sharing it.
-fn payment_plan(store: &Store, order: u64) -> Pay {
-    let or = schema("orders");
-    let Some(o) = store.table("orders").and_then(|t| t.rows.get(&order)) else {
-        return Pay::Own;
-    };
-    let reference = get_text(o, or, "reference");
-    let own = get_money(o, or, "total_paid_tax_incl");
-    let siblings_paid: i64 = store
-        .table("orders")
-        .map(|t| {
-            t.rows
-                .values()
-                .filter(|r| r.id != order && get_text(r, or, "reference") == reference)
-                .map(|r| get_money(r, or, "total_paid_real"))
-                .sum()
-        })
-        .unwrap_or(0);
-    let pr = schema("order_payments");
-    let recorded: i64 = store
-        .table("order_payments")
-        .map(|t| {
-            t.rows
-                .values()
-                .filter(|r| get_text(r, pr, "order_reference") == reference)
-                .map(|r| get_money(r, pr, "amount"))
-                .sum()
-        })
-        .unwrap_or(0);
-    if recorded >= siblings_paid + own && recorded > 0 {
-        Pay::Skip
-    } else {
-        Pay::Own
-    }
-}
-
 /// Takes `qty` from a product's (or combination's) stock in a shop, and from the
 /// product-level row of a product with combinations. Returns the stock rows changed.
 fn decrement_stock(
@@ -737,17 +771,22 @@ fn decrement_stock(
     qty: i64,
 ) -> Vec<u64> {
     let sr = schema("stock_availables");
-    let Some(qi) = sr.field_index("quantity") else {
+    let (Some(qi), Some(pi), Some(ai), Some(si)) = (
+        sr.field_index("quantity"),
+        sr.field_index("id_product"),
+        sr.field_index("id_product_attribute"),
+        sr.field_index("id_shop"),
+    ) else {
         return Vec::new();
     };
     let mut changed = Vec::new();
     for (id, row) in table(store, "stock_availables").rows.iter_mut() {
-        if get_int(row, sr, "id_product") != product as i64
-            || get_int(row, sr, "id_shop") != shop as i64
+        if row.values[pi].as_int() != Some(product as i64)
+            || row.values[si].as_int() != Some(shop as i64)
         {
             continue;
         }
-        let attr = get_int(row, sr, "id_product_attribute") as u64;
+        let attr = row.values[ai].as_int().unwrap_or(0) as u64;
         if attr == attribute || attr == 0 {
             let q = row.values[qi].as_int().unwrap_or(0);
             row.values[qi] = Value::Int(q - qty);

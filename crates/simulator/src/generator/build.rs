@@ -171,6 +171,11 @@ impl<'l> RowBuilder<'l> {
         })
     }
 
+    /// SQL NULL (e.g. `customers.website` when never set).
+    pub fn null(&mut self, name: &str) -> &mut Self {
+        self.put(name, |_, _| Value::Null)
+    }
+
     /// An integer (a string of it for a text field).
     pub fn int(&mut self, name: &str, v: i64) -> &mut Self {
         self.put(name, |kind, n| match kind {

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::build::{get_int, get_money, get_text, schema, table, Av, RowBuilder, NO_DAY};
 use super::{mess, Ctx};
-use crate::store::{Store, Value};
+use crate::store::{Row, Store, Value};
 
 /// (id, parent, name, active). 12 has a parent that does not exist (a real-data mess).
 pub const CATEGORIES: &[(u64, u64, &str, bool)] = &[
@@ -694,14 +694,12 @@ impl Catalog {
     /// Reads the sellable items of a store (active or not); `doomed` marks products that
     /// the generator will delete.
     pub fn from_store(store: &Store, doomed: &BTreeSet<u64>) -> Catalog {
-        let mut items = Vec::new();
         let (Some(products), Some(combinations)) =
             (store.table("products"), store.table("combinations"))
         else {
             return Catalog::default();
         };
         let value_names = option_value_names(store);
-        let pr = products.resource;
         let cr = combinations.resource;
         let mut by_product: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         for (id, row) in &combinations.rows {
@@ -710,59 +708,48 @@ impl Catalog {
                 .or_default()
                 .push(*id);
         }
+        let mut items = Vec::new();
         for (id, row) in &products.rows {
-            let name = get_text(row, pr, "name").into_owned();
-            let reference = get_text(row, pr, "reference").into_owned();
-            let base = Sellable {
-                product: *id,
-                attribute: 0,
-                name: name.clone(),
-                reference: reference.clone(),
-                ean13: get_text(row, pr, "ean13").into_owned(),
-                price: get_money(row, pr, "price"),
-                wholesale: get_money(row, pr, "wholesale_price"),
-                tax_group: get_int(row, pr, "id_tax_rules_group") as u64,
-                weight: get_money(row, pr, "weight"),
-                shops: if row.shops.is_empty() {
-                    store.shops.clone()
-                } else {
-                    row.shops.clone()
-                },
-                doomed: doomed.contains(id),
-            };
-            match by_product.get(id) {
-                None => items.push(base),
-                Some(combos) => {
-                    for cid in combos {
-                        let c = &combinations.rows[cid];
-                        let labels: Vec<&str> = c
-                            .assocs
-                            .first()
-                            .map(|entries| {
-                                entries
-                                    .iter()
-                                    .filter_map(|e| e.first().and_then(Value::as_int))
-                                    .filter_map(|v| {
-                                        value_names.get(&(v as u64)).map(String::as_str)
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        let mut item = base.clone();
-                        item.attribute = *cid;
-                        if !labels.is_empty() {
-                            item.name = format!("{name} - {}", labels.join(", "));
-                        }
-                        let cref = get_text(c, cr, "reference");
-                        if !cref.is_empty() {
-                            item.reference = cref.into_owned();
-                        }
-                        item.price += get_money(c, cr, "price");
-                        items.push(item);
-                    }
-                }
-            }
+            let combos = by_product.get(id).map_or(&[][..], |v| &v[..]);
+            items.extend(sellables(
+                store,
+                row,
+                combos,
+                &value_names,
+                doomed.contains(id),
+            ));
         }
+        Catalog::of_items(store, items)
+    }
+
+    /// The sellable items of some products only (with their combinations, found through
+    /// each product's `combinations` association): cheap enough for one order in a big store.
+    pub fn from_products(store: &Store, ids: &[u64]) -> Catalog {
+        let Some(products) = store.table("products") else {
+            return Catalog::default();
+        };
+        let value_names = option_value_names(store);
+        let ci = products.resource.association_index("combinations");
+        let mut items = Vec::new();
+        for id in ids {
+            let Some(row) = products.rows.get(id) else {
+                continue;
+            };
+            let combos: Vec<u64> = ci
+                .map(|i| {
+                    row.assocs[i]
+                        .iter()
+                        .filter_map(|e| e.first().and_then(Value::as_int))
+                        .map(|c| c as u64)
+                        .collect()
+                })
+                .unwrap_or_default();
+            items.extend(sellables(store, row, &combos, &value_names, false));
+        }
+        Catalog::of_items(store, items)
+    }
+
+    fn of_items(store: &Store, items: Vec<Sellable>) -> Catalog {
         let mut live = vec![Vec::new(); store.shops.len()];
         let mut gone = vec![Vec::new(); store.shops.len()];
         for (i, item) in items.iter().enumerate() {
@@ -785,6 +772,71 @@ impl Catalog {
             doomed: gone,
         }
     }
+}
+
+/// Sellable items of one product row: itself, or one per existing combination.
+fn sellables(
+    store: &Store,
+    row: &Row,
+    combos: &[u64],
+    value_names: &BTreeMap<u64, String>,
+    doomed: bool,
+) -> Vec<Sellable> {
+    let pr = schema("products");
+    let cr = schema("combinations");
+    let name = get_text(row, pr, "name").into_owned();
+    let base = Sellable {
+        product: row.id,
+        attribute: 0,
+        name: name.clone(),
+        reference: get_text(row, pr, "reference").into_owned(),
+        ean13: get_text(row, pr, "ean13").into_owned(),
+        price: get_money(row, pr, "price"),
+        wholesale: get_money(row, pr, "wholesale_price"),
+        tax_group: get_int(row, pr, "id_tax_rules_group") as u64,
+        weight: get_money(row, pr, "weight"),
+        shops: if row.shops.is_empty() {
+            store.shops.clone()
+        } else {
+            row.shops.clone()
+        },
+        doomed,
+    };
+    let rows = store.table("combinations").map(|t| &t.rows);
+    let found: Vec<&Row> = combos
+        .iter()
+        .filter_map(|cid| rows.and_then(|r| r.get(cid)))
+        .collect();
+    if found.is_empty() {
+        return vec![base];
+    }
+    found
+        .into_iter()
+        .map(|c| {
+            let labels: Vec<&str> = c
+                .assocs
+                .first()
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .filter_map(|e| e.first().and_then(Value::as_int))
+                        .filter_map(|v| value_names.get(&(v as u64)).map(String::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut item = base.clone();
+            item.attribute = c.id;
+            if !labels.is_empty() {
+                item.name = format!("{name} - {}", labels.join(", "));
+            }
+            let cref = get_text(c, cr, "reference");
+            if !cref.is_empty() {
+                item.reference = cref.into_owned();
+            }
+            item.price += get_money(c, cr, "price");
+            item
+        })
+        .collect()
 }
 
 /// `Size : M` labels of option values, by value id.

@@ -145,5 +145,46 @@ pub fn generate(cfg: &GenConfig) -> Store {
     catalog::delete_products(&mut store, &doomed_products);
     catalog::link_categories(&mut store);
     people::delete_customers(&mut store, &people.doomed);
+    for name in GENERATED {
+        build::table(&mut store, name);
+    }
     store
 }
+
+/// Every resource the generator fills; each has a table, possibly empty (e.g. no orders).
+pub const GENERATED: &[&str] = &[
+    "addresses",
+    "carriers",
+    "cart_rules",
+    "carts",
+    "categories",
+    "combinations",
+    "configurations",
+    "countries",
+    "currencies",
+    "customers",
+    "groups",
+    "languages",
+    "order_carriers",
+    "order_cart_rules",
+    "order_details",
+    "order_histories",
+    "order_invoices",
+    "order_payments",
+    "order_slip",
+    "order_states",
+    "orders",
+    "product_option_values",
+    "product_options",
+    "products",
+    "shop_groups",
+    "shop_urls",
+    "shops",
+    "states",
+    "stock_availables",
+    "stores",
+    "tax_rule_groups",
+    "tax_rules",
+    "taxes",
+    "zones",
+];

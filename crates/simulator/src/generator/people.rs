@@ -254,10 +254,10 @@ pub fn write_customer(
         .string("birthday", birthday)
         .flag("newsletter", newsletter)
         .flag("optin", rng.gen_bool(0.2))
-        .text("website", "")
+        .null("website")
         .text("company", &company)
-        .text("siret", "")
-        .text("ape", "")
+        .null("siret")
+        .null("ape")
         .money("outstanding_allow_amount", 0)
         .flag("show_public_prices", false)
         .int("id_risk", 0)
@@ -269,8 +269,8 @@ pub fn write_customer(
         .int("id_shop_group", shop_group(shop) as i64)
         .string("date_add", created_text.clone())
         .string("date_upd", ctx.local(updated))
-        .text("reset_password_token", "")
-        .text("reset_password_validity", NO_DATE)
+        .null("reset_password_token")
+        .null("reset_password_validity")
         .assoc_ids("groups", &groups);
     b.insert(store);
 
