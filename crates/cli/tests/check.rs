@@ -25,15 +25,27 @@ impl Outcome {
     fn warnings(&self) -> Vec<String> {
         self.json["warnings"]
             .as_array()
-            .map(|w| w.iter().map(|w| w["code"].as_str().unwrap().to_owned()).collect())
+            .map(|w| {
+                w.iter()
+                    .map(|w| w["code"].as_str().unwrap().to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Every failure and warning names a cause and a fix.
     fn assert_explained(&self) {
-        assert!(self.json["message"].as_str().is_some_and(|m| m.len() > 20), "{}", self.json);
+        assert!(
+            self.json["message"].as_str().is_some_and(|m| m.len() > 20),
+            "{}",
+            self.json
+        );
         if !self.json["ok"].as_bool().unwrap() {
-            assert!(self.json["fix"].as_str().is_some_and(|m| m.len() > 20), "{}", self.json);
+            assert!(
+                self.json["fix"].as_str().is_some_and(|m| m.len() > 20),
+                "{}",
+                self.json
+            );
         }
         for w in self.json["warnings"].as_array().unwrap() {
             assert!(w["message"].as_str().is_some_and(|m| m.len() > 20), "{w}");
@@ -56,7 +68,10 @@ async fn check(url: &str, key: &str, extra: &[&str]) -> Outcome {
             String::from_utf8_lossy(&output.stderr)
         )
     });
-    assert!(!stdout.contains(key) || key.len() != 32, "the key leaked into the output: {stdout}");
+    assert!(
+        !stdout.contains(key) || key.len() != 32,
+        "the key leaked into the output: {stdout}"
+    );
     let outcome = Outcome {
         exit: output.status.code().expect("exit code"),
         json,
@@ -106,15 +121,25 @@ async fn healthy_store_in_json_and_xml() {
         assert_eq!(j["missingPermissions"], serde_json::json!([]));
         assert_eq!(out.warnings(), ["insecure_http"], "{format}");
         assert_eq!(j["timezone"], "America/New_York", "{format}");
-        assert!(j["currency"].as_str().is_some_and(|c| c.len() == 3), "{format}: {j}");
+        assert!(
+            j["currency"].as_str().is_some_and(|c| c.len() == 3),
+            "{format}: {j}"
+        );
         let languages = j["languages"].as_array().unwrap();
         assert_eq!(languages.len(), 2, "{format}: {j}");
         assert_eq!(languages.iter().filter(|l| l["default"] == true).count(), 1);
-        assert!(languages.iter().all(|l| l["isoCode"].as_str().is_some_and(|c| !c.is_empty())));
+        assert!(languages
+            .iter()
+            .all(|l| l["isoCode"].as_str().is_some_and(|c| !c.is_empty())));
         assert_eq!(j["shops"].as_array().unwrap().len(), 1, "{format}: {j}");
         // Reads only what it needs: the root listing, configurations, languages, shops, currency.
         let counters = sim.counters();
-        assert!(counters.requests <= 5, "{format}: {} requests: {:?}", counters.requests, counters.by_resource);
+        assert!(
+            counters.requests <= 5,
+            "{format}: {} requests: {:?}",
+            counters.requests,
+            counters.by_resource
+        );
         assert_eq!(counters.by_resource.get("orders"), None);
     }
     sim.shutdown().await;
@@ -144,7 +169,10 @@ async fn stripped_authorization_header_falls_back_to_ws_key() {
     assert!(out.warnings().contains(&"auth_header_stripped".to_owned()));
     let warning = &out.json["warnings"][0];
     assert!(warning["fix"].as_str().unwrap().contains("CGIPassAuth On"));
-    assert!(warning["fix"].as_str().unwrap().contains("HTTP_AUTHORIZATION"));
+    assert!(warning["fix"]
+        .as_str()
+        .unwrap()
+        .contains("HTTP_AUTHORIZATION"));
     // A wrong key behind a stripping server is still a wrong key, with the warning kept.
     let out = check(&sim.base_url(), UNKNOWN_KEY, &[]).await;
     assert_eq!((out.exit, out.code()), (3, "invalid_key"), "{}", out.json);
@@ -157,16 +185,30 @@ async fn redirect_needs_confirmation_then_becomes_the_store_url() {
     let target = simulator(|_| {}).await;
     let source = simulator(|cfg| cfg.hosting.redirect_to = Some(target.base_url())).await;
     let out = check(&source.base_url(), DEFAULT_KEY, &[]).await;
-    assert_eq!((out.exit, out.code()), (3, "redirect_needs_confirmation"), "{}", out.json);
-    assert_eq!(out.json["redirect"]["from"], format!("{}/", source.base_url()));
-    assert_eq!(out.json["redirect"]["to"], format!("{}/", target.base_url()));
+    assert_eq!(
+        (out.exit, out.code()),
+        (3, "redirect_needs_confirmation"),
+        "{}",
+        out.json
+    );
+    assert_eq!(
+        out.json["redirect"]["from"],
+        format!("{}/", source.base_url())
+    );
+    assert_eq!(
+        out.json["redirect"]["to"],
+        format!("{}/", target.base_url())
+    );
     // Without confirmation the key never reached the destination.
     assert_eq!(target.counters().requests, 0);
 
     let out = check(&source.base_url(), DEFAULT_KEY, &["--accept-redirect"]).await;
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
     assert_eq!(out.json["storeUrl"], format!("{}/", target.base_url()));
-    assert_eq!(out.json["redirect"]["to"], format!("{}/", target.base_url()));
+    assert_eq!(
+        out.json["redirect"]["to"],
+        format!("{}/", target.base_url())
+    );
     source.shutdown().await;
     target.shutdown().await;
 }
@@ -191,16 +233,25 @@ async fn stripped_header_and_no_rewrite_together() {
     .await;
     let out = check(&sim.base_url(), sim.key(), &[]).await;
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
-    assert_eq!((out.json["authMode"].as_str(), out.json["urlMode"].as_str()), (Some("ws_key"), Some("dispatcher")));
+    assert_eq!(
+        (out.json["authMode"].as_str(), out.json["urlMode"].as_str()),
+        (Some("ws_key"), Some("dispatcher"))
+    );
     let warnings = out.warnings();
-    assert!(warnings.contains(&"auth_header_stripped".to_owned()) && warnings.contains(&"url_rewriting_off".to_owned()));
+    assert!(
+        warnings.contains(&"auth_header_stripped".to_owned())
+            && warnings.contains(&"url_rewriting_off".to_owned())
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_of_the_host() {
     let cases: Vec<(&str, Box<dyn FnOnce(&mut SimulatorConfig)>)> = vec![
-        ("webservice_disabled", Box::new(|c: &mut SimulatorConfig| c.hosting.webservice_disabled = true)),
+        (
+            "webservice_disabled",
+            Box::new(|c: &mut SimulatorConfig| c.hosting.webservice_disabled = true),
+        ),
         (
             "blocked",
             Box::new(|c: &mut SimulatorConfig| {
@@ -210,8 +261,14 @@ async fn failures_of_the_host() {
                 })
             }),
         ),
-        ("maintenance", Box::new(|c: &mut SimulatorConfig| c.hosting.maintenance = true)),
-        ("not_prestashop", Box::new(|c: &mut SimulatorConfig| c.hosting.not_prestashop = true)),
+        (
+            "maintenance",
+            Box::new(|c: &mut SimulatorConfig| c.hosting.maintenance = true),
+        ),
+        (
+            "not_prestashop",
+            Box::new(|c: &mut SimulatorConfig| c.hosting.not_prestashop = true),
+        ),
         (
             "server_error",
             Box::new(|c: &mut SimulatorConfig| c.faults.server_error = 1.0),
@@ -250,7 +307,11 @@ async fn keys_and_their_permissions() {
         cfg.keys.push((
             limited.into(),
             Permissions {
-                resources: Some(vec!["orders".into(), "customers".into(), "configurations".into()]),
+                resources: Some(vec![
+                    "orders".into(),
+                    "customers".into(),
+                    "configurations".into(),
+                ]),
                 ..Permissions::default()
             },
         ));
@@ -274,9 +335,18 @@ async fn keys_and_their_permissions() {
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
     assert!(out.warnings().contains(&"missing_permissions".to_owned()));
     let missing = out.json["missingPermissions"].as_array().unwrap();
-    let products = missing.iter().find(|m| m["resource"] == "products").expect("products missing");
-    assert_eq!(products["dataTypes"], serde_json::json!(["commerce-products"]));
-    let currencies = missing.iter().find(|m| m["resource"] == "currencies").unwrap();
+    let products = missing
+        .iter()
+        .find(|m| m["resource"] == "products")
+        .expect("products missing");
+    assert_eq!(
+        products["dataTypes"],
+        serde_json::json!(["commerce-products"])
+    );
+    let currencies = missing
+        .iter()
+        .find(|m| m["resource"] == "currencies")
+        .unwrap();
     assert_eq!(
         currencies["dataTypes"],
         serde_json::json!(["commerce-orders", "commerce-payments", "commerce-products"])
@@ -320,9 +390,17 @@ async fn closed_port_unknown_host_and_silent_server() {
     assert_eq!((out.exit, out.code()), (3, "unreachable"), "{}", out.json);
     assert!(out.json["message"].as_str().unwrap().contains("refused"));
 
-    let out = check("http://nonexistent.invalid", DEFAULT_KEY, &["--timeout", "5"]).await;
+    let out = check(
+        "http://nonexistent.invalid",
+        DEFAULT_KEY,
+        &["--timeout", "5"],
+    )
+    .await;
     assert_eq!((out.exit, out.code()), (3, "unreachable"), "{}", out.json);
-    assert!(out.json["message"].as_str().unwrap().contains("nonexistent.invalid"));
+    assert!(out.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("nonexistent.invalid"));
 
     // Accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -345,10 +423,18 @@ async fn bad_arguments_exit_2() {
     let out = check("not a url", DEFAULT_KEY, &[]).await;
     assert_eq!((out.exit, out.code()), (2, "invalid_url"), "{}", out.json);
     let out = check("https://shop.example", "abc", &[]).await;
-    assert_eq!((out.exit, out.code()), (2, "invalid_key_format"), "{}", out.json);
+    assert_eq!(
+        (out.exit, out.code()),
+        (2, "invalid_key_format"),
+        "{}",
+        out.json
+    );
     assert!(out.json["message"].as_str().unwrap().contains("upper case"));
     let out = check("https://shop.example", "ABC", &[]).await;
-    assert!(out.json["message"].as_str().unwrap().contains("3 characters"));
+    assert!(out.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("3 characters"));
     let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_prestalink"))
         .args(["check", "--url", "https://shop.example"])
         .env_remove("PRESTALINK_KEY")

@@ -420,7 +420,6 @@ fn transport_error(e: &reqwest::Error, url: &Url, connection: &Connection) -> Er
         "ssl",
         "corrupt message",
         "invalidcontenttype",
-        "peer",
     ];
     if url.scheme() == "https" && tls_words.iter().any(|w| all.contains(w)) {
         return Error::Tls { host, detail };

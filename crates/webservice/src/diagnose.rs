@@ -560,8 +560,18 @@ async fn describe(
         needed.iter().filter(|r| index.can_read(r)).count(),
         needed.len()
     );
-    d.fix = (!d.warnings.is_empty())
-        .then(|| "Nothing is required; see the warnings for improvements.".into());
+    d.fix = match d
+        .warnings
+        .iter()
+        .find(|w| w.code == WarningCode::MissingPermissions)
+    {
+        Some(missing) => Some(missing.fix.clone()),
+        None if !d.warnings.is_empty() => Some(
+            "Nothing is required to read the store; each warning says what would improve it."
+                .into(),
+        ),
+        None => None,
+    };
     d.connection = Some(connection);
     d
 }
@@ -943,5 +953,78 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
             "Try again later. If it persists, check the shop's PHP error log or ask your host."
                 .into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Methods;
+    use crate::record::FieldValue;
+
+    fn config(name: &str, value: &str, id_shop: &str) -> Record {
+        let mut r = Record::default();
+        for (k, v) in [("name", name), ("value", value), ("id_shop", id_shop)] {
+            r.fields.insert(k.into(), FieldValue::Text(v.into()));
+        }
+        r
+    }
+
+    #[test]
+    fn configuration_prefers_the_store_wide_value() {
+        let rows = [
+            config("PS_TIMEZONE", "Europe/Berlin", "2"),
+            config("PS_TIMEZONE", "Europe/Paris", ""),
+            config("PS_LANG_DEFAULT", "1", "0"),
+        ];
+        assert_eq!(
+            global_value(&rows, "PS_TIMEZONE").as_deref(),
+            Some("Europe/Paris")
+        );
+        assert_eq!(global_value(&rows, "PS_LANG_DEFAULT").as_deref(), Some("1"));
+        assert_eq!(global_value(&rows, "PS_SHOP_NAME"), None);
+        assert_eq!(
+            global_value(&rows[..1], "PS_TIMEZONE").as_deref(),
+            Some("Europe/Berlin")
+        );
+    }
+
+    #[test]
+    fn missing_permissions_name_the_data_types_lost() {
+        let mut index = ResourceIndex::default();
+        let read = Methods {
+            get: true,
+            head: true,
+            ..Methods::default()
+        };
+        for resource in needed_resources() {
+            if resource != "order_slip" {
+                index.resources.insert(resource.into(), read);
+            }
+        }
+        index.resources.insert("stores".into(), Methods::default());
+        let missing = missing_permissions(&index);
+        assert_eq!(
+            missing,
+            [
+                MissingPermission {
+                    resource: "order_slip".into(),
+                    data_types: vec!["commerce-orders".into(), "commerce-transactions".into()],
+                },
+                MissingPermission {
+                    resource: "stores".into(),
+                    data_types: vec!["commerce-locations".into()],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn versions_before_8_are_old() {
+        assert!(is_older_than_8("1.7.8.11"));
+        assert!(is_older_than_8("1.6.1.24"));
+        assert!(!is_older_than_8("8.1.2"));
+        assert!(!is_older_than_8("9.0.0"));
+        assert!(!is_older_than_8("unknown"));
     }
 }

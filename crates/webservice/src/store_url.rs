@@ -20,7 +20,7 @@ impl StoreUrl {
     /// `api`, `webservice`, `*.php` or `admin…` path segment on are dropped.
     pub fn parse(input: &str) -> Result<StoreUrl, Error> {
         let reject = |reason: String| Error::InvalidStoreUrl {
-            input: input.trim().chars().take(200).collect(),
+            input: shown_input(input),
             reason,
         };
         let trimmed = input.trim();
@@ -121,6 +121,23 @@ impl StoreUrl {
     pub fn same_origin(&self, other: &Url) -> bool {
         self.0.origin() == other.origin()
     }
+}
+
+/// The input as it may be shown back: trimmed, at most 200 characters, without a key pasted
+/// into it (`KEY@host`, `ws_key=KEY`).
+fn shown_input(input: &str) -> String {
+    let mut shown = crate::redact::redact_text(input.trim(), "");
+    let authority_start = shown.find("://").map_or(0, |i| i + 3);
+    let authority_end = shown[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(shown.len(), |i| authority_start + i);
+    if let Some(at) = shown[authority_start..authority_end].rfind('@') {
+        shown.replace_range(
+            authority_start..authority_start + at,
+            crate::redact::REDACTED,
+        );
+    }
+    shown.chars().take(200).collect()
 }
 
 /// Keeps the folder PrestaShop is installed in: the path up to the first segment that belongs
@@ -237,6 +254,16 @@ mod tests {
         assert!(reason("my shop").contains("no spaces"));
         assert!(reason("ftp://shop.example").contains("scheme 'ftp'"));
         assert!(reason("https://KEY@shop.example").contains("separately"));
+        match StoreUrl::parse("https://SECRETKEY@shop.example/api/?ws_key=OTHERSECRET x") {
+            Err(Error::InvalidStoreUrl { input, .. }) => {
+                assert!(
+                    !input.contains("SECRETKEY") && !input.contains("OTHERSECRET"),
+                    "{input}"
+                );
+                assert!(input.contains("shop.example"));
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(reason("hello").contains("not a complete domain"));
         assert!(reason("https://shop.example:99999").contains("port"));
         assert!(reason("https://").contains("host"));
