@@ -16,6 +16,7 @@ mod error;
 mod hash;
 mod jobs;
 pub mod query;
+mod raw_links;
 mod records;
 mod runs;
 mod time;

@@ -26,6 +26,10 @@ const INSERT_CHUNK: usize = 500;
 pub struct RawRecord {
     /// PrestaShop id (as text).
     pub source_id: String,
+    /// The id (or reference) of the record this one belongs to, e.g. an order detail's
+    /// `id_order`, so that a page of orders finds its rows by index (see
+    /// [`Store::list_raw_by_parent`]).
+    pub parent_key: Option<String>,
     /// The decoded record tree.
     pub data: Value,
 }
@@ -110,6 +114,8 @@ pub struct PageWriteStats {
 pub struct StoredRaw {
     /// PrestaShop id.
     pub source_id: String,
+    /// The record it belongs to (see [`RawRecord::parent_key`]).
+    pub parent_key: Option<String>,
     /// The record tree.
     pub data: Value,
     /// Hash of `data` (see [`content_hash`]).
@@ -144,6 +150,7 @@ struct Prepared {
     data: String,
     hash: String,
     source_modified_date: Option<String>,
+    parent_key: Option<String>,
 }
 
 /// Keeps the last occurrence of each id (a page may repeat one), in first-seen order.
@@ -168,6 +175,7 @@ fn prepare_raw(records: &[RawRecord]) -> Vec<Prepared> {
             data: r.data.to_string(),
             hash: content_hash(&r.data, &[]),
             source_modified_date: None,
+            parent_key: r.parent_key.clone(),
         })
         .collect()
 }
@@ -192,6 +200,7 @@ fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared>
                 data: data.to_string(),
                 hash,
                 source_modified_date,
+                parent_key: None,
             }
         })
         .collect()
@@ -246,7 +255,10 @@ macro_rules! upsert_group {
                      source_modified_date = excluded.source_modified_date",
                 )
             } else {
-                ("fetched_at", "fetched_at = excluded.fetched_at")
+                (
+                    "fetched_at, parent_key",
+                    "fetched_at = excluded.fetched_at, parent_key = excluded.parent_key",
+                )
             };
             let mut builder = QueryBuilder::new(format!(
                 "INSERT INTO {table} (connection_id, {kind_col}, {id_col}, data, content_hash, \
@@ -263,6 +275,8 @@ macro_rules! upsert_group {
                 b.push_bind(p.hash.as_str()).push_bind(false).push_bind($now);
                 if is_commerce {
                     b.push_bind(p.source_modified_date.as_deref());
+                } else {
+                    b.push_bind(p.parent_key.as_deref());
                 }
             });
             builder.push(format!(
@@ -385,7 +399,8 @@ impl Store {
         let (table, kind_col, id_col, kind) = set.table();
         let now_text = format_timestamp(now);
         let touch = match (set, self.dialect()) {
-            (RecordSet::Raw(_), _) => String::new(),
+            // A deletion is a change: it moves `fetched_at`, so incremental mapping sees it.
+            (RecordSet::Raw(_), _) => ", fetched_at = $4".to_string(),
             (RecordSet::Commerce(_), Dialect::Sqlite) => ", modified_date = $4, \
                 data = CASE WHEN json_type(data) = 'object' \
                 THEN json_set(data, '$.modifiedDate', $4) ELSE data END"
@@ -447,7 +462,7 @@ impl Store {
         source_id: &str,
     ) -> Result<Option<StoredRaw>> {
         let sql = format!(
-            "SELECT source_id, {}, content_hash, fetched_at, deleted FROM raw_records \
+            "SELECT source_id, {}, content_hash, fetched_at, deleted, parent_key FROM raw_records \
              WHERE connection_id = $1 AND resource = $2 AND source_id = $3",
             self.json_column("data")
         );
@@ -465,6 +480,7 @@ impl Store {
                     content_hash: row.try_get(2)?,
                     fetched_at: row.try_get(3)?,
                     deleted: row.try_get(4)?,
+                    parent_key: row.try_get(5)?,
                 })
             })
             .transpose()
@@ -489,7 +505,7 @@ impl Store {
             None => " AND $3 IS NULL".to_string(),
         };
         let sql = format!(
-            "SELECT source_id, {}, content_hash, fetched_at, deleted FROM raw_records \
+            "SELECT source_id, {}, content_hash, fetched_at, deleted, parent_key FROM raw_records \
              WHERE connection_id = $1 AND resource = $2 AND deleted = FALSE{after} \
              ORDER BY length(source_id), source_id{collate} LIMIT $4",
             self.json_column("data")
@@ -510,6 +526,7 @@ impl Store {
                         content_hash: row.try_get(2)?,
                         fetched_at: row.try_get(3)?,
                         deleted: row.try_get(4)?,
+                        parent_key: row.try_get(5)?,
                     })
                 })
                 .collect()
@@ -676,14 +693,17 @@ mod tests {
         let records = vec![
             RawRecord {
                 source_id: "1".into(),
+                parent_key: None,
                 data: Value::from(1),
             },
             RawRecord {
                 source_id: "2".into(),
+                parent_key: None,
                 data: Value::from(2),
             },
             RawRecord {
                 source_id: "1".into(),
+                parent_key: None,
                 data: Value::from(3),
             },
         ];

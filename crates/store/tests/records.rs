@@ -88,6 +88,7 @@ async fn raw_records_keep_their_hash_and_a_page_may_repeat_an_id() {
         let store = &t.store;
         let conn = connection(store).await;
         let raw = |id: &str, v: Value| RawRecord {
+            parent_key: None,
             source_id: id.into(),
             data: v,
         };
@@ -201,6 +202,7 @@ async fn deletions_are_marked_and_undone_when_a_record_comes_back() {
 
         // Raw records too.
         let raw = vec![RawRecord {
+            parent_key: None,
             source_id: "1".into(),
             data: json!({"id": 1}),
         }];
@@ -244,6 +246,7 @@ async fn list_raw_pages_through_a_resource_in_id_order() {
         let page: Vec<_> = [5, 100, 20, 1, 3]
             .iter()
             .map(|i| RawRecord {
+                parent_key: None,
                 source_id: i.to_string(),
                 data: json!({"id": i}),
             })
@@ -273,6 +276,7 @@ async fn a_page_and_its_checkpoint_commit_together_or_not_at_all() {
         let conn = connection(store).await;
         let raw: Vec<_> = (1..=3)
             .map(|i| RawRecord {
+                parent_key: None,
                 source_id: i.to_string(),
                 data: json!({"id": i}),
             })
@@ -324,6 +328,7 @@ async fn a_page_and_its_checkpoint_commit_together_or_not_at_all() {
         }
         let raw2: Vec<_> = (4..=6)
             .map(|i| RawRecord {
+                parent_key: None,
                 source_id: i.to_string(),
                 data: json!({"id": i}),
             })

@@ -1,0 +1,145 @@
+//! Raw records by the record they belong to, by id lists, and by change time: what the
+//! sync engine needs to map a page of orders with its own rows, and to map only what
+//! changed since its last pass, without loading a whole resource.
+
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::error::Result;
+use crate::records::{parse_json, StoredRaw};
+use crate::{on_pool, Store};
+
+impl Store {
+    /// Raw records of `resource` whose parent key is one of `keys` (deleted ones included;
+    /// check [`StoredRaw::deleted`]), in id order.
+    pub async fn list_raw_by_parent(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredRaw>> {
+        self.raw_where(connection_id, resource, "parent_key", keys)
+            .await
+    }
+
+    /// Ids of the live raw records of `resource` whose parent key is one of `keys`.
+    pub async fn list_raw_ids_by_parent(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        keys: &[String],
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .list_raw_by_parent(connection_id, resource, keys)
+            .await?
+            .into_iter()
+            .filter(|r| !r.deleted)
+            .map(|r| r.source_id)
+            .collect())
+    }
+
+    /// Raw records of `resource` with the given ids (deleted ones included).
+    pub async fn get_raw_many(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredRaw>> {
+        self.raw_where(connection_id, resource, "source_id", ids)
+            .await
+    }
+
+    /// Raw records of `resource` written or deleted after `since` (a UTC timestamp as the
+    /// store formats them), after `after_id` in natural id order, `limit` at a time.
+    pub async fn list_raw_changed_since(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        since: &str,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredRaw>> {
+        let collate = self.binary_collation();
+        let after = match after_id {
+            Some(_) => format!(
+                " AND (length(source_id) > length($4) OR (length(source_id) = length($4) \
+                 AND source_id{collate} > $4))"
+            ),
+            None => " AND $4 IS NULL".to_string(),
+        };
+        let sql = format!(
+            "SELECT {RAW_COLUMNS_HEAD}{}{RAW_COLUMNS_TAIL} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{after} \
+             ORDER BY length(source_id), source_id{collate} LIMIT $5",
+            self.json_column("data")
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(since)
+                .bind(after_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(stored_raw).collect()
+        })
+    }
+
+    /// Raw records of `resource` whose `column` is one of `values`, in natural id order.
+    async fn raw_where(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        column: &str,
+        values: &[String],
+    ) -> Result<Vec<StoredRaw>> {
+        let mut out = Vec::new();
+        if values.is_empty() {
+            return Ok(out);
+        }
+        let collate = self.binary_collation();
+        let sql = format!(
+            "SELECT {RAW_COLUMNS_HEAD}{}{RAW_COLUMNS_TAIL} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND {} \
+             ORDER BY length(source_id), source_id{collate}",
+            self.json_column("data"),
+            self.in_json_array(column, "$3")
+        );
+        for chunk in values.chunks(1000) {
+            let list = Value::from(chunk.to_vec()).to_string();
+            on_pool!(&self.db, pool => {
+                let rows = sqlx::query(&sql)
+                    .bind(connection_id)
+                    .bind(resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                for row in &rows {
+                    out.push(stored_raw(row)?);
+                }
+            });
+        }
+        Ok(out)
+    }
+}
+
+const RAW_COLUMNS_HEAD: &str = "source_id, ";
+const RAW_COLUMNS_TAIL: &str = ", content_hash, fetched_at, deleted, parent_key";
+
+fn stored_raw<R: Row>(row: &R) -> Result<StoredRaw>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredRaw {
+        source_id: row.try_get(0)?,
+        data: parse_json(row.try_get(1)?, "raw_records.data")?,
+        content_hash: row.try_get(2)?,
+        fetched_at: row.try_get(3)?,
+        deleted: row.try_get(4)?,
+        parent_key: row.try_get(5)?,
+    })
+}
