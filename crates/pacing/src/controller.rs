@@ -29,6 +29,8 @@ const MIN_WINDOW: usize = 4;
 /// to 20, then ~10 % per window, so a 32-CPU shop is reached in seconds rather than a minute,
 /// while small shops still probe their knee one request at a time.
 const ADDITIVE_DIVISOR: usize = 10;
+/// A window of this many samples is trusted alone to end slow start.
+const TRUSTED_WINDOW: usize = 8;
 /// Windows to wait after a decrease before growing again.
 const HOLDOFF_WINDOWS: u32 = 2;
 
@@ -145,7 +147,8 @@ impl Controller {
         if self.window.samples < self.limit.max(MIN_WINDOW) {
             return Change::Hold;
         }
-        let mean = self.window.ratio_sum / self.window.samples as f64;
+        let samples = self.window.samples;
+        let mean = self.window.ratio_sum / samples as f64;
         let binding = self.window.max_in_flight >= self.limit;
         self.last_ratio = Some(mean);
         self.restart_window();
@@ -157,10 +160,11 @@ impl Controller {
             return Change::Hold;
         }
         if mean > self.profile.grow_below {
-            // Near the knee: hold. Slow start ends after two such windows in a row (one
-            // may be noise: a window at 2 in flight holds only a handful of pages).
+            // Near the knee: hold. Slow start ends here if the window was large enough to
+            // trust, or after two such windows in a row (a window at 2 in flight holds only
+            // a handful of pages, and one may be noise).
             self.in_band += 1;
-            if self.in_band >= 2 {
+            if self.in_band >= 2 || samples >= TRUSTED_WINDOW {
                 self.slow_start = false;
             }
             return Change::Hold;
@@ -242,8 +246,11 @@ mod tests {
     fn slow_start_doubles_then_grows_by_one_near_the_knee() {
         let mut c = balanced(1, true);
         let limits = script(&mut c, &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0], true);
-        // One window in the hold band is not enough to end slow start; two in a row are.
+        // One small window in the hold band is not enough to end slow start; two in a row
+        // are, and so is one window of 8 samples or more.
         assert_eq!(limits, vec![2, 4, 4, 8, 8, 8, 9, 10]);
+        let mut c = balanced(8, true);
+        assert_eq!(script(&mut c, &[1.2, 1.0], true), vec![8, 9]);
     }
 
     #[test]

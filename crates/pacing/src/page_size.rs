@@ -7,7 +7,7 @@
 //!   predicted (from the unloaded model) to stay within the pace's target request time, and
 //!   whose observed latency was within the target too;
 //! - halve at once after a timeout or a 5xx on a page larger than the minimum (and stay
-//!   below 3/4 of the failed size for the next 200 pages, so that a memory limit is not hit
+//!   below 3/4 of the failed size for the next 1000 pages, so that a memory limit is not hit
 //!   again and again), after a page slower than 3x the target (a loaded shop should not be
 //!   handed long requests), and when the unloaded model says the page alone costs 2x the
 //!   target;
@@ -28,7 +28,7 @@ const TOO_SLOW: f64 = 3.0;
 /// A page whose unloaded latency exceeds this many targets shrinks the page size.
 const TOO_LARGE: f64 = 2.0;
 /// Pages after a failure (timeout, 5xx) before sizes near the failed one are tried again.
-const FORGET_FAILURE_AFTER: u32 = 200;
+const FORGET_FAILURE_AFTER: u32 = 1000;
 
 /// Page-size bounds and starting size of a class: `(min, start, max)`.
 /// Id lists are cheap per record, so they start large; heavy records such as orders with
