@@ -74,6 +74,8 @@ pub(crate) struct Controller {
     /// Consecutive windows in the hold band.
     in_band: u32,
     last_ratio: Option<f64>,
+    /// The limit of the last window that showed no congestion.
+    good_limit: Option<usize>,
 }
 
 impl Controller {
@@ -93,12 +95,21 @@ impl Controller {
             holdoff: 0,
             in_band: 0,
             last_ratio: None,
+            good_limit: None,
         }
     }
 
     /// The current limit.
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// The limit worth starting the next run with: the last one that ran a window without
+    /// congestion, unless the limit is lower now (a late decrease is kept, an unconfirmed
+    /// growth is not).
+    pub fn saved_limit(&self) -> usize {
+        self.good_limit
+            .map_or(self.limit, |good| good.min(self.limit))
     }
 
     /// The mean latency ratio of the last closed window.
@@ -154,6 +165,9 @@ impl Controller {
         self.restart_window();
         if mean >= self.profile.shrink_above {
             return self.decrease(LATENCY_DECREASE);
+        }
+        if binding {
+            self.good_limit = Some(self.limit);
         }
         if self.holdoff > 0 {
             self.holdoff -= 1;
@@ -323,6 +337,21 @@ mod tests {
         assert_eq!(c.on_probe_end(), Change::Hold);
         let mut restored = balanced(6, false);
         assert_eq!(restored.on_probe_end(), Change::Hold);
+    }
+
+    #[test]
+    fn saves_the_last_limit_that_ran_without_congestion() {
+        let mut c = balanced(1, true);
+        assert_eq!(c.saved_limit(), 1);
+        // 1 -> 2 -> 4 -> 8 good; the window at 16 is congested: back to 12.
+        script(&mut c, &[1.0, 1.0, 1.0, 1.0, 2.0], true);
+        assert_eq!(c.limit(), 12);
+        assert_eq!(c.saved_limit(), 8, "12 has not run a window yet");
+        script(&mut c, &[1.2], true);
+        assert_eq!(c.saved_limit(), 12);
+        let seq = c.on_start(12);
+        c.on_backpressure(seq);
+        assert_eq!(c.saved_limit(), 6, "a late decrease is kept");
     }
 
     #[test]

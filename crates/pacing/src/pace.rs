@@ -16,7 +16,7 @@ use std::time::Duration;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Pace {
-    /// At most two requests in flight, backs off at the first sign of queueing.
+    /// At most two requests in flight, short pages, backs off at the first sign of queueing.
     Polite,
     /// Uses the shop's spare capacity but keeps it from queueing (the default).
     #[default]
@@ -81,17 +81,21 @@ pub(crate) struct PaceProfile {
 
 impl Pace {
     /// The constants for this pace. Why these values:
-    /// - `grow_below` / `shrink_above` bound the latency inflation the pace accepts. Between
-    ///   them the limit holds still, so it does not oscillate on measurement noise.
-    ///   Polite stops growing at +10 % and backs off from +30 %: shoppers barely notice.
-    ///   Balanced grows up to the knee (+15 %) and backs off from +45 %, so shopper
-    ///   latency stays within ~1.5x. Max grows past the knee (+60 %) and holds up to
-    ///   +120 %: every CPU of the shop stays busy, which is what saturation costs.
-    /// - `target_request_time` is far below PHP's 30 s `max_execution_time` even when the shop
-    ///   is loaded 2-3x; larger pages amortise the fixed cost of a request (~8 ms of a
-    ///   PrestaShop bootstrap) but a polite pace keeps each request short.
-    /// - `probe_every`: a probe runs one request at a time for a moment, which costs
-    ///   throughput; 20-60 s keeps that cost at a few percent.
+    /// - `grow_below` / `shrink_above` bound the latency inflation the pace accepts; between
+    ///   them the limit holds still. The band is wide because a window's mean ratio is noisy:
+    ///   pages differ by ~20 % and the baseline comes from a handful of probe pages, so it
+    ///   can be ~10 % off. Polite and balanced stop growing at +10 %, i.e. at the knee
+    ///   where the shop's CPUs are all busy but nothing queues yet; polite backs off from
+    ///   +25 %, balanced from +35 % (one request more than the knee on a 4-CPU shop).
+    ///   Max grows until +50 % and holds up to +80 %: past the knee, so every CPU stays busy
+    ///   through the dips of a decrease; shoppers then wait 1.5-1.8x, which is the price.
+    /// - `ceiling`: polite never runs more than 2 requests, whatever the shop; the others
+    ///   are bounded only to keep a wrong measurement from running away.
+    /// - `target_request_time` is far below PHP's 30 s `max_execution_time` even when the
+    ///   shop is loaded 2-3x; larger pages amortise the fixed cost of a request (~8 ms of a
+    ///   PrestaShop bootstrap), shorter ones keep a polite reader's footprint small.
+    /// - `probe_every`: a probe runs one request at a time for a few pages, which costs
+    ///   throughput on a large shop; every 30-120 s keeps that cost at a few percent.
     pub(crate) fn profile(self) -> PaceProfile {
         match self {
             Pace::Polite => PaceProfile {

@@ -199,7 +199,7 @@ impl Pacer {
     pub fn settings(&self) -> PacerSettings {
         let s = self.shared.lock();
         let mut settings = PacerSettings {
-            concurrency: s.controller.limit(),
+            concurrency: s.controller.saved_limit(),
             ..Default::default()
         };
         for class in ResourceClass::ALL {
