@@ -18,7 +18,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::generator::build::{fmt_local, get_int, get_money, get_text, schema, table, RowBuilder};
 use crate::generator::catalog::{delete_products, link_categories, Catalog};
 use crate::generator::orders::{
-    add_slip, change_state, insert_order, plan_order, remaining_lines, Pay, Seq,
+    add_slip, carrier_ids, change_state, detail_ids, insert_order, plan_order, remaining_lines,
+    Pay, Seq,
 };
 use crate::generator::people::{write_customer, Person};
 use crate::generator::reference::{country_by_id, order_state, state, PAYMENT_MODULES};
@@ -261,7 +262,30 @@ impl Churn {
         if order_state(new_state).is_none() {
             return report;
         }
-        let invoiced_before = store.table("order_invoices").map_or(0, |t| t.next_id());
+        // Rows a state change may touch besides the order: its lines and carrier rows
+        // (invoice id, tracking number).
+        let touched = |store: &Store| -> Vec<(&'static str, u64, Option<crate::store::Row>)> {
+            let mut rows = Vec::new();
+            let Some(o) = store.table("orders").and_then(|t| t.rows.get(&order)) else {
+                return rows;
+            };
+            for d in detail_ids(o) {
+                let row = store
+                    .table("order_details")
+                    .and_then(|t| t.rows.get(&d))
+                    .cloned();
+                rows.push(("order_details", d, row));
+            }
+            for c in carrier_ids(store, order) {
+                let row = store
+                    .table("order_carriers")
+                    .and_then(|t| t.rows.get(&c))
+                    .cloned();
+                rows.push(("order_carriers", c, row));
+            }
+            rows
+        };
+        let before = touched(store);
         let mark = Mark::take(store);
         let mut seq = self.seq(store);
         // Each paid order records its own payment, which keeps the payments of a reference
@@ -280,27 +304,9 @@ impl Churn {
         self.keep_seq(store, seq);
         report.update("orders", order);
         mark.created_since(store, &mut report);
-        // A new invoice re-points the order's details and carrier at it.
-        if table(store, "order_invoices").next_id() > invoiced_before {
-            if let Some(row) = store.table("orders").and_then(|t| t.rows.get(&order)) {
-                for d in crate::generator::orders::detail_ids(row) {
-                    report.update("order_details", d);
-                }
-            }
-            let cr = schema("order_carriers");
-            if let Some(t) = store.table("order_carriers") {
-                let mine = |row: &crate::store::Row| get_int(row, cr, "id_order") == order as i64;
-                // Carriers are written with their order, usually under the same id.
-                match t.rows.get(&order).filter(|r| mine(r)) {
-                    Some(_) => report.update("order_carriers", order),
-                    None => {
-                        for (id, row) in &t.rows {
-                            if mine(row) {
-                                report.update("order_carriers", *id);
-                            }
-                        }
-                    }
-                }
+        for ((name, id, old), (_, _, new)) in before.into_iter().zip(touched(store)) {
+            if old != new {
+                report.update(name, id);
             }
         }
         report

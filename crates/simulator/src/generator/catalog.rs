@@ -345,8 +345,8 @@ fn plan_product(
             *next_combination += 1;
         }
     }
-    let date_add =
-        ctx.start - 30 * 86_400 + (id as i64 * (super::HISTORY_SECS / 2)) / count.max(1) as i64;
+    // The catalog was entered during the 55 days after install, before the first order.
+    let date_add = ctx.start - 60 * 86_400 + (id as i64 * 55 * 86_400) / count.max(1) as i64;
     let date_upd = rng.gen_range(date_add..=ctx.now - 3_600);
     ProductPlan {
         id,

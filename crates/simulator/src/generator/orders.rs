@@ -462,6 +462,9 @@ pub fn change_state(
     if let Some(number) = invoice {
         insert_invoice(store, &langs, &row, number, date);
     }
+    if os.shipped {
+        set_tracking(store, &row);
+    }
     table(store, "orders").rows.insert(order, row);
     let hid = table(store, "order_histories").next_id();
     let mut h = RowBuilder::new("order_histories", hid, &langs);
@@ -563,29 +566,51 @@ fn insert_invoice(store: &mut Store, langs: &[u32], order: &Row, number: i64, da
         }
     }
     let cr = schema("order_carriers");
-    if let (Some(oi), Some(ii)) = (
-        cr.field_index("id_order"),
-        cr.field_index("id_order_invoice"),
-    ) {
-        let carriers = table(store, "order_carriers");
-        // Carriers are written with their order, so the row usually has the order's id.
-        let direct = carriers
-            .rows
-            .get(&order.id)
-            .is_some_and(|c| c.values[oi].as_int() == Some(order.id as i64));
-        let ids: Vec<u64> = if direct {
-            vec![order.id]
-        } else {
-            carriers
-                .rows
-                .iter()
-                .filter(|(_, c)| c.values[oi].as_int() == Some(order.id as i64))
-                .map(|(k, _)| *k)
-                .collect()
-        };
-        for k in ids {
-            if let Some(c) = carriers.rows.get_mut(&k) {
+    if let Some(ii) = cr.field_index("id_order_invoice") {
+        for k in carrier_ids(store, order.id) {
+            if let Some(c) = table(store, "order_carriers").rows.get_mut(&k) {
                 c.values[ii] = Value::Int(id as i64);
+            }
+        }
+    }
+}
+
+/// Ids of an order's order_carriers rows. They are written with their order, so the row
+/// usually has the order's id; otherwise the table is scanned.
+pub fn carrier_ids(store: &Store, order: u64) -> Vec<u64> {
+    let cr = schema("order_carriers");
+    let Some(carriers) = store.table("order_carriers") else {
+        return Vec::new();
+    };
+    let mine = |c: &Row| get_int(c, cr, "id_order") == order as i64;
+    if carriers.rows.get(&order).is_some_and(mine) {
+        return vec![order];
+    }
+    carriers
+        .rows
+        .iter()
+        .filter(|(_, c)| mine(c))
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// Gives an order's parcels a tracking number when it ships (not for in-store pickup).
+fn set_tracking(store: &mut Store, order: &Row) {
+    let carrier = get_int(order, schema("orders"), "id_carrier");
+    let tracking = match carrier {
+        1 => return,
+        3 | 4 => format!("6A{:011}", order.id),
+        5 => format!("JD{:018}", order.id * 7_919),
+        _ => format!("MC{:010}", order.id),
+    };
+    let cr = schema("order_carriers");
+    let Some(ti) = cr.field_index("tracking_number") else {
+        return;
+    };
+    for k in carrier_ids(store, order.id) {
+        if let Some(c) = table(store, "order_carriers").rows.get_mut(&k) {
+            if c.values[ti].as_text().is_empty() {
+                c.values[ti] = Value::Str(tracking.clone());
             }
         }
     }

@@ -142,9 +142,19 @@ pub fn pick_country(rng: &mut impl Rng) -> &'static Country {
     &COUNTRIES[0]
 }
 
-/// ASCII e-mail part of a name (`Nguyễn` → `nguyn`, `O'Brien` → `obrien`).
+/// ASCII e-mail part of a name (`Müller` → `muller`, `O'Brien` → `obrien`).
 fn mail_part(name: &str) -> String {
     name.chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'ễ' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' | 'ø' | 'Ø' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other,
+        })
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect()

@@ -642,56 +642,84 @@ fn now_after(store: &Store, minutes: i64) -> NaiveDateTime {
     last.max(GenConfig::default().now()) + chrono::Duration::minutes(minutes)
 }
 
-#[test]
-fn churn_keeps_invariants_and_reports_what_changed() {
-    let mut store = generate(&cfg(500));
-    let before = store.clone();
-    let mut churn = Churn::new(3);
-    let mut total = crate::churn::ChurnReport::default();
-    for k in 0..20 {
-        let now = now_after(&store, 5 + k);
-        let report = churn.step(&mut store, now, 25);
-        assert!(!report.is_empty());
-        total.merge(report);
-    }
-    assert_eq!(violations(&store), Vec::<String>::new());
-    for (name, ids) in &total.created {
+/// Checks that a report says exactly what changed between two stores.
+fn report_is_exact(before: &Store, after: &Store, report: &crate::churn::ChurnReport) {
+    for (name, ids) in &report.created {
         for id in ids {
-            assert!(has(&store, name, *id), "created {name} {id} missing");
+            assert!(has(after, name, *id), "created {name} {id} missing");
             assert!(
-                !has(&before, name, *id),
+                !has(before, name, *id),
                 "created {name} {id} existed before"
             );
         }
     }
-    for (name, ids) in &total.deleted {
+    for (name, ids) in &report.deleted {
         for id in ids {
-            assert!(!has(&store, name, *id), "deleted {name} {id} still there");
+            assert!(!has(after, name, *id), "deleted {name} {id} still there");
+            assert!(has(before, name, *id), "deleted {name} {id} never existed");
         }
     }
-    for (name, ids) in &total.updated {
+    for (name, ids) in &report.updated {
         for id in ids {
-            let (old, new) = (
-                &before.tables[name].rows.get(id),
-                &store.tables[name].rows.get(id),
+            let old = before.tables[name].rows.get(id);
+            let new = after.tables[name].rows.get(id);
+            assert!(
+                old.is_some() && new.is_some(),
+                "{name} {id} updated but absent"
             );
             assert_ne!(old, new, "{name} {id} reported updated but unchanged");
         }
     }
-    // Everything that changed is reported.
-    for (name, t) in &store.tables {
+    for (name, t) in &after.tables {
         for (id, row) in &t.rows {
-            let old = before.tables.get(name).and_then(|b| b.rows.get(id));
-            if old != Some(row) {
+            if before.tables.get(name).and_then(|b| b.rows.get(id)) != Some(row) {
                 let said =
-                    total.created_in(name).contains(id) || total.updated_in(name).contains(id);
+                    report.created_in(name).contains(id) || report.updated_in(name).contains(id);
                 assert!(said, "{name} {id} changed silently");
             }
         }
     }
-    assert!(!total.created_in("orders").is_empty());
-    assert!(!total.created_in("order_histories").is_empty());
-    assert!(!total.updated_in("stock_availables").is_empty());
+}
+
+#[test]
+fn churn_keeps_invariants_and_reports_what_changed() {
+    let mut store = generate(&cfg(500));
+    let mut churn = Churn::new(3);
+    let mut total = crate::churn::ChurnReport::default();
+    for k in 0..20 {
+        let before = store.clone();
+        let now = now_after(&store, 5 + k);
+        let report = churn.step(&mut store, now, 25);
+        assert!(!report.is_empty());
+        report_is_exact(&before, &store, &report);
+        total.merge(report);
+    }
+    assert_eq!(violations(&store), Vec::<String>::new());
+    for name in [
+        "orders",
+        "order_histories",
+        "order_details",
+        "customers",
+        "order_payments",
+    ] {
+        assert!(!total.created_in(name).is_empty(), "no {name} created");
+    }
+    for name in [
+        "orders",
+        "stock_availables",
+        "customers",
+        "combinations",
+        "products",
+    ] {
+        assert!(!total.updated_in(name).is_empty(), "no {name} updated");
+    }
+    assert!(rows(&store, "order_carriers").any(|c| !text(
+        &store,
+        "order_carriers",
+        c,
+        "tracking_number"
+    )
+    .is_empty()));
 }
 
 #[test]
@@ -773,7 +801,9 @@ fn scripted_operations_keep_the_store_coherent() {
         .map(|o| o.id)
         .expect("an order awaiting check or wire payment");
     let payments_before = store.tables["order_payments"].rows.len();
+    let before = store.clone();
     let r = churn.update_order_state(&mut store, waiting, 2, now);
+    report_is_exact(&before, &store, &r);
     assert_eq!(r.updated_in("orders"), vec![waiting]);
     assert_eq!(r.created_in("order_histories").len(), 1);
     assert_eq!(r.created_in("order_payments").len(), 1);
@@ -786,7 +816,9 @@ fn scripted_operations_keep_the_store_coherent() {
     assert_eq!(get_int(o, or, "current_state"), 2);
     assert_ne!(get_int(o, or, "invoice_number"), 0);
 
+    let before = store.clone();
     let r = churn.new_order(&mut store, now);
+    report_is_exact(&before, &store, &r);
     let id = r.created_in("orders")[0];
     assert_eq!(
         get_text(&store.tables["orders"].rows[&id], or, "date_add"),
@@ -802,14 +834,18 @@ fn scripted_operations_keep_the_store_coherent() {
         .map(|o| o.id)
         .expect("a delivered order");
     let upd = get_text(&store.tables["orders"].rows[&delivered], or, "date_upd").into_owned();
+    let before = store.clone();
     let r = churn.add_credit_slip(&mut store, delivered, now);
+    report_is_exact(&before, &store, &r);
     assert_eq!(r.created_in("order_slip").len(), 1);
     assert_eq!(
         get_text(&store.tables["orders"].rows[&delivered], or, "date_upd"),
         upd
     );
 
+    let before = store.clone();
     let r = churn.add_customer(&mut store, now);
+    report_is_exact(&before, &store, &r);
     let customer = r.created_in("customers")[0];
     assert!(!r.created_in("addresses").is_empty());
     let r = churn.update_customer(&mut store, customer, now + chrono::Duration::minutes(1));
@@ -820,7 +856,9 @@ fn scripted_operations_keep_the_store_coherent() {
         .keys()
         .next()
         .expect("product");
+    let before = store.clone();
     let r = churn.delete_product(&mut store, product);
+    report_is_exact(&before, &store, &r);
     assert_eq!(r.deleted_in("products"), vec![product]);
     assert!(!r.deleted_in("stock_availables").is_empty());
     assert!(!has(&store, "products", product));
