@@ -499,20 +499,20 @@ fn html_title(body: &[u8]) -> String {
 
 fn html_kind(status: u16, body: &[u8]) -> HtmlKind {
     let lower = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]).to_ascii_lowercase();
-    let firewall = [
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    // Words of challenge and deny pages (Cloudflare, Sucuri, ModSecurity, hosting WAFs); a
+    // 502 page that merely mentions Cloudflare is a server error, not a firewall.
+    let challenge = [
         "access denied",
-        "forbidden",
-        "firewall",
-        "cloudflare",
         "captcha",
+        "just a moment",
+        "attention required",
+        "request rejected",
+        "bot protection",
         "mod_security",
         "modsecurity",
         "sucuri",
-        "attention required",
-        "request rejected",
-        "blocked",
-        "not acceptable",
-        "bot protection",
+        "firewall",
     ];
     let maintenance = [
         "maintenance",
@@ -520,15 +520,12 @@ fn html_kind(status: u16, body: &[u8]) -> HtmlKind {
         "temporarily unavailable",
         "be right back",
     ];
-    if maintenance.iter().any(|w| lower.contains(w)) && status != 403 {
-        HtmlKind::Maintenance
-    } else if status == 403
-        || status == 406
-        || status == 429
-        || firewall.iter().any(|w| lower.contains(w))
-    {
+    let denied = matches!(status, 401 | 403 | 406 | 429);
+    if denied || has(&challenge) && !has(&maintenance) {
         HtmlKind::Firewall
-    } else if status == 404 {
+    } else if has(&maintenance) {
+        HtmlKind::Maintenance
+    } else if status == 404 || status == 410 {
         HtmlKind::NotFound
     } else {
         HtmlKind::OtherPage
@@ -660,6 +657,49 @@ mod tests {
         c.auth_mode = mode;
         c.url_mode = url_mode;
         c
+    }
+
+    #[test]
+    fn html_pages_are_told_apart() {
+        let page = |title: &str| {
+            format!("<!DOCTYPE html><html><head><title>{title}</title></head><body></body></html>")
+        };
+        assert_eq!(
+            html_kind(403, page("403 Forbidden").as_bytes()),
+            HtmlKind::Firewall
+        );
+        assert_eq!(
+            html_kind(401, page("Restricted area").as_bytes()),
+            HtmlKind::Firewall
+        );
+        assert_eq!(
+            html_kind(503, page("Just a moment...").as_bytes()),
+            HtmlKind::Firewall
+        );
+        assert_eq!(
+            html_kind(200, page("Attention Required! | Cloudflare").as_bytes()),
+            HtmlKind::Firewall
+        );
+        assert_eq!(
+            html_kind(503, page("Site under maintenance").as_bytes()),
+            HtmlKind::Maintenance
+        );
+        assert_eq!(
+            html_kind(404, page("Page not found").as_bytes()),
+            HtmlKind::NotFound
+        );
+        assert_eq!(
+            html_kind(502, page("502 Bad gateway | cloudflare").as_bytes()),
+            HtmlKind::OtherPage
+        );
+        assert_eq!(
+            html_kind(200, page("My blog").as_bytes()),
+            HtmlKind::OtherPage
+        );
+        assert_eq!(
+            html_title(page("  Hello\n  world ").as_bytes()),
+            "Hello world"
+        );
     }
 
     #[test]

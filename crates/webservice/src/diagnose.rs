@@ -400,7 +400,7 @@ async fn discover(
                 connection.auth_mode = AuthMode::WsKey;
             }
             Err(Error::Html {
-                kind: HtmlKind::NotFound,
+                kind: HtmlKind::NotFound | HtmlKind::OtherPage,
                 ..
             })
             | Err(Error::Status { status: 404, .. })
@@ -869,6 +869,17 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                 format!(" \"{title}\"")
             };
             match kind {
+                HtmlKind::Firewall if *status == 401 => (
+                    C::Blocked,
+                    format!(
+                        "The server{at} asks for a password (HTTP authentication{page}) before \
+                         PrestaShop is reached."
+                    ),
+                    "Exclude /api/ and /webservice/ from the password protection (.htpasswd or \
+                     your host's 'protected directory' setting). The Webservice key cannot be \
+                     sent in its place: the server's password would take precedence."
+                        .into(),
+                ),
                 HtmlKind::Firewall => (
                     C::Blocked,
                     format!(
@@ -884,6 +895,13 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                     format!("The shop{at} shows a maintenance page (HTTP {status}{page}).{again}"),
                     "Try again when the maintenance is over. If only the shop front is meant to be \
                      in maintenance, ask your host to let /api/ through."
+                        .into(),
+                ),
+                HtmlKind::OtherPage if *status >= 500 => (
+                    C::ServerError,
+                    format!("The server{at} answered with an error page (HTTP {status}{page})."),
+                    "Try again later. If it persists, ask your host: the web server or a proxy in \
+                     front of PrestaShop fails (see its error log)."
                         .into(),
                 ),
                 HtmlKind::NotFound | HtmlKind::OtherPage => (
