@@ -652,7 +652,19 @@ async fn read_store_facts(d: &mut Diagnosis, client: &Client, index: &ResourceIn
             .ok()?;
         read(client, &query).await
     };
-    let (configurations, languages, shops) = futures::join!(configurations, languages, shops);
+    // Every currency (a handful of rows), read alongside the rest instead of after
+    // PS_CURRENCY_DEFAULT is known: one round trip fewer.
+    let currencies = async {
+        if !index.can_read("currencies") {
+            return None;
+        }
+        let query = Query::list("currencies")
+            .and_then(|q| q.display(fields(&["id", "iso_code"])))
+            .ok()?;
+        read(client, &query).await
+    };
+    let (configurations, languages, shops, currencies) =
+        futures::join!(configurations, languages, shops, currencies);
     let configuration =
         |name: &str| global_value(configurations.as_deref().unwrap_or_default(), name);
     d.timezone = configuration("PS_TIMEZONE");
@@ -681,20 +693,13 @@ async fn read_store_facts(d: &mut Diagnosis, client: &Client, index: &ResourceIn
             })
         })
         .collect();
-    if let Some(currency_id) = configuration("PS_CURRENCY_DEFAULT") {
-        if index.can_read("currencies") {
-            let query = Query::list("currencies")
-                .and_then(|q| q.display(fields(&["id", "iso_code"])))
-                .and_then(|q| q.filter("id", Filter::Equals(currency_id)));
-            if let Ok(query) = query {
-                d.currency = read(client, &query).await.and_then(|records| {
-                    records
-                        .first()
-                        .and_then(|r| r.text("iso_code").map(str::to_owned))
-                });
-            }
-        }
-    }
+    let currency_id = configuration("PS_CURRENCY_DEFAULT").and_then(|v| v.parse::<u64>().ok());
+    d.currency = currencies
+        .unwrap_or_default()
+        .iter()
+        .find(|r| r.id().is_some() && r.id() == currency_id)
+        .and_then(|r| r.text("iso_code"))
+        .map(str::to_owned);
 }
 
 async fn read(client: &Client, query: &Query) -> Option<Vec<Record>> {
