@@ -10,9 +10,9 @@
 //! | 10 | 11 ms | 11.0 ms |
 //! | 50 | 22 ms | 22.2 ms |
 //! | 100 | 36 ms | 36.2 ms |
-//! | 250 | 101 ms | 104 ms |
-//! | 500 | 222 ms | 216 ms |
-//! | 1000 | 448 ms | 441 ms |
+//! | 250 | 101 ms | 103 ms |
+//! | 500 | 222 ms | 215 ms |
+//! | 1000 | 448 ms | 439 ms |
 //!
 //! Records past the 100th of a page cost 1.6× (the recording's marginal cost per order rises
 //! from 0.28 ms to ~0.45 ms on big pages). A host under load degrades as PHP does: requests

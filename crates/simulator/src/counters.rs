@@ -131,6 +131,8 @@ pub struct CountersSnapshot {
     /// Faults injected, by kind (`500`, `reset`, `truncate`, `badchar`, `empty`, `slow`,
     /// `fail`, `waf`, `timeout`).
     pub faults: BTreeMap<String, u64>,
+    /// Row changes (created, updated, deleted) applied by the background churn.
+    pub churn_changes: u64,
 }
 
 impl CountersSnapshot {
@@ -234,6 +236,11 @@ impl Counters {
     /// A fault of `kind` was injected.
     pub fn fault(&self, kind: &str) {
         self.with(|i| *i.snap.faults.entry(kind.to_string()).or_default() += 1);
+    }
+
+    /// The background churn changed `rows` rows.
+    pub fn churned(&self, rows: usize) {
+        self.with(|i| i.snap.churn_changes += rows as u64);
     }
 
     /// A copy of every counter.

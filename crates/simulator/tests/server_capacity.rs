@@ -169,3 +169,22 @@ async fn counters_sum_records_and_bytes() {
     assert_eq!(c.count("orders", 200), 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn churn_changes_the_store_while_serving() {
+    let sim = start(|c| c.churn_per_second = 100.0).await;
+    let before = sim.store().read().unwrap().clone();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sim.counters().churn_changes > 0, "the churn task ran");
+    let after = sim.store().read().unwrap().clone();
+    let changed: Vec<&str> = after
+        .tables
+        .iter()
+        .filter(|(name, t)| before.tables.get(*name).is_none_or(|b| b.rows != t.rows))
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(!changed.is_empty(), "some table changed");
+    let r = get(&sim, "/api/orders?output_format=JSON").await;
+    assert_eq!(r.status(), 200, "serving goes on while the store changes");
+    sim.shutdown().await;
+}

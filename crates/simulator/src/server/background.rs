@@ -30,7 +30,9 @@ pub(crate) async fn churn(shared: Arc<Shared>, seed: u64, per_second: f64) {
         owed -= changes as f64;
         let mut store = shared.store.write().expect("store lock");
         let now = shop_now(&store.timezone);
-        churn.step(&mut store, now, changes);
+        let report = churn.step(&mut store, now, changes);
+        drop(store);
+        shared.counters.churned(report.len());
     }
 }
 
