@@ -111,6 +111,28 @@ async fn healthy_store_in_json_and_xml() {
         let j = &out.json;
         assert_eq!(out.exit, 0, "{j}");
         assert_eq!(out.code(), "connected");
+        let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "ok",
+                "code",
+                "message",
+                "fix",
+                "storeUrl",
+                "redirect",
+                "authMode",
+                "urlMode",
+                "version",
+                "resources",
+                "missingPermissions",
+                "warnings",
+                "languages",
+                "shops",
+                "timezone",
+                "currency"
+            ]
+        );
         assert_eq!(j["ok"], true);
         assert_eq!(j["authMode"], "basic");
         assert_eq!(j["urlMode"], "rewrite");

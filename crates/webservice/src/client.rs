@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{
     HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::decode::{self, Document, ResourceIndex, DEFAULT_MAX_BODY_BYTES};
@@ -21,7 +21,7 @@ use crate::redact::{redact_text, redact_url};
 use crate::store_url::StoreUrl;
 
 /// How the key is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
     /// `Authorization: Basic base64(KEY:)`, the recommended form.
@@ -31,7 +31,7 @@ pub enum AuthMode {
 }
 
 /// Which URL form reaches the Webservice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UrlMode {
     /// `/api/<resource>?…` (needs URL rewriting).

@@ -844,6 +844,14 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                 ),
             )
         }
+        Error::NotPermitted { errors, .. } if errors.iter().any(|e| e.code == 132) => (
+            C::NoPermission,
+            "The key is valid, but it is not enabled for this shop of your multistore.".into(),
+            format!(
+                "In the back office open {WEBSERVICE_PAGE}, edit this key and tick this shop \
+                 under 'Shop association'. Then save."
+            ),
+        ),
         Error::NotPermitted { .. } => (
             C::NoPermission,
             "The key is valid, but it has no permission on any resource.".into(),

@@ -52,7 +52,7 @@ pub enum HtmlKind {
 }
 
 /// The format a body was expected in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `text/xml` (PrestaShop's default).
