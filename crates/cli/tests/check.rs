@@ -381,6 +381,21 @@ async fn keys_and_their_permissions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multistore_lists_every_shop() {
+    let sim = simulator(|cfg| cfg.gen.shops = 2).await;
+    let out = check(&sim.base_url(), sim.key(), &[]).await;
+    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+    let ids: Vec<u64> = out.json["shops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn old_version_is_a_warning() {
     let sim = simulator(|cfg| cfg.version = Version::V1_7_8).await;
     let out = check(&sim.base_url(), sim.key(), &[]).await;

@@ -531,8 +531,8 @@ async fn describe(
         d.warn(
             WarningCode::MissingPermissions,
             format!(
-                "The key cannot read {} resource(s) ({}), so these data will be incomplete or \
-                 missing: {}.",
+                "The key cannot read {} resource(s) ({}), so these data types will be incomplete \
+                 or missing: {}.",
                 resources.len(),
                 resources.join(", "),
                 lost.join(", ")
