@@ -104,8 +104,9 @@ pub struct SimulateArgs {
     /// request that would take longer fails with an empty 500. Default: the profile's (30).
     #[arg(long, value_name = "SECS")]
     pub max_execution_time: Option<f64>,
-    /// Faults to inject, e.g. `500=0.05,reset=0.01,truncate=0.01,badchar=0.01,empty=0.01,
-    /// slow=0.02:2s,fail=order_details,seed=7` (see crates/simulator/README.md).
+    /// Faults to inject: comma-separated `500=P`, `reset=P`, `truncate=P`, `badchar=P`,
+    /// `empty=P`, `slow=P:DURATION`, `fail=RESOURCE`, `seed=N`; for example
+    /// `500=0.05,reset=0.01,slow=0.02:2s,fail=order_details` (crates/simulator/README.md).
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Store changes per second (new orders, status changes, edits), in shop-local time.

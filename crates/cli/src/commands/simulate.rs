@@ -40,6 +40,12 @@ async fn serve(args: SimulateArgs) -> anyhow::Result<()> {
         cap.time_scale
     );
     println!("URL: {}", sim.base_url());
+    if let Some(pem) = sim.certificate_pem() {
+        println!(
+            "Self-signed certificate (trust it, or use curl -k):\n{}",
+            pem.trim_end()
+        );
+    }
     for (key, permissions) in sim.keys() {
         let scope = match &permissions.resources {
             None => "all resources".to_string(),
