@@ -381,6 +381,42 @@ async fn keys_and_their_permissions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_front_office_pages_find_the_shop() {
+    let sim = simulator(|_| {}).await;
+    let product_page = format!(
+        "{}/en/men/1-1-hummingbird-printed-t-shirt.html#/1-size-s",
+        sim.base_url()
+    );
+    let out = check(&product_page, sim.key(), &[]).await;
+    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+    assert_eq!(out.json["storeUrl"], format!("{}/", sim.base_url()));
+    assert_eq!(out.json["urlMode"], "rewrite");
+    assert!(!out.warnings().contains(&"url_rewriting_off".to_owned()));
+    let out = check(
+        &format!(
+            "{}/admin123xyz/index.php?controller=AdminOrders",
+            sim.base_url()
+        ),
+        sim.key(),
+        &[],
+    )
+    .await;
+    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+    sim.shutdown().await;
+
+    let sim = simulator(|cfg| cfg.hosting.not_prestashop = true).await;
+    let out = check(&format!("{}/en/", sim.base_url()), sim.key(), &[]).await;
+    assert_eq!(
+        (out.exit, out.code()),
+        (3, "not_prestashop"),
+        "{}",
+        out.json
+    );
+    assert_eq!(out.json["storeUrl"], format!("{}/en/", sim.base_url()));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multistore_lists_every_shop() {
     let sim = simulator(|cfg| cfg.gen.shops = 2).await;
     let out = check(&sim.base_url(), sim.key(), &[]).await;

@@ -363,6 +363,7 @@ async fn discover(
     let mut stripped = false;
     let mut dispatcher = false;
     let mut hops = 0;
+    let mut folders_tried = 0;
     let result = loop {
         let client = Client::new(connection.clone())?;
         match client.resources().await {
@@ -391,7 +392,6 @@ async fn discover(
                 }
                 // Credentials go only to the confirmed destination from now on.
                 connection.store_url = target;
-                diagnosis.store_url = Some(connection.store_url.to_string());
             }
             Err(Error::CredentialsNotReceived { .. })
                 if connection.auth_mode == AuthMode::Basic =>
@@ -409,9 +409,35 @@ async fn discover(
                 dispatcher = true;
                 connection.url_mode = UrlMode::Dispatcher;
             }
+            // Neither form exists in this folder: a pasted front-office folder such as `/en/`
+            // (language prefix) is not where PrestaShop is installed; try the enclosing ones.
+            Err(
+                e @ (Error::Html {
+                    kind: HtmlKind::NotFound | HtmlKind::OtherPage,
+                    ..
+                }
+                | Error::Status { status: 404, .. }),
+            ) => match connection.store_url.parent() {
+                Some(parent) if folders_tried < 3 => {
+                    folders_tried += 1;
+                    connection.store_url = parent;
+                    connection.url_mode = UrlMode::Rewrite;
+                    dispatcher = false;
+                }
+                _ => break Err(e),
+            },
             Err(e) => break Err(e),
         }
     };
+    diagnosis.store_url = Some(match &result {
+        Ok(_) => connection.store_url.to_string(),
+        // On failure, show the address that was given (or confirmed), not the last folder tried.
+        Err(_) if folders_tried > 0 => diagnosis
+            .redirect
+            .as_ref()
+            .map_or(original.to_string(), |r| r.to.clone()),
+        Err(_) => connection.store_url.to_string(),
+    });
     let reached_prestashop = match &result {
         Ok(_) => true,
         Err(e) => !matches!(

@@ -117,6 +117,16 @@ impl StoreUrl {
         url
     }
 
+    /// The enclosing folder (`https://x/shop/en/` → `https://x/shop/`), `None` at the host root.
+    /// Used when the Webservice is not found under a pasted front-office folder such as `/en/`.
+    pub fn parent(&self) -> Option<StoreUrl> {
+        let path = self.0.path().trim_end_matches('/');
+        let cut = path.rfind('/')?;
+        let mut url = self.0.clone();
+        url.set_path(&format!("{}/", &path[..cut]));
+        Some(StoreUrl(url))
+    }
+
     /// Whether `other` is on the same scheme, host and port (where credentials may be sent).
     pub fn same_origin(&self, other: &Url) -> bool {
         self.0.origin() == other.origin()
@@ -146,11 +156,10 @@ fn base_path(path: &str) -> String {
     let mut kept = Vec::new();
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let lower = segment.to_ascii_lowercase();
-        if lower == "api"
-            || lower == "webservice"
-            || lower.ends_with(".php")
-            || lower.starts_with("admin")
-        {
+        let page = [".php", ".html", ".htm", ".asp", ".aspx", ".jsp"]
+            .iter()
+            .any(|ext| lower.ends_with(ext));
+        if lower == "api" || lower == "webservice" || page || lower.starts_with("admin") {
             break;
         }
         kept.push(segment);
@@ -246,6 +255,20 @@ mod tests {
             "https://xn--bcher-kva.example/"
         );
         assert_eq!(norm("//shop.example/#top"), "https://shop.example/");
+        assert_eq!(
+            norm("https://shop.example/en/men/1-1-hummingbird-printed-t-shirt.html#/1-size-s"),
+            "https://shop.example/en/men/"
+        );
+        let en = StoreUrl::parse("https://shop.example/shop/en/").unwrap();
+        assert_eq!(
+            en.parent().unwrap().to_string(),
+            "https://shop.example/shop/"
+        );
+        assert_eq!(
+            en.parent().unwrap().parent().unwrap().to_string(),
+            "https://shop.example/"
+        );
+        assert_eq!(en.parent().unwrap().parent().unwrap().parent(), None);
     }
 
     #[test]
