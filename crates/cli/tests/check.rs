@@ -9,6 +9,9 @@ use prestalink_simulator::server::hosting::WafSpec;
 use prestalink_simulator::{Simulator, SimulatorConfig, DEFAULT_KEY};
 use serde_json::Value;
 
+/// A change to a simulator's configuration.
+type Configure = Box<dyn FnOnce(&mut SimulatorConfig)>;
+
 /// A key of the right format that no simulator knows.
 const UNKNOWN_KEY: &str = "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ9";
 
@@ -269,7 +272,7 @@ async fn stripped_header_and_no_rewrite_together() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_of_the_host() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut SimulatorConfig)>)> = vec![
+    let cases: Vec<(&str, Configure)> = vec![
         (
             "webservice_disabled",
             Box::new(|c: &mut SimulatorConfig| c.hosting.webservice_disabled = true),
