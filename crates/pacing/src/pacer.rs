@@ -4,8 +4,10 @@
 //! [`Baseline`] per resource class, the [`Prober`], and the hard caps (a concurrency ceiling,
 //! a minimum spacing between request starts for the rate cap, a global pause for
 //! `Retry-After`). All state sits behind one mutex that is never held across an await; a
-//! `Notify` wakes waiting callers whenever a slot may have opened.
+//! `Notify` wakes waiting callers whenever a slot may have opened, and callers are served in
+//! the order they arrived.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -81,9 +83,13 @@ struct State {
     /// Requests started up to this one started before the current probe.
     probe_boundary: StartSeq,
     in_flight: usize,
-    waiting: usize,
+    /// Tickets of the callers waiting in `acquire`, served in order.
+    queue: BTreeSet<u64>,
+    next_ticket: u64,
     generation: u64,
     next_start_at: Option<Instant>,
+    /// Rate limit learned from 429 answers (a firewall's), as a spacing between starts.
+    rate_limit: RateLimit,
     paused_until: Option<Instant>,
     completed: u64,
     backpressure: u64,
@@ -137,9 +143,11 @@ impl Pacer {
             prober: Prober::new(profile.probe_every, now),
             probe_boundary: 0,
             in_flight: 0,
-            waiting: 0,
+            queue: BTreeSet::new(),
+            next_ticket: 0,
             generation: 0,
             next_start_at: None,
+            rate_limit: RateLimit::default(),
             paused_until: None,
             completed: 0,
             backpressure: 0,
@@ -163,13 +171,25 @@ impl Pacer {
             let delay = self.shared.lock().retry_delay(n);
             tokio::time::sleep(delay).await;
         }
-        let _waiting = Waiting::new(&self.shared);
+        let waiting = Waiting::new(&self.shared);
         loop {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let wake_at = match self.shared.lock().try_start(class, attempt, Instant::now()) {
+            let attempt_start = {
+                let mut state = self.shared.lock();
+                if state.queue.first() == Some(&waiting.ticket) {
+                    state.try_start(class, attempt, Instant::now())
+                } else {
+                    // Someone queued earlier goes first.
+                    Err(None)
+                }
+            };
+            let wake_at = match attempt_start {
                 Ok(started) => {
+                    drop(waiting);
+                    // The next in line may be able to start too.
+                    self.shared.notify.notify_waiters();
                     return Permit {
                         shared: Arc::clone(&self.shared),
                         started,
@@ -224,7 +244,7 @@ impl Pacer {
             limit: s.effective_limit(),
             learned_limit: s.controller.limit(),
             in_flight: s.in_flight,
-            waiting: s.waiting,
+            waiting: s.queue.len(),
             probing: s.prober.active(),
             paused_for: s.paused_until.filter(|t| *t > now).map(|t| t - now),
             latency_ratio: s.controller.last_ratio(),
@@ -241,6 +261,7 @@ impl Pacer {
             completed: s.completed,
             backpressure: s.backpressure,
             retry_latency: s.retry_latency.map(Duration::from_secs_f64),
+            learned_rate: s.rate_limit.rate(),
         }
     }
 }
@@ -297,19 +318,35 @@ impl Drop for Permit {
     }
 }
 
-/// Counts a caller in `acquire` for the snapshot, also when its future is dropped.
-struct Waiting<'a>(&'a Shared);
+/// A caller's place in the FIFO queue of `acquire`; leaves the queue when dropped, also when
+/// the caller's future is. Without a queue a reader that just finished a request would take
+/// the freed slot again before woken waiters run, and starve the other resource classes.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    ticket: u64,
+}
 
 impl<'a> Waiting<'a> {
     fn new(shared: &'a Shared) -> Self {
-        shared.lock().waiting += 1;
-        Waiting(shared)
+        let mut state = shared.lock();
+        state.next_ticket += 1;
+        let ticket = state.next_ticket;
+        state.queue.insert(ticket);
+        Waiting { shared, ticket }
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.lock().waiting -= 1;
+        let was_first = {
+            let mut state = self.shared.lock();
+            let was_first = state.queue.first() == Some(&self.ticket);
+            state.queue.remove(&self.ticket);
+            was_first
+        };
+        if was_first {
+            self.shared.notify.notify_waiters();
+        }
     }
 }
 
@@ -350,7 +387,12 @@ impl State {
         if let Some(at) = self.next_start_at.filter(|at| *at > now) {
             return Err(Some(at));
         }
-        self.next_start_at = self.min_spacing.map(|d| now + d);
+        self.rate_limit.on_start(now);
+        let spacing = match (self.min_spacing, self.rate_limit.spacing(now)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.next_start_at = spacing.map(|d| now + d);
         let alone = self.in_flight == 0;
         if !alone {
             // Everything in flight now overlaps another request.
@@ -452,6 +494,14 @@ impl State {
         self.backpressure += 1;
         let change = self.controller.on_backpressure(started.seq);
         log_change(change, "back-pressure", 0.0);
+        if kind == BackpressureKind::Status429 {
+            if let Some(rate) = self.rate_limit.on_429(now) {
+                tracing::debug!(
+                    rate,
+                    "pacer: rate limited by the host, capping the request rate"
+                );
+            }
+        }
         if matches!(
             kind,
             BackpressureKind::Timeout | BackpressureKind::Status5xx
@@ -508,5 +558,93 @@ fn log_change(change: Change, signal: &str, ratio: f64) {
         Change::Shrank { from, to } => {
             tracing::debug!(from, to, ratio, signal, "pacer: concurrency down")
         }
+    }
+}
+
+/// Window over which the request rate is measured when a 429 arrives.
+const RATE_WINDOW: Duration = Duration::from_secs(2);
+/// After a 429, the rate is capped to this share of the rate that triggered it.
+const RATE_BACKOFF: f64 = 0.8;
+/// Without a 429 for this long, the learned rate cap is raised by `RATE_RELAX`.
+const RATE_RELAX_EVERY: Duration = Duration::from_secs(30);
+/// Factor applied to the learned spacing on each relaxation (about +11 % rate).
+const RATE_RELAX: f64 = 0.9;
+
+/// A request rate learned from 429 answers. A 429 names a rate limit (a firewall, a proxy,
+/// mod_security), which halving concurrency alone cannot find: with fast pages even one
+/// request at a time can exceed it. So the rate of the last seconds, minus 20 %, becomes a
+/// cap; it is raised by ~11 % every 30 s without a 429, to follow a limit that was lifted.
+#[derive(Debug, Default)]
+struct RateLimit {
+    recent_starts: std::collections::VecDeque<Instant>,
+    spacing: Option<Duration>,
+    relax_at: Option<Instant>,
+}
+
+impl RateLimit {
+    fn on_start(&mut self, now: Instant) {
+        while self
+            .recent_starts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
+        {
+            self.recent_starts.pop_front();
+        }
+        self.recent_starts.push_back(now);
+    }
+
+    /// A 429 arrived: cap the rate below the current one. Returns the new cap, per second.
+    fn on_429(&mut self, now: Instant) -> Option<f64> {
+        let first = *self.recent_starts.front()?;
+        let window = now.duration_since(first).max(Duration::from_millis(500));
+        let rate = self.recent_starts.len() as f64 / window.as_secs_f64();
+        let capped = Duration::from_secs_f64(1.0 / (rate * RATE_BACKOFF));
+        // Only ever tighten on a 429; a looser measure (requests started before a pause) is
+        // not evidence that more is allowed.
+        self.spacing = Some(self.spacing.map_or(capped, |s| s.max(capped)));
+        self.relax_at = Some(now + RATE_RELAX_EVERY);
+        self.rate()
+    }
+
+    /// The spacing between starts now, after relaxing it for the time without a 429.
+    fn spacing(&mut self, now: Instant) -> Option<Duration> {
+        while let (Some(spacing), Some(at)) = (self.spacing, self.relax_at) {
+            if now < at {
+                break;
+            }
+            let relaxed = spacing.mul_f64(RATE_RELAX);
+            self.spacing = (relaxed >= Duration::from_millis(1)).then_some(relaxed);
+            self.relax_at = Some(at + RATE_RELAX_EVERY);
+        }
+        self.spacing
+    }
+
+    fn rate(&self) -> Option<f64> {
+        self.spacing.map(|s| 1.0 / s.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_caps_the_rate_below_the_one_that_triggered_it_then_relaxes() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::default();
+        assert_eq!(r.on_429(t0), None, "no rate measured yet");
+        // 40 starts over 2 s: 20 per second.
+        for i in 0..40 {
+            r.on_start(t0 + Duration::from_millis(50 * i));
+        }
+        let now = t0 + Duration::from_millis(2000);
+        let rate = r.on_429(now).unwrap();
+        assert!((rate - 16.0).abs() < 0.5, "{rate}");
+        assert_eq!(
+            r.spacing(now + Duration::from_secs(29)),
+            Some(Duration::from_secs_f64(1.0 / rate))
+        );
+        let relaxed = r.spacing(now + Duration::from_secs(61)).unwrap();
+        assert!((1.0 / relaxed.as_secs_f64() - rate / 0.81).abs() < 0.01);
     }
 }

@@ -104,6 +104,8 @@ pub struct PacerSnapshot {
     pub backpressure: u64,
     /// Moving average of the latency of retries, kept apart from first attempts.
     pub retry_latency: Option<Duration>,
+    /// Requests per second allowed after the host answered 429, if it did.
+    pub learned_rate: Option<f64>,
 }
 
 impl PacerSnapshot {

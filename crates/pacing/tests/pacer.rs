@@ -120,15 +120,52 @@ async fn retry_after_pauses_every_request() {
     finish_probe(&pacer).await;
     let permit = pacer.acquire(FULL, Attempt::First).await;
     permit.complete(pushback(
-        BackpressureKind::Status429,
+        BackpressureKind::Status503,
         Some(Duration::from_secs(10)),
     ));
     assert_eq!(pacer.snapshot().paused_for, Some(Duration::from_secs(10)));
+    assert_eq!(
+        pacer.snapshot().learned_rate,
+        None,
+        "only a 429 names a rate limit"
+    );
     let start = Instant::now();
     let _a = pacer.acquire(FULL, Attempt::First).await;
     let _b = pacer.acquire(ResourceClass::IdList, Attempt::First).await;
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     assert_eq!(pacer.snapshot().paused_for, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_pauses_for_retry_after_then_caps_the_request_rate() {
+    let pacer = Pacer::new(Pace::Max, Caps::default(), restored(4));
+    finish_probe(&pacer).await;
+    // Ten quick requests in one second, then a 429.
+    for _ in 0..10 {
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        permit.complete(ok(100, 1000));
+    }
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(pushback(
+        BackpressureKind::Status429,
+        Some(Duration::from_secs(3)),
+    ));
+    let rate = pacer.snapshot().learned_rate.expect("a 429 caps the rate");
+    assert!(rate < 10.0, "{rate}");
+    let start = Instant::now();
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        drop(pacer.acquire(FULL, Attempt::First).await);
+        starts.push(start.elapsed());
+    }
+    assert_eq!(starts[0], Duration::from_secs(3));
+    for pair in starts.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_secs_f64(0.99 / rate),
+            "{starts:?}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -268,4 +305,44 @@ async fn settings_survive_serde_and_start_the_next_run() {
     let partial: PacerSettings = serde_json::from_str(r#"{"concurrency":3}"#).unwrap();
     let pacer = Pacer::new(Pace::Balanced, Caps::default(), Some(partial));
     assert_eq!(pacer.page_size(FULL), 100);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_requests_that_ran_alone_measure_the_idle_shop() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(4));
+    finish_probe(&pacer).await;
+    let idle = pacer.snapshot().class(FULL).baseline.unwrap();
+    // Two requests that overlapped, both slow: they say nothing about the idle shop.
+    let a = pacer.acquire(FULL, Attempt::First).await;
+    let b = pacer.acquire(FULL, Attempt::First).await;
+    let n = a.page_size();
+    a.complete(ok(10_000, n));
+    b.complete(ok(10_000, n));
+    assert_eq!(pacer.snapshot().class(FULL).baseline, Some(idle));
+    // One that ran alone does, even outside a probe.
+    let c = pacer.acquire(FULL, Attempt::First).await;
+    c.complete(ok(10_000, n));
+    assert!(pacer.snapshot().class(FULL).baseline.unwrap() > idle);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_callers_are_served_in_arrival_order() {
+    let pacer = Pacer::new(Pace::Polite, Caps::default(), None);
+    let held = pacer.acquire(FULL, Attempt::First).await;
+    let heavy = {
+        let pacer = pacer.clone();
+        tokio::spawn(async move { pacer.acquire(ResourceClass::Heavy, Attempt::First).await })
+    };
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(pacer.snapshot().waiting, 1);
+    // The reader that just finished asks again at once: the earlier waiter goes first.
+    held.complete(Outcome::Failed);
+    assert!(
+        timeout(Duration::from_secs(1), pacer.acquire(FULL, Attempt::First))
+            .await
+            .is_err()
+    );
+    let permit = heavy.await.unwrap();
+    assert_eq!(permit.class(), ResourceClass::Heavy);
+    assert_eq!(pacer.snapshot().waiting, 0);
 }

@@ -25,6 +25,8 @@ struct Run {
     ideal: Duration,
     samples: Vec<Sample>,
     max_ours: usize,
+    refused: usize,
+    requests: usize,
     shopper_inflation: Vec<f64>,
     backpressure: u64,
     settings: PacerSettings,
@@ -100,6 +102,8 @@ async fn run(
         ideal,
         samples,
         max_ours: stats.max_ours,
+        refused: stats.refused,
+        requests: stats.starts.len(),
         shopper_inflation: stats.shopper_inflation.clone(),
         backpressure: snapshot.backpressure,
         settings: pacer.settings(),
@@ -427,5 +431,86 @@ async fn user_caps_hold_against_a_strong_shop() {
         (starts.len() - 1) as f64 / span,
         0.0,
         5.0,
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_firewall_rate_limit_is_respected_after_a_few_refusals() {
+    let mut cluster = Profile::with_cpus(32.0, 128);
+    cluster.firewall = Some((20, Duration::from_secs(2)));
+    let r = run(cluster, Pace::Max, Caps::default(), None, FULL, 1_000_000).await;
+    r.report("firewall at 20 requests/s");
+    let refused = r.refused as f64 / r.requests as f64;
+    within("share of requests refused", refused, 0.0, 0.05);
+    within("mean limit", mean(&r.limits()), 2.0, 16.0);
+    within(
+        "slowdown against 20 full pages/s",
+        r.wall.as_secs_f64() / 50.0,
+        1.0,
+        1.8,
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn id_lists_full_and_heavy_records_share_one_limit_with_their_own_page_sizes() {
+    let profile = Profile::with_cpus(8.0, 32);
+    let shop = Shop::start(profile);
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+    let (samples, sampler) = monitor(&pacer, Duration::from_millis(500));
+    let (ids, full, heavy) = tokio::join!(
+        read_all(&pacer, &shop, ResourceClass::IdList, 2_000_000, 50),
+        read_all(&pacer, &shop, FULL, 400_000, 50),
+        read_all(&pacer, &shop, ResourceClass::Heavy, 150_000, 50),
+    );
+    sampler.abort();
+    let wall = ids.max(full).max(heavy);
+    let samples = samples.lock().unwrap().clone();
+    let after_warmup = |f: fn(&PacerSnapshot) -> f64| during(&samples, wall / 4, wall, f);
+    let limits = after_warmup(|s| s.learned_limit as f64);
+    let id_pages = after_warmup(|s| s.class(ResourceClass::IdList).page_size as f64);
+    let heavy_pages = after_warmup(|s| s.class(ResourceClass::Heavy).page_size as f64);
+    if std::env::var_os("PACING_DEBUG").is_some() {
+        for s in samples.iter().step_by(4).take(40) {
+            let h = s.snapshot.class(ResourceClass::Heavy);
+            let i = s.snapshot.class(ResourceClass::IdList);
+            println!(
+                "{:?} limit {} probing {} heavy {} {:?} {:?} ids {} {:?} {:?}",
+                s.at,
+                s.snapshot.limit,
+                s.snapshot.probing,
+                h.page_size,
+                h.baseline,
+                h.last_latency,
+                i.page_size,
+                i.baseline,
+                i.last_latency
+            );
+        }
+    }
+    if std::env::var_os("PACING_REPORT").is_some() {
+        println!(
+            "mixed classes: ids {ids:?} full {full:?} heavy {heavy:?}; limit mean {:.1}; \
+             id pages [{}, {}]; heavy pages [{}, {}]; max in flight {}",
+            mean(&limits),
+            quantile(&id_pages, 0.0),
+            quantile(&id_pages, 1.0),
+            quantile(&heavy_pages, 0.0),
+            quantile(&heavy_pages, 1.0),
+            shop.stats.lock().unwrap().max_ours,
+        );
+    }
+    within("mean limit", mean(&limits), 6.0, 11.0);
+    within(
+        "smallest id list page",
+        quantile(&id_pages, 0.0),
+        2000.0,
+        5000.0,
+    );
+    // Heavy records cost 1.5 ms: a 1 s page holds ~660, the class maximum is 500.
+    within(
+        "smallest heavy page",
+        quantile(&heavy_pages, 0.0),
+        300.0,
+        500.0,
     );
 }

@@ -40,6 +40,9 @@ pub struct Profile {
     /// Spread of page costs: each page's cost is multiplied by a log-normal factor of mean 1
     /// and this sigma (real pages differ: orders with more lines, cold caches).
     pub jitter: f64,
+    /// A firewall in front of the shop: beyond this many requests in the last second it
+    /// answers 429 with this `Retry-After`, without reaching PHP.
+    pub firewall: Option<(usize, Duration)>,
 }
 
 impl Profile {
@@ -57,6 +60,7 @@ impl Profile {
             fail_above: None,
             client_timeout: Duration::from_secs(30),
             jitter: 0.2,
+            firewall: None,
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct Stats {
     pub max_ours: usize,
     /// Shopper latency divided by their unloaded latency.
     pub shopper_inflation: Vec<f64>,
+    /// Requests the firewall turned away.
+    pub refused: usize,
 }
 
 /// Handle to a running simulated shop.
@@ -126,6 +132,16 @@ impl Shop {
     /// One of our page requests, answered as the sync engine would report it.
     pub async fn page(&self, class: ResourceClass, records: usize) -> Outcome {
         let start = Instant::now();
+        if let Some((per_second, retry_after)) = self.profile.firewall {
+            if self.firewall_refuses(start, per_second) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                return Outcome::Backpressure {
+                    kind: BackpressureKind::Status429,
+                    latency: start.elapsed(),
+                    retry_after: Some(retry_after),
+                };
+            }
+        }
         {
             let now_ours = self.ours.fetch_add(1, Ordering::SeqCst) + 1;
             let mut stats = self.stats.lock().unwrap();
@@ -161,6 +177,20 @@ impl Shop {
                 bytes: records * 1000,
             },
         }
+    }
+
+    fn firewall_refuses(&self, now: Instant, per_second: usize) -> bool {
+        let mut stats = self.stats.lock().unwrap();
+        let recent = stats
+            .starts
+            .iter()
+            .rev()
+            .take_while(|t| now - **t < Duration::from_secs(1))
+            .count();
+        if recent >= per_second {
+            stats.refused += 1;
+        }
+        recent >= per_second
     }
 
     fn jitter_factor(&self) -> f64 {
