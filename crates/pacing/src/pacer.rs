@@ -187,9 +187,8 @@ impl Pacer {
             };
             let wake_at = match attempt_start {
                 Ok(started) => {
+                    // Leaving the queue wakes the next in line, who may start too.
                     drop(waiting);
-                    // The next in line may be able to start too.
-                    self.shared.notify.notify_waiters();
                     return Permit {
                         shared: Arc::clone(&self.shared),
                         started,

@@ -469,24 +469,6 @@ async fn id_lists_full_and_heavy_records_share_one_limit_with_their_own_page_siz
     let limits = after_warmup(|s| s.learned_limit as f64);
     let id_pages = after_warmup(|s| s.class(ResourceClass::IdList).page_size as f64);
     let heavy_pages = after_warmup(|s| s.class(ResourceClass::Heavy).page_size as f64);
-    if std::env::var_os("PACING_DEBUG").is_some() {
-        for s in samples.iter().step_by(4).take(40) {
-            let h = s.snapshot.class(ResourceClass::Heavy);
-            let i = s.snapshot.class(ResourceClass::IdList);
-            println!(
-                "{:?} limit {} probing {} heavy {} {:?} {:?} ids {} {:?} {:?}",
-                s.at,
-                s.snapshot.limit,
-                s.snapshot.probing,
-                h.page_size,
-                h.baseline,
-                h.last_latency,
-                i.page_size,
-                i.baseline,
-                i.last_latency
-            );
-        }
-    }
     if std::env::var_os("PACING_REPORT").is_some() {
         println!(
             "mixed classes: ids {ids:?} full {full:?} heavy {heavy:?}; limit mean {:.1}; \
