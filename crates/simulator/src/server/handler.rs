@@ -432,13 +432,19 @@ fn sha1_hex(body: &[u8]) -> String {
 }
 
 /// A normal Webservice answer with its headers; `Content-Sha1` on 2xx only, and 304 with no
-/// body when `Local-Content-Sha1` matches (8.x and later).
+/// body when `Local-Content-Sha1` matches (8.x and later). An empty 500 is a PHP fatal
+/// error and has none of the Webservice headers.
 fn prestashop_answer(
     version: Version,
     r: ApiResponse,
     exec: Duration,
     local_sha1: Option<&str>,
 ) -> Answer {
+    if r.status == 500 && r.body.is_empty() {
+        // A PHP fatal error: the script died before returnOutput sent any Webservice header
+        // (recorded for `/api/?output_format=JSON` on 8.1.2).
+        return Answer::new(500, r.content_type, Vec::new());
+    }
     let mut a = with_ps_headers(
         Answer::new(r.status, None, r.body),
         version.header(),
