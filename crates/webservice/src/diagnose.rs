@@ -955,11 +955,25 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                 ),
             }
         }
+        Error::Decode { detail, .. }
+            if detail.contains("not a PrestaShop document")
+                || detail.contains("not XML")
+                || detail.contains("neither XML nor JSON") =>
+        {
+            (
+                C::NotPrestashop,
+                format!("The answer{at} is not a PrestaShop Webservice answer: {detail}."),
+                "Enter the address of your PrestaShop shop (its home page), including the folder \
+                 it is installed in."
+                    .into(),
+            )
+        }
         Error::Decode { detail, .. } => (
-            C::NotPrestashop,
-            format!("The answer{at} is not a PrestaShop Webservice answer: {detail}."),
-            "Enter the address of your PrestaShop shop (its home page). If it is right, a module \
-             or the server adds output to the Webservice answer: check the PHP error log."
+            C::ServerError,
+            format!("PrestaShop{at} sent a damaged answer: {detail}."),
+            "Try again. If it persists, a module or PHP notices add output to the Webservice, \
+             or the server cuts answers short: turn off debug mode (Advanced Parameters > \
+             Performance) and check the PHP error log."
                 .into(),
         ),
         Error::Status {
