@@ -18,6 +18,12 @@ struct Cli {
 enum Command {
     /// Probe a store (URL + Webservice key) and say what works, what does not, and how to fix it.
     Check(commands::check::CheckArgs),
+    /// Link a store (URL + Webservice key) and bring its data up to date in the database.
+    Sync(Box<commands::sync::SyncArgs>),
+    /// Write the commerce records of one data type (JSON lines, JSON or CSV).
+    Export(commands::export::ExportArgs),
+    /// Start a simulated store, sync it into a SQLite file, change it, sync again.
+    Demo(commands::demo::DemoArgs),
     /// Serve a simulated PrestaShop store (Webservice, hosting faults, capacity) until Ctrl-C.
     Simulate(Box<commands::simulate::SimulateArgs>),
 }
@@ -26,6 +32,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Sync(args) => commands::sync::run(*args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Demo(args) => commands::demo::run(args),
         Command::Simulate(args) => commands::simulate::run(*args),
     }
 }

@@ -1,14 +1,27 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The sync engine: reads a PrestaShop store's resources into raw records and maps them
+//! into commerce records, fully or incrementally, resumably, losing nothing.
+//!
+//! A run ([`Engine::run`]) reads the resources the requested data types need, reference
+//! data first ([`catalog`]), each page written with its checkpoint in one transaction;
+//! then maps each data type page by page from the database. Progress is reported as
+//! [`ProgressEvent`]s; the outcome as a [`SyncReport`].
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod catalog;
+mod engine;
+mod error;
+mod fetch;
+mod link;
+mod map;
+mod options;
+mod progress;
+mod read;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use engine::{
+    needed_resources, parse_shop_date, DataTypeReport, Engine, ResourceReport, SyncReport,
+};
+pub use error::SyncError;
+pub use fetch::{retryable, Fetcher};
+pub use link::{sync_store, LinkError, Linked, SyncRequest, DEFAULT_COMPANY};
+pub use map::MapOutcome;
+pub use options::SyncOptions;
+pub use progress::{ProgressEvent, Stage};

@@ -1,3 +1,7 @@
 //! One module per subcommand.
 pub mod check;
+pub mod demo;
+pub mod export;
+pub mod progress_ui;
 pub mod simulate;
+pub mod sync;

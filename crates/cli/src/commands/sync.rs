@@ -1,0 +1,242 @@
+//! `prestalink sync`: link a store (or reuse its connection) and bring its data up to date
+//! in the database. Exit 0 when every data type completed, 4 when some failed, 3 when the
+//! store could not be reached or read, 2 for bad arguments.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use prestalink_commerce::DataType;
+use prestalink_pacing::{Caps, Pace};
+use prestalink_sync::{sync_store, LinkError, SyncOptions, SyncReport, SyncRequest};
+use prestalink_webservice::diagnose::{DiagnoseOptions, DiagnosisCode};
+use prestalink_webservice::Format;
+
+use super::check::{EXIT_BAD_ARGUMENTS, EXIT_UNREADABLE};
+
+/// Exit code when some data types failed (the others completed).
+pub const EXIT_PARTIAL: u8 = 4;
+
+/// Arguments of `prestalink sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The shop's address, as in the browser (e.g. https://shop.example.com).
+    #[arg(long)]
+    pub url: String,
+    /// The Webservice key (back office: Advanced Parameters > Webservice).
+    #[arg(long, env = "PRESTALINK_KEY", hide_env_values = true)]
+    pub key: String,
+    /// Database: a SQLite file path or a postgres:// URL.
+    #[arg(long, env = "PRESTALINK_DB", default_value = "prestalink.db")]
+    pub db: String,
+    /// Data types to sync, comma-separated (e.g. commerce-orders,commerce-customers); all by default.
+    #[arg(long, value_delimiter = ',')]
+    pub data_types: Vec<String>,
+    /// Read everything again instead of only what changed.
+    #[arg(long)]
+    pub full: bool,
+    /// Use the address the shop redirects to, after you checked it is your shop.
+    #[arg(long)]
+    pub accept_redirect: bool,
+    /// Accept a TLS certificate that cannot be verified (self-signed). Only for servers you trust.
+    #[arg(long)]
+    pub insecure_tls: bool,
+    /// How hard to read the shop: polite, balanced or max (see README, "Pacing").
+    #[arg(long, default_value = "balanced")]
+    pub pace: Pace,
+    /// Never more requests in flight than this.
+    #[arg(long)]
+    pub max_concurrency: Option<usize>,
+    /// Never more requests started per second than this.
+    #[arg(long)]
+    pub max_requests_per_second: Option<f64>,
+    /// Never more records per page than this.
+    #[arg(long)]
+    pub max_page_size: Option<usize>,
+    /// Seconds to wait for each answer of the shop.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Print one JSON object instead of progress bars and a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `prestalink sync`.
+pub fn run(args: SyncArgs) -> ExitCode {
+    let data_types = match parse_data_types(&args.data_types) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_ARGUMENTS);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let request = SyncRequest {
+        url: args.url.clone(),
+        key: args.key.clone(),
+        diagnose: DiagnoseOptions {
+            accept_redirect: args.accept_redirect,
+            accept_invalid_certs: args.insecure_tls,
+            timeout: Duration::from_secs(args.timeout),
+            format: Format::Json,
+        },
+        options: SyncOptions {
+            data_types,
+            full: args.full,
+            ..SyncOptions::default()
+        },
+        pace: args.pace,
+        caps: Caps {
+            max_concurrency: args.max_concurrency,
+            max_requests_per_second: args.max_requests_per_second,
+            max_page_size: args.max_page_size,
+        },
+    };
+    runtime.block_on(sync(&args.db, &request, args.json))
+}
+
+/// Parses `--data-types` (empty = all).
+pub fn parse_data_types(list: &[String]) -> Result<Vec<DataType>, String> {
+    if list.is_empty() {
+        return Ok(DataType::ALL.to_vec());
+    }
+    list.iter()
+        .map(|name| name.trim().parse::<DataType>().map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Opens the database, syncs and prints the outcome; returns the exit code.
+pub async fn sync(db: &str, request: &SyncRequest, json: bool) -> ExitCode {
+    let store = match prestalink_store::Store::open(db).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the database {db}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let ui = tokio::spawn(super::progress_ui::render(receiver, !json));
+    let result = sync_store(&store, request, Some(sender)).await;
+    let _ = ui.await;
+    store.close().await;
+    match result {
+        Ok(linked) => {
+            for warning in &linked.diagnosis.warnings {
+                if !json {
+                    eprintln!("warning: {}", warning.message);
+                }
+            }
+            print_report(&linked.report, json);
+            exit_code(&linked.report)
+        }
+        Err(LinkError::NotReadable(diagnosis)) => {
+            if json {
+                let out = serde_json::json!({
+                    "connectionId": null,
+                    "code": diagnosis.code,
+                    "error": diagnosis.message,
+                    "fix": diagnosis.fix,
+                });
+                println!("{out}");
+            } else {
+                eprintln!("error: {}", diagnosis.message);
+                if let Some(fix) = &diagnosis.fix {
+                    eprintln!("fix: {fix}");
+                }
+            }
+            match diagnosis.code {
+                DiagnosisCode::InvalidUrl | DiagnosisCode::InvalidKeyFormat => {
+                    ExitCode::from(EXIT_BAD_ARGUMENTS)
+                }
+                _ => ExitCode::from(EXIT_UNREADABLE),
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// 0 when every data type completed, 4 when some failed, 3 when nothing could be read.
+pub fn exit_code(report: &SyncReport) -> ExitCode {
+    if report.fatal.is_some() {
+        ExitCode::from(EXIT_UNREADABLE)
+    } else if report.all_completed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    }
+}
+
+/// Prints the report as one JSON object or as a table.
+pub fn print_report(report: &SyncReport, json: bool) {
+    if json {
+        let data_types: serde_json::Map<String, serde_json::Value> = report
+            .data_types
+            .iter()
+            .map(|(name, d)| {
+                (
+                    name.clone(),
+                    serde_json::json!({
+                        "status": d.status,
+                        "records": d.records,
+                        "written": d.written,
+                        "deleted": d.deleted,
+                        "requests": d.requests,
+                        "error": d.error,
+                        "mappingFailures": d.mapping_failures,
+                        "warnings": d.warnings,
+                    }),
+                )
+            })
+            .collect();
+        let out = serde_json::json!({
+            "connectionId": report.connection_id,
+            "runId": report.run_id,
+            "dataTypes": data_types,
+            "requests": report.requests,
+            "seconds": (report.seconds * 1000.0).round() / 1000.0,
+            "error": report.fatal,
+        });
+        println!("{out}");
+        return;
+    }
+    println!(
+        "connection {}  run {}  {} requests in {:.1} s",
+        report.connection_id, report.run_id, report.requests, report.seconds
+    );
+    println!(
+        "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
+        "data type", "status", "records", "written", "deleted", "requests"
+    );
+    for (name, d) in &report.data_types {
+        println!(
+            "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
+            name, d.status, d.records, d.written, d.deleted, d.requests
+        );
+        if let Some(error) = &d.error {
+            println!("    {error}");
+        }
+        if d.mapping_failures > 0 {
+            println!(
+                "    {} source records could not be mapped:",
+                d.mapping_failures
+            );
+            for (resource, id, reason) in &d.mapping_failure_samples {
+                println!(
+                    "      {resource} {}: {reason}",
+                    id.as_deref().unwrap_or("?")
+                );
+            }
+        }
+    }
+    if let Some(fatal) = &report.fatal {
+        println!("the store could not be read: {fatal}");
+    }
+}

@@ -1,0 +1,472 @@
+//! One sync run: read the resources the requested data types need (reference data first),
+//! then map and write each data type, recording a sync run per data type.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use prestalink_commerce::{DataType, Support};
+use prestalink_mapping::{MapOptions, RecordSet};
+use prestalink_store::{ConnectionStatus, Store, SyncCounts, SyncStatus};
+use prestalink_webservice::client::Client;
+use prestalink_webservice::query::{Display, Query};
+use prestalink_webservice::Format;
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::catalog::{self, SourceResource};
+use crate::error::SyncError;
+use crate::fetch::Fetcher;
+use crate::map::{map_type, MapOutcome};
+use crate::options::SyncOptions;
+use crate::progress::ProgressEvent;
+use crate::read::{read_resource, ReadOutcome, PS_DATE};
+
+/// Everything the steps of one run share.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) fetcher: Fetcher,
+    pub(crate) db: Store,
+    pub(crate) connection_id: String,
+    pub(crate) run_id: String,
+    pub(crate) options: SyncOptions,
+    pub(crate) progress: Option<UnboundedSender<ProgressEvent>>,
+    pub(crate) store_url: String,
+    timezone: Mutex<Option<Tz>>,
+}
+
+impl Ctx {
+    /// The shop's current local time: its own clock (PrestaShop's `Access-Time` header, else
+    /// HTTP `Date`) in its time zone (PS_TIMEZONE, once configurations are read). `None`
+    /// while the time zone is unknown: watermarks are then not advanced.
+    pub(crate) async fn shop_now(&self) -> Option<NaiveDateTime> {
+        let zone = self.timezone().await?;
+        let clock = self.server_clock().await.unwrap_or_else(Utc::now);
+        Some(clock.with_timezone(&zone).naive_local())
+    }
+
+    async fn timezone(&self) -> Option<Tz> {
+        if let Some(zone) = *self.timezone.lock().expect("timezone lock") {
+            return Some(zone);
+        }
+        let configurations = self
+            .db
+            .list_raw(&self.connection_id, "configurations", None, 100_000)
+            .await
+            .ok()?;
+        let zone: Tz = configurations
+            .iter()
+            .filter(|r| !r.deleted)
+            .find(|r| r.data["fields"]["name"].as_str() == Some("PS_TIMEZONE"))
+            .and_then(|r| r.data["fields"]["value"].as_str())
+            .and_then(|name| name.trim().parse().ok())?;
+        *self.timezone.lock().expect("timezone lock") = Some(zone);
+        Some(zone)
+    }
+
+    /// The shop's clock from a cheap request's headers.
+    async fn server_clock(&self) -> Option<DateTime<Utc>> {
+        let query = Query::list("languages")
+            .ok()?
+            .display(Display::Fields(vec!["id".into()]))
+            .ok()?
+            .limit(0, 1);
+        let raw = self
+            .fetcher
+            .client()
+            .get_raw(&query, Format::Json, None)
+            .await
+            .ok()?;
+        let header = |name: &str| raw.headers.get(name)?.to_str().ok().map(str::to_string);
+        if let Some(ts) = header("Access-Time").and_then(|t| t.trim().parse::<i64>().ok()) {
+            return Utc.timestamp_opt(ts, 0).single();
+        }
+        header("Date")
+            .and_then(|d| DateTime::parse_from_rfc2822(&d).ok())
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    /// Mapping options for this connection at `now`.
+    pub(crate) fn map_options(&self, now: DateTime<Utc>) -> MapOptions {
+        let mut opts = MapOptions::new(now);
+        opts.language = self.options.language;
+        opts.store_url = Some(self.store_url.clone());
+        opts.rules = self.options.rules.clone();
+        opts
+    }
+}
+
+/// The outcome of one data type in a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataTypeReport {
+    /// `completed`, `failed` or `notSupported`.
+    pub status: String,
+    /// Commerce records mapped in this run.
+    pub records: u64,
+    /// Commerce records written (new or changed).
+    pub written: u64,
+    /// Commerce records marked deleted.
+    pub deleted: u64,
+    /// Requests made for the resources this data type is read from.
+    pub requests: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Source records that could not be mapped (the others were).
+    pub mapping_failures: u64,
+    /// The first few of them: resource, raw id, reason.
+    pub mapping_failure_samples: Vec<(String, Option<String>, String)>,
+    /// Warnings (references to deleted rows, unresolved values).
+    pub warnings: u64,
+}
+
+/// The outcome of reading one resource.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceReport {
+    /// The resource.
+    pub resource: String,
+    /// Whether it was read in full.
+    pub full: bool,
+    /// Records received.
+    pub records: u64,
+    /// Raw records written (new or changed).
+    pub written: u64,
+    /// Raw records marked deleted.
+    pub deleted: u64,
+    /// Requests made, retries included.
+    pub requests: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    /// The connection synced.
+    pub connection_id: String,
+    /// This run's id.
+    pub run_id: String,
+    /// Per data type.
+    pub data_types: BTreeMap<String, DataTypeReport>,
+    /// Per resource, in reading order.
+    pub resources: Vec<ResourceReport>,
+    /// Requests made in all.
+    pub requests: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Set when the store could not be reached or read at all.
+    pub fatal: Option<String>,
+}
+
+impl SyncReport {
+    /// True when every supported data type completed.
+    pub fn all_completed(&self) -> bool {
+        self.fatal.is_none()
+            && self
+                .data_types
+                .values()
+                .all(|d| d.status == "completed" || d.status == "notSupported")
+    }
+}
+
+/// A sync of one connection.
+pub struct Engine {
+    ctx: Ctx,
+}
+
+impl Engine {
+    /// An engine for `connection_id`, reading through `client` paced by the store host's
+    /// `pacer`, writing to `db`.
+    pub fn new(
+        client: Client,
+        pacer: prestalink_pacing::Pacer,
+        db: Store,
+        connection_id: &str,
+        store_url: &str,
+        options: SyncOptions,
+    ) -> Engine {
+        let fetcher = Fetcher::new(client, pacer, options.max_attempts);
+        Engine {
+            ctx: Ctx {
+                fetcher,
+                db,
+                connection_id: connection_id.to_string(),
+                run_id: new_run_id(),
+                options,
+                progress: None,
+                store_url: store_url.to_string(),
+                timezone: Mutex::new(None),
+            },
+        }
+    }
+
+    /// Sends progress events to `sender` while running.
+    pub fn with_progress(mut self, sender: UnboundedSender<ProgressEvent>) -> Engine {
+        self.ctx.progress = Some(sender);
+        self
+    }
+
+    /// This run's id.
+    pub fn run_id(&self) -> &str {
+        &self.ctx.run_id
+    }
+
+    /// Runs the sync. Database failures end the run with an error; everything else is in the
+    /// report (failed resources fail only the data types that need them).
+    pub async fn run(self) -> Result<SyncReport, SyncError> {
+        let ctx = &self.ctx;
+        let started = Instant::now();
+        let now = Utc::now();
+        ctx.db
+            .interrupt_running_runs(&ctx.connection_id, now)
+            .await?;
+        let data_types: Vec<DataType> = ctx.options.data_types.clone();
+        let mut run_ids = HashMap::new();
+        for dt in &data_types {
+            if dt.support() == Support::Supported {
+                let id = ctx
+                    .db
+                    .start_sync_run(&ctx.connection_id, &ctx.run_id, dt.key(), now)
+                    .await?;
+                run_ids.insert(*dt, id);
+            }
+        }
+
+        let resources = needed_resources(&data_types);
+        let mut outcomes: HashMap<&'static str, Result<ReadOutcome, String>> = HashMap::new();
+        let mut reports = Vec::new();
+        let mut fatal: Option<String> = None;
+        for res in resources {
+            let parent = match res.incremental {
+                catalog::Incremental::ChildrenOf(parent, _) => match outcomes.get(parent) {
+                    Some(Ok(outcome)) => Some(outcome.clone()),
+                    Some(Err(reason)) => {
+                        let reason = format!("{parent} could not be read: {reason}");
+                        reports.push(failed_report(res, 0, &reason));
+                        outcomes.insert(res.name, Err(reason));
+                        continue;
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            let before = ctx.fetcher.requests();
+            let result = read_resource(ctx, res, parent.as_ref()).await;
+            let requests = ctx.fetcher.requests() - before;
+            match result {
+                Ok(outcome) => {
+                    reports.push(ResourceReport {
+                        resource: res.name.to_string(),
+                        full: outcome.full,
+                        records: outcome.records,
+                        written: outcome.written,
+                        deleted: outcome.deleted,
+                        requests,
+                        error: None,
+                    });
+                    outcomes.insert(res.name, Ok(outcome));
+                }
+                Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                Err(e) => {
+                    let reason = e.to_string();
+                    tracing::warn!(resource = res.name, %reason, "resource failed");
+                    reports.push(failed_report(res, requests, &reason));
+                    outcomes.insert(res.name, Err(reason.clone()));
+                    if e.needs_relink() {
+                        ctx.db
+                            .set_connection_status(
+                                &ctx.connection_id,
+                                ConnectionStatus::Deauthorized,
+                                Some(&reason),
+                                Utc::now(),
+                            )
+                            .await?;
+                        fatal = Some(reason);
+                        break;
+                    }
+                    if e.is_unreachable() && reports.iter().all(|r| r.error.is_some()) {
+                        fatal = Some(reason);
+                        break;
+                    }
+                }
+            }
+        }
+
+        let reference_changed = reports.iter().any(|r| {
+            catalog::source(&r.resource).is_some_and(|s| s.reference)
+                && (r.written > 0 || r.deleted > 0)
+        });
+        let reference = if fatal.is_none() {
+            load_reference(ctx).await?
+        } else {
+            RecordSet::new()
+        };
+        let requests_of = |dt: DataType| -> u64 {
+            reports
+                .iter()
+                .filter(|r| dt.sources().contains(&r.resource.as_str()))
+                .map(|r| r.requests)
+                .sum()
+        };
+
+        let mut data_type_reports = BTreeMap::new();
+        for dt in &data_types {
+            let dt = *dt;
+            let mut report = DataTypeReport {
+                status: "completed".into(),
+                records: 0,
+                written: 0,
+                deleted: 0,
+                requests: requests_of(dt),
+                error: None,
+                mapping_failures: 0,
+                mapping_failure_samples: Vec::new(),
+                warnings: 0,
+            };
+            if dt.support() == Support::NotSupported {
+                report.status = "notSupported".into();
+                report.error = Some(format!("PrestaShop has no data for {}", dt.key()));
+                data_type_reports.insert(dt.key().to_string(), report);
+                continue;
+            }
+            let failed_source = dt.sources().iter().find_map(|s| match outcomes.get(s) {
+                Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
+                _ => None,
+            });
+            let error = match (&fatal, failed_source) {
+                (Some(reason), _) => Some(reason.clone()),
+                (None, Some(reason)) => Some(reason),
+                (None, None) => {
+                    let full = ctx.options.full || reference_changed;
+                    match map_type(ctx, dt, &reference, full).await {
+                        Ok(outcome) => {
+                            apply(&mut report, outcome);
+                            None
+                        }
+                        Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                        Err(e) => Some(e.to_string()),
+                    }
+                }
+            };
+            let status = if error.is_some() {
+                report.status = "failed".into();
+                SyncStatus::Failed
+            } else {
+                SyncStatus::Completed
+            };
+            report.error = error;
+            if let Some(id) = run_ids.get(&dt) {
+                let counts = SyncCounts {
+                    records_read: report.records as i64,
+                    records_written: report.written as i64,
+                    requests: report.requests as i64,
+                };
+                ctx.db
+                    .finish_sync_run(*id, status, &counts, report.error.as_deref(), Utc::now())
+                    .await?;
+            }
+            data_type_reports.insert(dt.key().to_string(), report);
+        }
+
+        if fatal.is_none() {
+            let settings = serde_json::to_value(ctx.fetcher.pacer().settings())
+                .unwrap_or(serde_json::Value::Null);
+            ctx.db
+                .save_pacer_settings(&ctx.connection_id, &settings, Utc::now())
+                .await?;
+            if reports.iter().any(|r| r.error.is_none()) {
+                ctx.db
+                    .set_connection_status(
+                        &ctx.connection_id,
+                        ConnectionStatus::Linked,
+                        None,
+                        Utc::now(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(SyncReport {
+            connection_id: ctx.connection_id.clone(),
+            run_id: ctx.run_id.clone(),
+            data_types: data_type_reports,
+            resources: reports,
+            requests: ctx.fetcher.requests(),
+            seconds: started.elapsed().as_secs_f64(),
+            fatal,
+        })
+    }
+}
+
+fn apply(report: &mut DataTypeReport, outcome: MapOutcome) {
+    report.records = outcome.records;
+    report.written = outcome.written;
+    report.deleted = outcome.deleted;
+    report.mapping_failures = outcome.failure_count;
+    report.mapping_failure_samples = outcome.failures;
+    report.warnings = outcome.warning_count;
+}
+
+fn failed_report(res: &SourceResource, requests: u64, reason: &str) -> ResourceReport {
+    ResourceReport {
+        resource: res.name.to_string(),
+        full: false,
+        records: 0,
+        written: 0,
+        deleted: 0,
+        requests,
+        error: Some(reason.to_string()),
+    }
+}
+
+/// The resources the data types are read from, in the catalogue's order (reference data
+/// first); reference data is always read, since mapping any data type looks it up.
+pub fn needed_resources(data_types: &[DataType]) -> Vec<&'static SourceResource> {
+    catalog::RESOURCES
+        .iter()
+        .filter(|r| r.reference || data_types.iter().any(|dt| dt.sources().contains(&r.name)))
+        .collect()
+}
+
+/// Every raw record of the reference resources (small: languages, currencies, countries,
+/// order states, taxes, categories…), for mapping.
+async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
+    let mut set = RecordSet::new();
+    for res in catalog::RESOURCES.iter().filter(|r| r.reference) {
+        set.mark_read(res.name);
+        let mut after: Option<String> = None;
+        loop {
+            let page = ctx
+                .db
+                .list_raw(&ctx.connection_id, res.name, after.as_deref(), 5000)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.source_id.clone());
+            set.extend(
+                res.name,
+                page.into_iter()
+                    .filter(|r| !r.deleted)
+                    .filter_map(|r| serde_json::from_value(r.data).ok()),
+            );
+        }
+    }
+    Ok(set)
+}
+
+/// A run id: the start time and a random suffix, sortable.
+fn new_run_id() -> String {
+    use rand::Rng;
+    format!(
+        "{}-{:06x}",
+        Utc::now().format("%Y%m%dT%H%M%S"),
+        rand::thread_rng().gen_range(0..0x100_0000)
+    )
+}
+
+/// Parses a shop-local PrestaShop date.
+pub fn parse_shop_date(text: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text, PS_DATE).ok()
+}

@@ -1,0 +1,180 @@
+//! Sending one Webservice read through the pacer, with retries for what can heal.
+//!
+//! The client never retries by itself; here every attempt takes a pacer permit (so retries
+//! count against the shop's capacity like any request), reports how it went, and waits a
+//! back-off with jitter before the next one. Errors that cannot heal (a rejected key, a
+//! missing permission, a bad query) are returned at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prestalink_pacing::{Attempt, BackpressureKind, Outcome, Pacer, Permit, ResourceClass};
+use prestalink_webservice::client::{Client, Page};
+use prestalink_webservice::error::Error as WsError;
+use prestalink_webservice::query::Query;
+use rand::Rng;
+
+/// Sends reads for one sync run and counts them.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: Client,
+    pacer: Pacer,
+    max_attempts: u32,
+    requests: Arc<AtomicU64>,
+}
+
+impl Fetcher {
+    /// A fetcher over a client and the store host's pacer; `max_attempts` ≥ 1.
+    pub fn new(client: Client, pacer: Pacer, max_attempts: u32) -> Fetcher {
+        Fetcher {
+            client,
+            pacer,
+            max_attempts: max_attempts.max(1),
+            requests: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The client (for reads outside the pacer, such as the shop's clock).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The pacer.
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Waits for a first-attempt permit of `class` (its page size decides the next page).
+    pub async fn permit(&self, class: ResourceClass) -> Permit {
+        self.pacer.acquire(class, Attempt::First).await
+    }
+
+    /// Sends `query`, retrying what can heal. `permit` is the first attempt's permit when the
+    /// caller already holds one (it sized the page from it).
+    pub async fn get(
+        &self,
+        class: ResourceClass,
+        query: &Query,
+        permit: Option<Permit>,
+    ) -> Result<Page, WsError> {
+        let mut permit = permit;
+        let mut attempt = 0u32;
+        loop {
+            let held = match permit.take() {
+                Some(p) => p,
+                None if attempt == 0 => self.pacer.acquire(class, Attempt::First).await,
+                None => self.pacer.acquire(class, Attempt::Retry(attempt)).await,
+            };
+            let started = Instant::now();
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let result = self.client.get(query).await;
+            let latency = started.elapsed();
+            match result {
+                Ok(page) => {
+                    let records = match &page.document {
+                        prestalink_webservice::decode::Document::List { records, .. } => {
+                            records.len()
+                        }
+                        _ => 1,
+                    };
+                    held.complete(Outcome::Success {
+                        latency,
+                        records,
+                        bytes: page.meta.bytes as usize,
+                    });
+                    return Ok(page);
+                }
+                Err(error) => {
+                    held.complete(outcome_of(&error, latency));
+                    attempt += 1;
+                    if !retryable(&error) || attempt >= self.max_attempts {
+                        return Err(error);
+                    }
+                    tracing::debug!(%error, attempt, "retrying a Webservice read");
+                    tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a failed read may succeed if sent again: what the client calls transient, plus
+/// bodies that could not be decoded (a truncated answer, a stray invalid character) and
+/// empty answers, which PrestaShop produces under load or on a one-off encoding failure.
+pub fn retryable(error: &WsError) -> bool {
+    error.is_transient() || matches!(error, WsError::Decode { .. })
+}
+
+/// What a failed read tells the pacer about the shop's load.
+fn outcome_of(error: &WsError, latency: Duration) -> Outcome {
+    let kind = match error {
+        WsError::Timeout { .. } => Some(BackpressureKind::Timeout),
+        WsError::Transport { .. } | WsError::ConnectionRefused { .. } => {
+            Some(BackpressureKind::Reset)
+        }
+        WsError::Html { status: 503, .. } | WsError::Status { status: 503, .. } => {
+            Some(BackpressureKind::Status503)
+        }
+        WsError::Status { status: 429, .. } | WsError::Html { status: 429, .. } => {
+            Some(BackpressureKind::Status429)
+        }
+        WsError::Html { .. } => Some(BackpressureKind::Html),
+        WsError::Status { status, .. } | WsError::Api { status, .. } if *status >= 500 => {
+            Some(BackpressureKind::Status5xx)
+        }
+        _ => None,
+    };
+    match kind {
+        Some(kind) => Outcome::Backpressure {
+            kind,
+            latency,
+            retry_after: error.retry_after(),
+        },
+        None => Outcome::Failed,
+    }
+}
+
+/// Exponential back-off with full jitter: 0.25 s, 0.5 s, 1 s … capped at 8 s, never less
+/// than the server's `Retry-After`. Jitter keeps concurrent retries from arriving together.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let cap = Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
+    let jittered = cap.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
+    retry_after.map_or(jittered, |r| r.max(jittered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        assert!(backoff(1, None) <= Duration::from_millis(500));
+        assert!(backoff(10, None) <= Duration::from_secs(8));
+        assert!(backoff(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
+    }
+
+    #[test]
+    fn load_signals_are_backpressure_and_client_errors_are_not() {
+        let timeout = WsError::Timeout {
+            url: "u".into(),
+            after: Duration::from_secs(1),
+        };
+        assert!(matches!(
+            outcome_of(&timeout, Duration::ZERO),
+            Outcome::Backpressure {
+                kind: BackpressureKind::Timeout,
+                ..
+            }
+        ));
+        let not_found = WsError::NotFound { url: "u".into() };
+        assert_eq!(outcome_of(&not_found, Duration::ZERO), Outcome::Failed);
+        assert!(!retryable(&not_found));
+        assert!(retryable(&timeout));
+    }
+}

@@ -1,0 +1,511 @@
+//! Mapping raw records into commerce records, page by page from the database, so memory
+//! stays flat however large the store: each page of orders (customers, products…) is
+//! mapped with just the rows that belong to it (found by parent key) plus the reference data.
+//!
+//! A full pass maps every raw record and marks commerce records whose source is gone as
+//! deleted; an incremental pass maps only what changed since the last pass: records whose
+//! raw content changed, and the parents of changed rows (an order whose credit slip or
+//! payment is new, a product whose stock changed silently).
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::Utc;
+use prestalink_commerce::{DataType, Support};
+use prestalink_mapping::{map_data_type, Batch, MapOptions, RecordSet, ReferenceData};
+use prestalink_store::{
+    Checkpoint, CommerceRecord as StoredCommerce, RecordSet as StoredSet, StoredRaw,
+};
+use prestalink_webservice::record::Record;
+
+use crate::engine::Ctx;
+use crate::error::SyncError;
+use crate::progress::{Stage, StageProgress};
+
+/// Checkpoint kind of a data type's last mapping pass (`watermark_utc` = when it started).
+const MAPPED: &str = "mapped";
+
+/// What mapping one data type did.
+#[derive(Debug, Clone, Default)]
+pub struct MapOutcome {
+    /// Commerce records mapped.
+    pub records: u64,
+    /// Commerce records written (new or changed).
+    pub written: u64,
+    /// Commerce records marked deleted.
+    pub deleted: u64,
+    /// Source records that could not be mapped: `(resource, raw id, reason)`, first 20.
+    pub failures: Vec<(String, Option<String>, String)>,
+    /// Number of source records that could not be mapped.
+    pub failure_count: u64,
+    /// Number of warnings (references to deleted rows, unresolved values).
+    pub warning_count: u64,
+}
+
+/// How a data type's records are put together.
+enum Shape {
+    /// Mapped whole from the reference data (and, for payment methods, light copies of
+    /// every order and payment): small data types.
+    Whole(&'static [&'static str]),
+    /// Mapped page by page from the primary resources, each page with its related rows.
+    Paged(&'static [&'static str]),
+}
+
+fn shape(data_type: DataType) -> Shape {
+    match data_type {
+        DataType::Orders => Shape::Paged(&["orders"]),
+        DataType::Customers => Shape::Paged(&["customers"]),
+        DataType::Products => Shape::Paged(&["products"]),
+        DataType::Payments => Shape::Paged(&["order_payments"]),
+        DataType::Transactions => Shape::Paged(&["order_payments", "order_slip"]),
+        DataType::PaymentMethods => Shape::Whole(&["orders", "order_payments"]),
+        _ => Shape::Whole(&[]),
+    }
+}
+
+/// The commerce id of the record mapped from a raw record of `resource`.
+fn commerce_id(data_type: DataType, resource: &str, raw_id: &str) -> String {
+    match (data_type, resource) {
+        (DataType::Transactions, "order_payments") => format!("payment-{raw_id}"),
+        (DataType::Transactions, "order_slip") => format!("refund-{raw_id}"),
+        _ => raw_id.to_string(),
+    }
+}
+
+/// Decodes stored raw records back into record trees (deleted ones left out).
+fn live(records: Vec<StoredRaw>) -> Vec<Record> {
+    records
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .filter_map(|r| serde_json::from_value(r.data).ok())
+        .collect()
+}
+
+/// Maps one data type; `full` maps everything, else only what changed since the last pass.
+pub(crate) async fn map_type(
+    ctx: &Ctx,
+    data_type: DataType,
+    reference: &RecordSet,
+    full: bool,
+) -> Result<MapOutcome, SyncError> {
+    let mut progress = StageProgress::new(
+        Stage::Map(data_type.key().to_string()),
+        ctx.progress.clone(),
+        ctx.fetcher.requests(),
+    );
+    let result = map_type_inner(ctx, data_type, reference, full, &mut progress).await;
+    progress.finish(
+        ctx.fetcher.requests(),
+        result.as_ref().err().map(ToString::to_string),
+    );
+    result
+}
+
+async fn map_type_inner(
+    ctx: &Ctx,
+    data_type: DataType,
+    reference: &RecordSet,
+    full: bool,
+    progress: &mut StageProgress,
+) -> Result<MapOutcome, SyncError> {
+    if data_type.support() == Support::NotSupported {
+        return Ok(MapOutcome::default());
+    }
+    let started = Utc::now();
+    let previous = ctx
+        .db
+        .get_checkpoint(&ctx.connection_id, data_type.key(), MAPPED)
+        .await?
+        .and_then(|cp| cp.watermark_utc);
+    let since = if full { None } else { previous };
+    let opts = ctx.map_options(started);
+    let mut outcome = MapOutcome::default();
+    match shape(data_type) {
+        Shape::Whole(extra) => {
+            let mut set = reference.clone();
+            for resource in extra {
+                set.mark_read(resource);
+                let mut after: Option<String> = None;
+                loop {
+                    let page = ctx
+                        .db
+                        .list_raw(&ctx.connection_id, resource, after.as_deref(), 2000)
+                        .await?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.source_id.clone());
+                    set.extend(resource, live(page).into_iter().map(|r| light(resource, r)));
+                }
+            }
+            let refs = ReferenceData::build(&set, &opts)?;
+            let batch = map_data_type(data_type, &set, &refs, &opts)?;
+            let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
+            write_batch(ctx, data_type, batch, &mut outcome, progress).await?;
+            outcome.deleted += ctx
+                .db
+                .mark_deleted_except(
+                    &ctx.connection_id,
+                    StoredSet::Commerce(data_type.key()),
+                    &ids,
+                    Utc::now(),
+                )
+                .await?
+                .len() as u64;
+        }
+        Shape::Paged(primaries) => {
+            let mut mapped_ids = Vec::new();
+            for &primary in primaries {
+                match &since {
+                    None => {
+                        let mut after: Option<String> = None;
+                        loop {
+                            let page = ctx
+                                .db
+                                .list_raw(
+                                    &ctx.connection_id,
+                                    primary,
+                                    after.as_deref(),
+                                    ctx.options.map_page as u32,
+                                )
+                                .await?;
+                            let Some(last) = page.last() else { break };
+                            after = Some(last.source_id.clone());
+                            let records = live(page);
+                            let ids = map_page(
+                                ctx,
+                                data_type,
+                                primary,
+                                records,
+                                reference,
+                                &opts,
+                                &mut outcome,
+                                progress,
+                            )
+                            .await?;
+                            mapped_ids.extend(ids);
+                        }
+                    }
+                    Some(since) => {
+                        let changed = changed_primaries(ctx, data_type, primary, since).await?;
+                        let ids: Vec<String> =
+                            changed.into_iter().map(|id| id.to_string()).collect();
+                        for chunk in ids.chunks(ctx.options.map_page.max(1)) {
+                            let stored = ctx
+                                .db
+                                .get_raw_many(&ctx.connection_id, primary, chunk)
+                                .await?;
+                            let gone: Vec<String> = stored
+                                .iter()
+                                .filter(|r| r.deleted)
+                                .map(|r| commerce_id(data_type, primary, &r.source_id))
+                                .collect();
+                            if !gone.is_empty() {
+                                outcome.deleted += ctx
+                                    .db
+                                    .mark_deleted(
+                                        &ctx.connection_id,
+                                        StoredSet::Commerce(data_type.key()),
+                                        &gone,
+                                        Utc::now(),
+                                    )
+                                    .await?;
+                            }
+                            map_page(
+                                ctx,
+                                data_type,
+                                primary,
+                                live(stored),
+                                reference,
+                                &opts,
+                                &mut outcome,
+                                progress,
+                            )
+                            .await?;
+                        }
+                    }
+                }
+            }
+            if since.is_none() {
+                outcome.deleted += ctx
+                    .db
+                    .mark_deleted_except(
+                        &ctx.connection_id,
+                        StoredSet::Commerce(data_type.key()),
+                        &mapped_ids,
+                        Utc::now(),
+                    )
+                    .await?
+                    .len() as u64;
+            }
+        }
+    }
+    let checkpoint = Checkpoint {
+        watermark_utc: Some(prestalink_store::format_timestamp(started)),
+        run_id: Some(ctx.run_id.clone()),
+        ..Checkpoint::new(data_type.key(), MAPPED)
+    };
+    ctx.db
+        .save_checkpoint(&ctx.connection_id, &checkpoint, Utc::now())
+        .await?;
+    Ok(outcome)
+}
+
+/// A light copy of a record for the payment-method census: only what it reads, so that
+/// every order of a large store fits in memory.
+fn light(resource: &str, record: Record) -> Record {
+    const ORDER: &[&str] = &[
+        "id",
+        "module",
+        "payment",
+        "reference",
+        "date_add",
+        "id_shop",
+    ];
+    const PAYMENT: &[&str] = &["id", "payment_method", "order_reference", "date_add"];
+    let keep = match resource {
+        "orders" => ORDER,
+        "order_payments" => PAYMENT,
+        _ => return record,
+    };
+    let mut out = Record::default();
+    for (name, value) in record.fields {
+        if keep.contains(&name.as_str()) {
+            out.fields.insert(name, value);
+        }
+    }
+    out
+}
+
+/// Ids of primary records to map again since `since`: those whose raw content changed (or
+/// were deleted), and the parents of changed rows that belong to them.
+async fn changed_primaries(
+    ctx: &Ctx,
+    data_type: DataType,
+    primary: &str,
+    since: &str,
+) -> Result<BTreeSet<u64>, SyncError> {
+    let mut ids = BTreeSet::new();
+    let changed = |resource: &'static str| async move {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = ctx
+                .db
+                .list_raw_changed_since(&ctx.connection_id, resource, since, after.as_deref(), 2000)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.source_id.clone());
+            all.extend(page);
+        }
+        Ok::<_, SyncError>(all)
+    };
+    for r in changed(static_name(primary)).await? {
+        ids.extend(r.source_id.parse::<u64>().ok());
+    }
+    let by_parent_id: &[&'static str] = match (data_type, primary) {
+        (DataType::Orders, _) => &[
+            "order_details",
+            "order_cart_rules",
+            "order_histories",
+            "order_slip",
+            "order_carriers",
+        ],
+        (DataType::Customers, _) => &["addresses"],
+        (DataType::Products, _) => &["combinations", "stock_availables"],
+        _ => &[],
+    };
+    for child in by_parent_id {
+        for r in changed(child).await? {
+            ids.extend(r.parent_key.as_deref().and_then(|k| k.parse::<u64>().ok()));
+        }
+    }
+    // Payments belong to orders by reference: a new payment changes its orders, and an
+    // order's new state changes its payments' status.
+    let references = |records: Vec<StoredRaw>| -> Vec<String> {
+        records
+            .into_iter()
+            .filter_map(|r| r.parent_key)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    match (data_type, primary) {
+        (DataType::Orders, _) => {
+            let refs = references(changed("order_payments").await?);
+            for chunk in refs.chunks(500) {
+                let orders = ctx
+                    .db
+                    .list_raw_by_parent(&ctx.connection_id, "orders", chunk)
+                    .await?;
+                ids.extend(
+                    orders
+                        .iter()
+                        .filter_map(|r| r.source_id.parse::<u64>().ok()),
+                );
+            }
+        }
+        (DataType::Payments | DataType::Transactions, "order_payments") => {
+            let refs = references(changed("orders").await?);
+            for chunk in refs.chunks(500) {
+                let payments = ctx
+                    .db
+                    .list_raw_by_parent(&ctx.connection_id, "order_payments", chunk)
+                    .await?;
+                ids.extend(
+                    payments
+                        .iter()
+                        .filter_map(|r| r.source_id.parse::<u64>().ok()),
+                );
+            }
+        }
+        _ => {}
+    }
+    Ok(ids)
+}
+
+fn static_name(resource: &str) -> &'static str {
+    crate::catalog::source(resource).map_or("orders", |r| r.name)
+}
+
+/// Maps one page of primary records with their related rows, and writes the result.
+/// Returns the commerce ids mapped.
+#[allow(clippy::too_many_arguments)]
+async fn map_page(
+    ctx: &Ctx,
+    data_type: DataType,
+    primary: &str,
+    records: Vec<Record>,
+    reference: &RecordSet,
+    opts: &MapOptions,
+    outcome: &mut MapOutcome,
+    progress: &mut StageProgress,
+) -> Result<Vec<String>, SyncError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut set = reference.clone();
+    let ids: Vec<String> = records
+        .iter()
+        .filter_map(Record::id)
+        .map(|i| i.to_string())
+        .collect();
+    let texts = |field: &str| -> Vec<String> {
+        records
+            .iter()
+            .filter_map(|r| r.text(field))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty() && v != "0")
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let db = &ctx.db;
+    let conn = ctx.connection_id.as_str();
+    match (data_type, primary) {
+        (DataType::Orders, _) => {
+            for child in [
+                "order_details",
+                "order_cart_rules",
+                "order_histories",
+                "order_slip",
+                "order_carriers",
+            ] {
+                set.extend(child, live(db.list_raw_by_parent(conn, child, &ids).await?));
+            }
+            let refs = texts("reference");
+            set.extend(
+                "order_payments",
+                live(db.list_raw_by_parent(conn, "order_payments", &refs).await?),
+            );
+            let mut addresses = texts("id_address_delivery");
+            addresses.extend(texts("id_address_invoice"));
+            set.extend(
+                "addresses",
+                live(db.get_raw_many(conn, "addresses", &addresses).await?),
+            );
+        }
+        (DataType::Customers, _) => {
+            set.extend(
+                "addresses",
+                live(db.list_raw_by_parent(conn, "addresses", &ids).await?),
+            );
+        }
+        (DataType::Products, _) => {
+            for child in ["combinations", "stock_availables"] {
+                set.extend(child, live(db.list_raw_by_parent(conn, child, &ids).await?));
+            }
+        }
+        (DataType::Payments | DataType::Transactions, "order_payments") => {
+            let refs = texts("order_reference");
+            set.extend(
+                "orders",
+                live(db.list_raw_by_parent(conn, "orders", &refs).await?),
+            );
+        }
+        (DataType::Transactions, "order_slip") => {
+            let orders = texts("id_order");
+            set.extend(
+                "orders",
+                live(db.get_raw_many(conn, "orders", &orders).await?),
+            );
+        }
+        _ => {}
+    }
+    set.extend(primary, records);
+    let refs = ReferenceData::build(&set, opts)?;
+    let batch = map_data_type(data_type, &set, &refs, opts)?;
+    let mapped: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
+    write_batch(ctx, data_type, batch, outcome, progress).await?;
+    Ok(mapped)
+}
+
+/// Writes a mapped batch and counts its failures and warnings.
+async fn write_batch(
+    ctx: &Ctx,
+    data_type: DataType,
+    batch: Batch,
+    outcome: &mut MapOutcome,
+    progress: &mut StageProgress,
+) -> Result<(), SyncError> {
+    for failure in batch.failures {
+        tracing::warn!(
+            data_type = data_type.key(),
+            resource = failure.resource,
+            raw_id = failure.raw_id.as_deref().unwrap_or("?"),
+            reason = %failure.reason,
+            "a record could not be mapped"
+        );
+        outcome.failure_count += 1;
+        if outcome.failures.len() < 20 {
+            outcome
+                .failures
+                .push((failure.resource.to_string(), failure.raw_id, failure.reason));
+        }
+    }
+    outcome.warning_count += batch.warnings.len() as u64;
+    let records: Vec<StoredCommerce> = batch
+        .records
+        .iter()
+        .map(|record| {
+            let data = serde_json::to_value(record).expect("commerce records serialize");
+            let source_modified_date = data
+                .get("sourceModifiedDate")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            StoredCommerce {
+                id: record.id().to_string(),
+                data,
+                source_modified_date,
+            }
+        })
+        .collect();
+    let n = records.len() as u64;
+    for chunk in records.chunks(500) {
+        let stats = ctx
+            .db
+            .upsert_commerce_page(&ctx.connection_id, data_type.key(), chunk, None, Utc::now())
+            .await?;
+        outcome.written += stats.written();
+    }
+    outcome.records += n;
+    progress.advance(n, ctx.fetcher.requests());
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! What a sync run does: which data types, full or incremental, and its tolerances.
+
+use std::time::Duration;
+
+use prestalink_commerce::DataType;
+use prestalink_mapping::ModuleRules;
+
+/// Options of one sync run.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Data types to bring up to date (their PrestaShop sources are read).
+    pub data_types: Vec<DataType>,
+    /// Read everything again even where an incremental read is possible.
+    pub full: bool,
+    /// How far before the last watermark an incremental read starts again: covers rows
+    /// written while the previous read ran, and clock differences within the shop.
+    pub lookback: Duration,
+    /// Deletions of timestamped resources are found by comparing id lists, on every full
+    /// sync and on every `reconcile_every`-th incremental sync (1 = every sync).
+    pub reconcile_every: u32,
+    /// Attempts per request for errors that can heal (timeouts, resets, 5xx…).
+    pub max_attempts: u32,
+    /// Parent ids per request when re-reading the rows of changed parents
+    /// (`filter[id_order]=[1|2|…]`): bounded by URL length.
+    pub children_batch: usize,
+    /// Raw records mapped per page when writing commerce records.
+    pub map_page: usize,
+    /// Reading language id; `None` uses the shop's PS_LANG_DEFAULT.
+    pub language: Option<u32>,
+    /// Add-on module rules for mapping.
+    pub rules: ModuleRules,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            data_types: DataType::ALL.to_vec(),
+            full: false,
+            lookback: Duration::from_secs(15 * 60),
+            reconcile_every: 10,
+            max_attempts: 6,
+            children_batch: 50,
+            map_page: 500,
+            language: None,
+            rules: ModuleRules::builtin(),
+        }
+    }
+}
