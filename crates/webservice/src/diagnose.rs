@@ -369,7 +369,12 @@ async fn discover(
         match client.resources().await {
             Ok((index, meta)) => break Ok((client, index, meta)),
             Err(Error::Redirect { to, status, .. }) => {
-                let target = StoreUrl::parse(&to)?;
+                let target = StoreUrl::parse(&to).map_err(|_| Error::Status {
+                    status,
+                    excerpt: format!("it redirects to an address that is not a shop: {to}"),
+                    url: connection.store_url.to_string(),
+                    retry_after: None,
+                })?;
                 diagnosis.redirect = Some(Redirect {
                     from: original.to_string(),
                     to: target.to_string(),

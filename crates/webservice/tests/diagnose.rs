@@ -208,3 +208,17 @@ async fn xml_that_is_not_prestashop() {
     assert_eq!(code, DiagnosisCode::NotPrestashop);
     assert!(message.contains("<rss>"), "{message}");
 }
+
+#[tokio::test]
+async fn a_redirect_to_something_that_is_not_a_shop() {
+    let base = stub(|_| {
+        let mut a = answer("302 Found", "text/html", "");
+        a.headers
+            .push(("Location".into(), "ftp://files.example/".into()));
+        a
+    })
+    .await;
+    let (code, message) = code_of(&base).await;
+    assert_eq!(code, DiagnosisCode::ServerError);
+    assert!(message.contains("ftp://files.example/"), "{message}");
+}
