@@ -12,6 +12,11 @@
 //!   back-pressure (429, 503, 5xx, timeouts, resets, firewall pages), since those mean the
 //!   shop is already past its knee. Requests in flight are never cancelled; the lower limit
 //!   takes effect as they finish.
+//! - Like CUBIC, remember where congestion happened: growing back to that limit waits for
+//!   three good windows, so a shop whose knee lies between two limits runs mostly at the
+//!   lower one. A clean window at or above it forgets it (the shop got stronger).
+//! - Slow start doubles only while the ratio is in the lower half of the growth band, and
+//!   grows x1.5 in the upper half, so it overshoots the knee by less.
 //! - One congestion event causes one decrease: signals from requests that started before the
 //!   last decrease describe the old limit and are ignored. After a decrease the limit holds
 //!   for two windows, so a shop sitting right at the knee alternates rarely rather than
@@ -24,13 +29,13 @@ const LATENCY_DECREASE: f64 = 0.75;
 /// Multiplier applied on back-pressure.
 const BACKPRESSURE_DECREASE: f64 = 0.5;
 /// Smallest window, in samples.
-const MIN_WINDOW: usize = 4;
+const MIN_WINDOW: usize = 6;
 /// Growth outside slow start is `limit / ADDITIVE_DIVISOR` (at least 1) per window: +1 up
 /// to 20, then ~10 % per window, so a 32-CPU shop is reached in seconds rather than a minute,
 /// while small shops still probe their knee one request at a time.
 const ADDITIVE_DIVISOR: usize = 10;
-/// A window of this many samples is trusted alone to end slow start.
-const TRUSTED_WINDOW: usize = 8;
+/// Good windows to wait before growing back to the limit of the last decrease.
+const PLATEAU_WINDOWS: u32 = 3;
 /// Windows to wait after a decrease before growing again.
 const HOLDOFF_WINDOWS: u32 = 2;
 
@@ -76,6 +81,10 @@ pub(crate) struct Controller {
     last_ratio: Option<f64>,
     /// The limit of the last window that showed no congestion.
     good_limit: Option<usize>,
+    /// The limit at the last decrease, until a clean window runs at or above it.
+    congested_at: Option<usize>,
+    /// Good windows spent waiting below `congested_at`.
+    plateau: u32,
 }
 
 impl Controller {
@@ -96,6 +105,8 @@ impl Controller {
             in_band: 0,
             last_ratio: None,
             good_limit: None,
+            congested_at: None,
+            plateau: 0,
         }
     }
 
@@ -158,8 +169,7 @@ impl Controller {
         if self.window.samples < self.limit.max(MIN_WINDOW) {
             return Change::Hold;
         }
-        let samples = self.window.samples;
-        let mean = self.window.ratio_sum / samples as f64;
+        let mean = self.window.ratio_sum / self.window.samples as f64;
         let binding = self.window.max_in_flight >= self.limit;
         self.last_ratio = Some(mean);
         self.restart_window();
@@ -168,17 +178,20 @@ impl Controller {
         }
         if binding {
             self.good_limit = Some(self.limit);
+            if self.congested_at.is_some_and(|c| self.limit >= c) {
+                // The level that was congested ran a clean window: the shop has changed.
+                self.congested_at = None;
+            }
         }
         if self.holdoff > 0 {
             self.holdoff -= 1;
             return Change::Hold;
         }
         if mean > self.profile.grow_below {
-            // Near the knee: hold. Slow start ends here if the window was large enough to
-            // trust, or after two such windows in a row (a window at 2 in flight holds only
-            // a handful of pages, and one may be noise).
+            // Near the knee: hold. Slow start ends after two such windows in a row: one may
+            // be noise, or a baseline measured a few percent low.
             self.in_band += 1;
-            if self.in_band >= 2 || samples >= TRUSTED_WINDOW {
+            if self.in_band >= 2 {
                 self.slow_start = false;
             }
             return Change::Hold;
@@ -188,12 +201,24 @@ impl Controller {
             return Change::Hold;
         }
         let from = self.limit;
-        let to = if self.slow_start {
-            from * 2
-        } else {
-            from + (from / ADDITIVE_DIVISOR).max(1)
+        let quiet = mean <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
+        let to = match (self.slow_start, quiet) {
+            (true, true) => from * 2,
+            (true, false) => from + (from / 2).max(1),
+            (false, _) => from + (from / ADDITIVE_DIVISOR).max(1),
         };
-        self.limit = to.min(self.ceiling);
+        if let Some(congested) = self.congested_at.filter(|c| to >= *c) {
+            // Growing back to where the shop was congested: wait on the plateau first, so a
+            // shop sitting between two limits spends most of its time at the lower one.
+            self.plateau += 1;
+            if self.plateau < PLATEAU_WINDOWS {
+                return Change::Hold;
+            }
+            self.plateau = 0;
+            self.limit = to.min(congested).min(self.ceiling);
+        } else {
+            self.limit = to.min(self.ceiling);
+        }
         Change::Grew {
             from,
             to: self.limit,
@@ -215,6 +240,8 @@ impl Controller {
         self.in_band = 0;
         self.holdoff = HOLDOFF_WINDOWS;
         self.decrease_boundary = Some(self.starts);
+        self.congested_at = Some(from);
+        self.plateau = 0;
         self.restart_window();
         if self.limit == from {
             Change::Hold
@@ -260,11 +287,11 @@ mod tests {
     fn slow_start_doubles_then_grows_by_one_near_the_knee() {
         let mut c = balanced(1, true);
         let limits = script(&mut c, &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0], true);
-        // One small window in the hold band is not enough to end slow start; two in a row
-        // are, and so is one window of 8 samples or more.
+        // One window in the hold band is not enough to end slow start; two in a row are.
         assert_eq!(limits, vec![2, 4, 4, 8, 8, 8, 9, 10]);
+        // In the upper half of the growth band, slow start grows x1.5 only.
         let mut c = balanced(8, true);
-        assert_eq!(script(&mut c, &[1.2, 1.0], true), vec![8, 9]);
+        assert_eq!(script(&mut c, &[1.08, 1.0], true), vec![12, 24]);
     }
 
     #[test]
@@ -283,7 +310,22 @@ mod tests {
     fn shrinks_on_inflated_latency_then_holds_before_growing() {
         let mut c = balanced(8, false);
         let limits = script(&mut c, &[1.6, 1.0, 1.0, 1.0, 1.0], true);
-        assert_eq!(limits, vec![6, 6, 6, 7, 8]);
+        assert_eq!(limits, vec![6, 6, 6, 7, 7]);
+    }
+
+    #[test]
+    fn growing_back_to_a_congested_limit_waits_on_a_plateau() {
+        let mut c = balanced(8, false);
+        let limits = script(&mut c, &[1.6, 1.0, 1.0, 1.0], true);
+        assert_eq!(limits, vec![6, 6, 6, 7]);
+        let plateau = script(&mut c, &[1.0; PLATEAU_WINDOWS as usize], true);
+        assert_eq!(
+            plateau[..PLATEAU_WINDOWS as usize - 1],
+            vec![7; PLATEAU_WINDOWS as usize - 1]
+        );
+        assert_eq!(c.limit(), 8);
+        // A clean window at 8: the congestion is forgotten and growth is normal again.
+        assert_eq!(script(&mut c, &[1.0, 1.0], true), vec![9, 10]);
     }
 
     #[test]

@@ -58,7 +58,8 @@ impl Run {
         let (l, p) = (self.limits(), self.pages(self.class));
         println!(
             "{name}: wall {:.1}s = {:.2}x ideal; limit mean {:.1} [{}, {}]; page [{}, {}]; \
-             shopper inflation p50 {:.2} p95 {:.2}; most in flight {}; back-pressure {}",
+             shopper inflation p50 {:.2} p95 {:.2} (second half {:.2}); most in flight {}; \
+             back-pressure {}",
             self.wall.as_secs_f64(),
             self.slowdown(),
             mean(&l),
@@ -68,6 +69,10 @@ impl Run {
             quantile(&p, 1.0),
             quantile(&self.shopper_inflation, 0.5),
             quantile(&self.shopper_inflation, 0.95),
+            quantile(
+                &self.shopper_inflation[self.shopper_inflation.len() / 2..],
+                0.95
+            ),
             self.max_ours,
             self.backpressure,
         );
