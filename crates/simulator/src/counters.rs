@@ -197,12 +197,22 @@ impl Counters {
         });
     }
 
+    /// A request was dropped before its answer (the client closed the connection).
+    pub fn request_abandoned(&self) {
+        self.with(|i| i.in_flight = i.in_flight.saturating_sub(1));
+    }
+
     /// A PHP request starts waiting for a worker.
     pub fn enqueued(&self) {
         self.with(|i| {
             i.queued += 1;
             i.snap.max_queued = i.snap.max_queued.max(i.queued);
         });
+    }
+
+    /// A PHP request left the queue without getting a worker (its client went away).
+    pub fn queue_abandoned(&self) {
+        self.with(|i| i.queued = i.queued.saturating_sub(1));
     }
 
     /// A PHP request got a worker after waiting `wait`.

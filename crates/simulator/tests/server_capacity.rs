@@ -188,3 +188,32 @@ async fn churn_changes_the_store_while_serving() {
     assert_eq!(r.status(), 200, "serving goes on while the store changes");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_giving_up_in_the_queue_frees_its_place() {
+    let sim = start(|c| c.capacity = slow_capacity(1, 200)).await;
+    let url = format!("{}/api/languages", sim.base_url());
+    let first = {
+        let (url, key) = (url.clone(), basic(sim.key()));
+        tokio::spawn(async move { client().get(url).header("authorization", key).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let impatient = client()
+        .get(&url)
+        .header("authorization", basic(sim.key()))
+        .timeout(Duration::from_millis(50))
+        .send()
+        .await;
+    assert!(impatient.unwrap_err().is_timeout());
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    assert_eq!(
+        get(&sim, "/api/languages").await.status(),
+        200,
+        "the worker was not leaked"
+    );
+    let c = sim.counters();
+    assert_eq!(c.requests, 2, "the abandoned request was never answered");
+    assert_eq!(c.queue_wait.count, 2);
+    assert_eq!(c.max_in_service, 1);
+    sim.shutdown().await;
+}

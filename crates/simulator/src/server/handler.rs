@@ -110,18 +110,44 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Aborted> {
     let arrival = Instant::now();
-    shared.counters.request_started();
+    let head = req.method() == hyper::Method::HEAD;
+    let mut in_flight = InFlight::start(&shared);
     let (label, answer) = answer(&shared, &req, arrival).await;
+    in_flight.done = true;
     match answer {
         Some(a) => {
-            shared
-                .counters
-                .request_finished(&label, a.status, a.body.len());
+            let sent = if head { 0 } else { a.body.len() };
+            shared.counters.request_finished(&label, a.status, sent);
             Ok(a.into_response())
         }
         None => {
             shared.counters.request_finished(&label, 0, 0);
             Err(Aborted)
+        }
+    }
+}
+
+/// Counts a request in flight; a request dropped before its answer (the client went away)
+/// leaves the in-flight count without being counted as answered.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    done: bool,
+}
+
+impl<'a> InFlight<'a> {
+    fn start(shared: &'a Shared) -> Self {
+        shared.counters.request_started();
+        InFlight {
+            shared,
+            done: false,
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.shared.counters.request_abandoned();
         }
     }
 }
@@ -211,7 +237,9 @@ impl<'a> InService<'a> {
     async fn acquire(sh: &'a Shared) -> InService<'a> {
         let queued = Instant::now();
         sh.counters.enqueued();
+        let mut waiting = Waiting { sh, done: false };
         let slot = sh.pool.acquire().await;
+        waiting.done = true;
         let started = Instant::now();
         sh.counters.dequeued(started - queued);
         InService {
@@ -227,6 +255,20 @@ impl<'a> InService<'a> {
         let elapsed = self.started.elapsed();
         if hold > elapsed {
             tokio::time::sleep(hold - elapsed).await;
+        }
+    }
+}
+
+/// A request in the worker queue; dropped while still waiting, it leaves the queue count.
+struct Waiting<'a> {
+    sh: &'a Shared,
+    done: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.sh.counters.queue_abandoned();
         }
     }
 }
