@@ -1,6 +1,6 @@
 //! The HTTP client: one resolved [`Connection`] (where and how to talk to the store) and the
 //! reads the sync engine makes through it. No hidden retries and no redirects: the caller's
-//! pacer decides what to repeat, and [`crate::diagnose`] decides auth mode and URL form once.
+//! pacer decides what to repeat, and [`crate::diagnose::connect`] decides auth mode and URL form once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ pub enum UrlMode {
     Dispatcher,
 }
 
-/// Everything needed to talk to one store, as resolved by [`crate::diagnose`] or set by hand.
+/// Everything needed to talk to one store, as resolved by [`crate::diagnose::connect`] or set by hand.
 #[derive(Debug, Clone)]
 pub struct Connection {
     /// The store's base address.

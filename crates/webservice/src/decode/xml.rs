@@ -3,7 +3,7 @@
 //! Tolerated, because real stores send them: raw control characters such as `\x0b` in
 //! descriptions, CDATA split around `]]>`, invalid UTF-8 (replaced), text after
 //! `</prestashop>` (modules echoing scripts). Refused: `<!DOCTYPE>` (and with it every entity
-//! definition), unknown entities, nesting deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+//! definition), unknown entities, nesting deeper than [`MAX_DEPTH`].
 
 use std::io::BufRead;
 
