@@ -2,12 +2,12 @@
 //!
 //! AIMD on latency, as in Vector's adaptive concurrency and TCP congestion control:
 //! - Completions are grouped in windows of about one round of permits (`limit` samples,
-//!   at least 3 so that one slow page does not decide alone). A window's signal is the mean
+//!   at least 6 so that a few slow pages do not decide alone: pages vary by ~20 %). A window's signal is the mean
 //!   latency ratio: latency / unloaded latency of a page of the same size.
 //! - Grow by one (~10 % on large limits; doubling during slow start, until the first sign
-//!   of load) when the ratio
-//!   stayed at or below `grow_below` AND the limit was binding: some moment of the window
-//!   had `limit` requests in flight. A limit nobody used says nothing about the shop.
+//!   of load) when the ratio stayed at or below `grow_below` AND the limit was binding: some
+//!   moment of the window had `limit` requests in flight. A limit nobody used says nothing
+//!   about the shop.
 //! - Shrink multiplicatively: x0.75 when the ratio reaches `shrink_above`, x0.5 on
 //!   back-pressure (429, 503, 5xx, timeouts, resets, firewall pages), since those mean the
 //!   shop is already past its knee. Requests in flight are never cancelled; the lower limit

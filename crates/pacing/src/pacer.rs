@@ -458,20 +458,20 @@ impl State {
             self.prober.request(now);
         }
         let next = self.pages[i].next_size();
-        // While probing, every page is measured alone, so the page size may grow after each.
-        let grew = self.pages[i].on_success(Page {
+        let resized = self.pages[i].on_success(Page {
             issued: started.page_size,
             records,
             latency,
             unloaded: self.baselines[i].expected(records),
             unloaded_next: self.baselines[i].extrapolate(next),
+            // While probing, every page is measured alone: the size may grow after each.
             eager: self.prober.active() && solo,
         });
-        if grew {
+        if resized {
             tracing::debug!(class = ?started.class, page_size = self.pages[i].size(), "pacer: page size");
         }
         if self.prober.active() {
-            let settled = !grew
+            let settled = !resized
                 && self.pages[i].settled()
                 && records == started.page_size
                 && started.page_size == self.pages[i].size();
