@@ -29,9 +29,11 @@ use crate::store::{Store, Value};
 /// Ids of rows a churn step or operation created, updated and deleted, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChurnReport {
+    /// Rows that did not exist before.
     pub created: BTreeMap<&'static str, BTreeSet<u64>>,
     /// Existing rows whose content changed (not counting rows created in the same report).
     pub updated: BTreeMap<&'static str, BTreeSet<u64>>,
+    /// Rows that no longer exist.
     pub deleted: BTreeMap<&'static str, BTreeSet<u64>>,
 }
 
@@ -654,7 +656,7 @@ impl Churn {
         }
         // A random id, then the row at or after it: O(log n) in a big store.
         let last = t.next_id();
-        let k = self.rng.gen_range(1..last);
+        let k = self.rng.gen_range(0..last.max(1));
         t.rows
             .range(k..)
             .next()

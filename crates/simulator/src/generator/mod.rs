@@ -31,8 +31,11 @@ pub struct GenConfig {
     pub languages: u32,
     /// Shops (ids 1..=N); more than one makes a multistore.
     pub shops: u32,
+    /// Orders over the two-year history (about 1 % of them split in two sharing a reference).
     pub orders: u32,
+    /// Customers (about 15 % guests, 2 % deleted after ordering).
     pub customers: u32,
+    /// Products (simple or with combinations; about 3 % deleted after being ordered).
     pub products: u32,
     /// IANA time zone of the shop (PS_TIMEZONE); every date is local to it.
     pub timezone: String,
@@ -70,9 +73,13 @@ impl GenConfig {
 /// Shared generation context: languages, shops, time zone and the time span.
 #[derive(Debug, Clone)]
 pub struct Ctx {
+    /// Installed language ids.
     pub langs: Vec<u32>,
+    /// Shop ids.
     pub shops: Vec<u32>,
+    /// The shop's time zone.
     pub tz: Tz,
+    /// Its IANA name (PS_TIMEZONE).
     pub tz_name: String,
     /// "Now" as a UTC instant (unix seconds).
     pub now: i64,

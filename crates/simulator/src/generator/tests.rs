@@ -522,6 +522,26 @@ fn dates_are_local_spread_over_two_years_and_some_fall_in_the_dst_overlap() {
     for d in rows(&store, "orders").map(|o| text(&store, "orders", o, "date_upd")) {
         assert!(parse_local(&d).is_some());
     }
+    // Another zone, another fall-back date (first Sunday of November in New York).
+    let ny = GenConfig {
+        timezone: "America/New_York".into(),
+        ..cfg(3_000)
+    };
+    let store = generate(&ny);
+    let tz = ny.tz();
+    let ambiguous = rows(&store, "orders")
+        .filter_map(|o| parse_local(&text(&store, "orders", o, "date_add")))
+        .filter(|t| {
+            matches!(
+                tz.from_local_datetime(t),
+                chrono::LocalResult::Ambiguous(..)
+            )
+        })
+        .count();
+    assert!(
+        ambiguous >= 2,
+        "{ambiguous} New York orders in a fall-back hour"
+    );
     let utc = generate(&GenConfig {
         timezone: "UTC".into(),
         ..cfg(200)
