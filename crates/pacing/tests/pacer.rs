@@ -346,3 +346,36 @@ async fn waiting_callers_are_served_in_arrival_order() {
     assert_eq!(permit.class(), ResourceClass::Heavy);
     assert_eq!(pacer.snapshot().waiting, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn firewall_pages_and_resets_shrink_concurrency_but_not_pages() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(8));
+    finish_probe(&pacer).await;
+    for (kind, limit) in [(BackpressureKind::Html, 4), (BackpressureKind::Reset, 2)] {
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        permit.complete(pushback(kind, None));
+        assert_eq!(pacer.snapshot().learned_limit, limit, "{kind:?}");
+        assert_eq!(pacer.page_size(FULL), 1000, "{kind:?}");
+        assert_eq!(pacer.snapshot().learned_rate, None, "{kind:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_caps_that_are_not_positive_are_ignored() {
+    for rate in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+        let caps = Caps {
+            max_requests_per_second: Some(rate),
+            ..Caps::default()
+        };
+        let pacer = Pacer::new(Pace::Max, caps, restored(4));
+        finish_probe(&pacer).await;
+        let start = Instant::now();
+        let _held: Vec<_> = [
+            pacer.acquire(FULL, Attempt::First).await,
+            pacer.acquire(FULL, Attempt::First).await,
+            pacer.acquire(FULL, Attempt::First).await,
+        ]
+        .into();
+        assert_eq!(start.elapsed(), Duration::ZERO, "rate {rate}");
+    }
+}
