@@ -16,6 +16,7 @@ pub enum Display {
 /// A set of fields and association fields to render, in the resource's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
+    /// Whether the record id is shown.
     pub id: bool,
     /// One flag per resource field.
     pub fields: Vec<bool>,

@@ -73,8 +73,11 @@ pub fn push_string(out: &mut String, s: &str) {
 
 /// Everything the JSON renderers need besides the rows.
 pub struct Ctx<'a> {
+    /// The resource being rendered.
     pub resource: &'static Resource,
+    /// Languages to render multilingual values in.
     pub languages: &'a [Language],
+    /// Version being simulated (8.x drops falsy single-record fields).
     pub version: Version,
 }
 

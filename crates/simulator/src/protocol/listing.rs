@@ -13,7 +13,9 @@ use crate::store::{Row, Table, Value};
 /// Which schema a `schema=` parameter asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schema {
+    /// Every field empty, `id` included.
     Blank,
+    /// Field attributes (`required`, `maxSize`, `format`…), no `id`.
     Synopsis,
 }
 
@@ -31,7 +33,9 @@ pub enum Plan {
 pub struct ListPlan {
     /// Per filter: the field (`None` = `id`) and its condition.
     pub filters: Vec<(FieldRef, Cond)>,
+    /// Fields and associations to render.
     pub display: Display,
+    /// ORDER BY keys with `true` for ascending.
     pub sort: Vec<(FieldRef, bool)>,
     /// `(offset, count)`; `None` = no LIMIT.
     pub limit: Option<(usize, Option<usize>)>,
@@ -40,7 +44,9 @@ pub struct ListPlan {
 /// A field of the resource, or its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldRef {
+    /// The record id.
     Id,
+    /// A field, by index in the resource's fields.
     Field(usize),
 }
 
@@ -273,12 +279,16 @@ pub fn select<'t>(
                 .iter()
                 .all(|(field, cond)| matches_filter(resource, row, *field, cond, languages))
     });
-    if keys.is_empty() {
-        // Primary-key order: page while scanning.
-        return matching
-            .skip(offset)
-            .take(count.unwrap_or(usize::MAX))
-            .collect();
+    let take = count.unwrap_or(usize::MAX);
+    match keys.as_slice() {
+        // Primary-key order (the BTreeMap's): page while scanning.
+        [] | [(FieldRef::Id, true)] => return matching.skip(offset).take(take).collect(),
+        [(FieldRef::Id, false)] => {
+            let mut rows: Vec<&Row> = matching.collect();
+            rows.reverse();
+            return rows.into_iter().skip(offset).take(take).collect();
+        }
+        _ => {}
     }
     let rows: Vec<&Row> = matching.collect();
     let lang = languages.first().map_or(0, |l| l.index);
@@ -286,31 +296,33 @@ pub fn select<'t>(
         .iter()
         .map(|(field, _)| column_is_numeric(resource, &rows, *field))
         .collect();
-    let mut keyed: Vec<(Vec<SortKey>, &Row)> = rows
-        .into_iter()
-        .map(|row| {
-            let k = keys
-                .iter()
-                .zip(&numeric)
-                .map(|((field, _), &num)| sort_key(row, *field, num, lang))
-                .collect();
-            (k, row)
-        })
-        .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
+    // One flat key table (row-major) and a permutation sorted over it.
+    let width = keys.len();
+    let mut table_keys: Vec<SortKey> = Vec::with_capacity(rows.len() * width);
+    for row in &rows {
+        for ((field, _), &num) in keys.iter().zip(&numeric) {
+            table_keys.push(sort_key(row, *field, num, lang));
+        }
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ka, kb) = (
+            &table_keys[a * width..][..width],
+            &table_keys[b * width..][..width],
+        );
         for (n, &(_, asc)) in keys.iter().enumerate() {
-            let ord = a[n].cmp(&b[n]);
+            let ord = ka[n].cmp(&kb[n]);
             if ord != Ordering::Equal {
                 return if asc { ord } else { ord.reverse() };
             }
         }
         Ordering::Equal
     });
-    keyed
+    order
         .into_iter()
         .skip(offset)
-        .take(count.unwrap_or(usize::MAX))
-        .map(|(_, row)| row)
+        .take(take)
+        .map(|i| rows[i])
         .collect()
 }
 
@@ -378,7 +390,12 @@ fn sort_key(row: &Row, field: FieldRef, numeric: bool, lang: usize) -> SortKey<'
         return SortKey::Num(mysql_number(text));
     }
     let trimmed = text.trim_end_matches(' ');
-    if trimmed.chars().any(char::is_uppercase) {
+    let needs_folding = if trimmed.is_ascii() {
+        trimmed.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        trimmed.chars().any(char::is_uppercase)
+    };
+    if needs_folding {
         SortKey::Text(std::borrow::Cow::Owned(trimmed.to_lowercase()))
     } else {
         SortKey::Text(std::borrow::Cow::Borrowed(trimmed))

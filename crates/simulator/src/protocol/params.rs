@@ -22,14 +22,21 @@ pub struct Params<'a> {
     /// True when the query has a `display` key at all (the JSON single-record wrapper
     /// quirk tests `array_key_exists('display', $_GET)`).
     pub has_display_key: bool,
+    /// `filter[field]=value` parameters.
     pub filters: Vec<FilterParam<'a>>,
+    /// `sort` value.
     pub sort: Option<&'a str>,
+    /// `limit` value.
     pub limit: Option<&'a str>,
+    /// `language` value.
     pub language: Option<&'a str>,
     /// `date` is set and not PHP-empty (`""` and `"0"` are empty).
     pub date: bool,
+    /// `schema` value.
     pub schema: Option<&'a str>,
+    /// `id_shop` value (shop context).
     pub id_shop: Option<&'a str>,
+    /// `id_group_shop` value (shop group context).
     pub id_group_shop: Option<&'a str>,
 }
 

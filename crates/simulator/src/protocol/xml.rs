@@ -14,7 +14,9 @@ use crate::store::{Row, Value};
 pub struct Ctx<'a> {
     /// Scheme, host and base path (`http://127.0.0.1:8080`).
     pub base: &'a str,
+    /// The resource being rendered.
     pub resource: &'static Resource,
+    /// Languages to render multilingual values in.
     pub languages: &'a [Language],
 }
 
