@@ -3,11 +3,10 @@
 //! It ties the decisions together: the concurrency [`Controller`], one [`PageSizer`] and one
 //! [`Baseline`] per resource class, the [`Prober`], and the hard caps (a concurrency ceiling,
 //! a minimum spacing between request starts for the rate cap, a global pause for
-//! `Retry-After`). All state sits behind one mutex that is never held across an await; a
-//! `Notify` wakes waiting callers whenever a slot may have opened, and callers are served in
-//! the order they arrived.
+//! `Retry-After`). All state sits behind one mutex that is never held across an await;
+//! callers wait in a FIFO queue whose first member is woken whenever a slot may have opened.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,7 +46,6 @@ impl std::fmt::Debug for Pacer {
 
 struct Shared {
     state: Mutex<State>,
-    notify: Notify,
 }
 
 impl Shared {
@@ -83,8 +81,8 @@ struct State {
     /// Requests started up to this one started before the current probe.
     probe_boundary: StartSeq,
     in_flight: usize,
-    /// Tickets of the callers waiting in `acquire`, served in order.
-    queue: BTreeSet<u64>,
+    /// Callers waiting in `acquire` by ticket, served in order, with how to wake each.
+    queue: BTreeMap<u64, Arc<Notify>>,
     next_ticket: u64,
     generation: u64,
     next_start_at: Option<Instant>,
@@ -143,7 +141,7 @@ impl Pacer {
             prober: Prober::new(profile.probe_every, now),
             probe_boundary: 0,
             in_flight: 0,
-            queue: BTreeSet::new(),
+            queue: BTreeMap::new(),
             next_ticket: 0,
             generation: 0,
             next_start_at: None,
@@ -157,7 +155,6 @@ impl Pacer {
         Pacer {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
-                notify: Notify::new(),
             }),
         }
     }
@@ -172,13 +169,14 @@ impl Pacer {
             tokio::time::sleep(delay).await;
         }
         let waiting = Waiting::new(&self.shared);
+        let wake = Arc::clone(&waiting.wake);
         loop {
-            let notified = self.shared.notify.notified();
+            // `notify_one` stores a wake-up if it comes before this await: none is lost.
+            let notified = wake.notified();
             tokio::pin!(notified);
-            notified.as_mut().enable();
             let attempt_start = {
                 let mut state = self.shared.lock();
-                if state.queue.first() == Some(&waiting.ticket) {
+                if state.queue.first_key_value().map(|(t, _)| *t) == Some(waiting.ticket) {
                     state.try_start(class, attempt, Instant::now())
                 } else {
                     // Someone queued earlier goes first.
@@ -302,10 +300,9 @@ impl Permit {
     }
 
     fn release(&self, outcome: Option<Outcome>) {
-        self.shared
-            .lock()
-            .finish(self.started, outcome, Instant::now());
-        self.shared.notify.notify_waiters();
+        let mut state = self.shared.lock();
+        state.finish(self.started, outcome, Instant::now());
+        state.wake_first();
     }
 }
 
@@ -320,9 +317,12 @@ impl Drop for Permit {
 /// A caller's place in the FIFO queue of `acquire`; leaves the queue when dropped, also when
 /// the caller's future is. Without a queue a reader that just finished a request would take
 /// the freed slot again before woken waiters run, and starve the other resource classes.
+/// Only the first in line is woken when something changes (a slot frees, a probe ends), so
+/// the cost of an event does not grow with the number of waiting readers.
 struct Waiting<'a> {
     shared: &'a Shared,
     ticket: u64,
+    wake: Arc<Notify>,
 }
 
 impl<'a> Waiting<'a> {
@@ -330,26 +330,36 @@ impl<'a> Waiting<'a> {
         let mut state = shared.lock();
         state.next_ticket += 1;
         let ticket = state.next_ticket;
-        state.queue.insert(ticket);
-        Waiting { shared, ticket }
+        let wake = Arc::new(Notify::new());
+        state.queue.insert(ticket, Arc::clone(&wake));
+        Waiting {
+            shared,
+            ticket,
+            wake,
+        }
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        let was_first = {
-            let mut state = self.shared.lock();
-            let was_first = state.queue.first() == Some(&self.ticket);
-            state.queue.remove(&self.ticket);
-            was_first
-        };
+        let mut state = self.shared.lock();
+        let was_first = state.queue.first_key_value().map(|(t, _)| *t) == Some(self.ticket);
+        state.queue.remove(&self.ticket);
         if was_first {
-            self.shared.notify.notify_waiters();
+            // The next in line may be able to start too.
+            state.wake_first();
         }
     }
 }
 
 impl State {
+    /// Wakes the first caller in line, if any, to check whether it may start.
+    fn wake_first(&self) {
+        if let Some((_, wake)) = self.queue.first_key_value() {
+            wake.notify_one();
+        }
+    }
+
     /// One request in flight while probing, the learned limit otherwise.
     fn effective_limit(&self) -> usize {
         if self.prober.active() {
