@@ -8,6 +8,8 @@
 //!
 //! This crate does no I/O; the `mapping` crate fills these types from PrestaShop records.
 
+#![warn(missing_docs)]
+
 pub mod amount;
 pub mod common;
 pub mod company;

@@ -15,6 +15,8 @@
 //!
 //! [`Record`]: prestalink_webservice::record::Record
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod error;
 pub mod fields;

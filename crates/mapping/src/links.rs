@@ -8,21 +8,22 @@ use prestalink_webservice::record::Record;
 use crate::fields::Fields;
 use crate::records::RecordSet;
 
-/// The rows of one order, borrowed from a [`RecordSet`].
+/// The rows of one order, borrowed from a [`RecordSet`] (through [`OrderLinks`]) or from
+/// the caller's own lists (an incremental sync reading one order's rows).
 #[derive(Debug, Clone, Default)]
 pub struct OrderChildren<'a> {
     /// order_details of the order (line totals, taxes, reductions).
-    pub details: Vec<&'a Record>,
+    pub details: &'a [&'a Record],
     /// order_payments of the order's reference (may be shared with split orders).
-    pub payments: Vec<&'a Record>,
+    pub payments: &'a [&'a Record],
     /// Credit slips (order_slip) of the order.
-    pub slips: Vec<&'a Record>,
+    pub slips: &'a [&'a Record],
     /// order_carriers of the order.
-    pub carriers: Vec<&'a Record>,
+    pub carriers: &'a [&'a Record],
     /// order_cart_rules of the order (discounts).
-    pub cart_rules: Vec<&'a Record>,
+    pub cart_rules: &'a [&'a Record],
     /// order_histories of the order (state changes).
-    pub histories: Vec<&'a Record>,
+    pub histories: &'a [&'a Record],
 }
 
 /// Indexes of order-owned rows by order id (and payments by order reference).
@@ -49,6 +50,10 @@ fn by_order<'a>(records: &'a [Record], resource: &'static str) -> HashMap<u64, V
         rows.sort_by_key(|r| r.id());
     }
     map
+}
+
+fn rows_of<'s, 'a>(map: &'s HashMap<u64, Vec<&'a Record>>, id: u64) -> &'s [&'a Record] {
+    map.get(&id).map_or(&[], Vec::as_slice)
 }
 
 impl<'a> OrderLinks<'a> {
@@ -86,15 +91,15 @@ impl<'a> OrderLinks<'a> {
     }
 
     /// The rows of one order.
-    pub fn children(&self, order: &Record) -> OrderChildren<'a> {
+    pub fn children(&self, order: &Record) -> OrderChildren<'_> {
         let id = order.id().unwrap_or(0);
-        let get = |map: &HashMap<u64, Vec<&'a Record>>| map.get(&id).cloned().unwrap_or_default();
+        let get = |map| rows_of(map, id);
         let reference = Fields::new(order, "orders").text("reference");
         OrderChildren {
             details: get(&self.details),
             payments: reference
-                .and_then(|r| self.payments.get(r).cloned())
-                .unwrap_or_default(),
+                .and_then(|r| self.payments.get(r))
+                .map_or(&[][..], Vec::as_slice),
             slips: get(&self.slips),
             carriers: get(&self.carriers),
             cart_rules: get(&self.cart_rules),

@@ -57,7 +57,7 @@ pub fn map_order(
     let total_amount = f.amount("total_paid_tax_incl")?;
     let total_tax_amount = total_amount - f.amount("total_paid_tax_excl")?;
     let mut total_refund = Amount::ZERO;
-    for slip in &children.slips {
+    for slip in children.slips {
         let s = Fields::new(slip, "order_slip");
         total_refund = total_refund
             - s.amount("total_products_tax_incl")?
@@ -65,13 +65,16 @@ pub fn map_order(
     }
 
     let no_detail = Record::default();
+    let details: Vec<(Option<u64>, &Record)> =
+        children.details.iter().map(|d| (d.id(), *d)).collect();
     let mut order_line_items = Vec::new();
     for row in order.association("order_rows") {
-        let detail = row
-            .id()
-            .and_then(|rid| children.details.iter().find(|d| d.id() == Some(rid)));
+        let row_id = row.id();
+        let detail = details
+            .iter()
+            .find(|(id, _)| row_id.is_some() && *id == row_id);
         let (detail, has_detail) = match detail {
-            Some(d) => (*d, true),
+            Some((_, d)) => (*d, true),
             None => (&no_detail, false),
         };
         let place = LinePlace {
@@ -94,7 +97,7 @@ pub fn map_order(
     let module = f.string("module");
     let payment_type = payment_type(opts, module.as_deref(), f.text("payment"));
     let mut payments = Vec::new();
-    for p in &children.payments {
+    for p in children.payments {
         payments.push(order_payment(
             p,
             refs,
@@ -549,7 +552,7 @@ fn supplemental(
     }
     if !children.cart_rules.is_empty() {
         let mut rules = Vec::new();
-        for c in &children.cart_rules {
+        for c in children.cart_rules {
             let r = Fields::new(c, "order_cart_rules");
             rules.push(json!({
                 "id": r.raw_id(),
