@@ -65,7 +65,7 @@ impl PacerSettings {
 }
 
 /// The state of one class, for display.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ClassSnapshot {
     /// Which class.
     pub class: ResourceClass,
@@ -77,8 +77,9 @@ pub struct ClassSnapshot {
     pub last_latency: Option<Duration>,
 }
 
-/// The pacer's state at one moment, for progress and benchmark output.
-#[derive(Debug, Clone, PartialEq)]
+/// The pacer's state at one moment, for progress and benchmark output (serialisable for a
+/// JSON report).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PacerSnapshot {
     /// The pace in use.
     pub pace: Pace,

@@ -379,3 +379,14 @@ async fn rate_caps_that_are_not_positive_are_ignored() {
         assert_eq!(start.elapsed(), Duration::ZERO, "rate {rate}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn snapshots_serialise_for_reports() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+    finish_probe(&pacer).await;
+    let json = serde_json::to_value(pacer.snapshot()).unwrap();
+    assert_eq!(json["pace"], "balanced");
+    assert_eq!(json["limit"], 2);
+    assert_eq!(json["classes"][1]["class"], "full");
+    assert_eq!(json["classes"][1]["page_size"], 1000);
+}
