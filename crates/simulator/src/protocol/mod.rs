@@ -79,7 +79,6 @@ pub fn respond(store: &Store, req: &ApiRequest) -> ApiResponse {
     let empty = Table::new(resource);
     let table = store.table(name).unwrap_or(&empty);
     let scope = Scope {
-        store,
         req,
         resource,
         languages: &languages,
@@ -96,7 +95,6 @@ pub fn respond(store: &Store, req: &ApiRequest) -> ApiResponse {
 
 /// One request's context once the checks passed.
 struct Scope<'a> {
-    store: &'a Store,
     req: &'a ApiRequest<'a>,
     resource: &'static Resource,
     languages: &'a [Language],
@@ -170,7 +168,6 @@ impl Scope<'_> {
                 return error_response(500, self.req.format, &errors);
             }
         };
-        let mut out = String::new();
         let plan = match plan {
             Plan::Schema(kind) => return self.schema(kind),
             Plan::List(plan) => plan,
@@ -186,7 +183,7 @@ impl Scope<'_> {
         } else {
             64 + self.req.base_url.len()
         };
-        out.reserve(256 + rows.len() * per_row);
+        let mut out = String::with_capacity(256 + rows.len() * per_row);
         match (self.req.format, sel) {
             (Format::Xml, None) => {
                 out.push_str(xml::HEADER);
@@ -248,7 +245,6 @@ impl Scope<'_> {
     }
 
     fn ok(&self, body: String, records: usize, full: bool) -> ApiResponse {
-        let _ = self.store;
         ApiResponse {
             status: 200,
             content_type: Some(self.req.format.content_type()),
