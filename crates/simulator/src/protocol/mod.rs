@@ -539,3 +539,251 @@ pub(crate) fn push_int(out: &mut String, n: i64) {
     }
     out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Permissions;
+    use crate::resources::resource;
+    use std::collections::BTreeMap;
+
+    /// Two orders in shop 1 and one in shop 2, a product with two languages.
+    fn store() -> Store {
+        let orders = resource("orders").unwrap();
+        let products = resource("products").unwrap();
+        let mut t = Table::new(orders);
+        for (id, shop, note) in [(1, 1, "a/b"), (2, 1, ""), (3, 2, "x")] {
+            let mut row = Row::empty(orders, id, 2);
+            row.set(orders, "id_shop", Value::Int(shop));
+            row.set(orders, "note", Value::str(note));
+            row.set(orders, "reference", Value::str(format!("REF{id}")));
+            t.rows.insert(id, row);
+        }
+        let mut p = Table::new(products);
+        let mut row = Row::empty(products, 7, 2);
+        row.set(
+            products,
+            "name",
+            Value::Lang(vec!["Mug".into(), "Tasse".into()]),
+        );
+        p.rows.insert(7, row);
+        let mut tables = BTreeMap::new();
+        tables.insert("orders", t);
+        tables.insert("products", p);
+        Store {
+            languages: vec![1, 2],
+            shops: vec![1, 2],
+            shop_name: "Shop & Co".into(),
+            timezone: "Europe/Paris".into(),
+            tables,
+        }
+    }
+
+    fn ask(
+        version: Version,
+        method: Method,
+        resource: Option<&str>,
+        id: Option<&str>,
+        query: &[(&str, &str)],
+        format: Format,
+    ) -> ApiResponse {
+        let params: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let permissions = Permissions::default();
+        let req = ApiRequest {
+            method,
+            resource,
+            id,
+            params: &params,
+            format,
+            base_url: "http://shop.test",
+            version,
+            permissions: &permissions,
+        };
+        respond(&store(), &req)
+    }
+
+    fn get(
+        resource: &str,
+        id: Option<&str>,
+        query: &[(&str, &str)],
+        format: Format,
+    ) -> ApiResponse {
+        ask(
+            Version::V8_1_2,
+            Method::Get,
+            Some(resource),
+            id,
+            query,
+            format,
+        )
+    }
+
+    fn body(r: &ApiResponse) -> String {
+        String::from_utf8(r.body.clone()).unwrap()
+    }
+
+    #[test]
+    fn shop_context() {
+        let all = get("orders", None, &[("id_shop", "all")], Format::Json);
+        assert_eq!(body(&all), r#"{"orders":[{"id":1},{"id":2},{"id":3}]}"#);
+        let default = get("orders", None, &[], Format::Json);
+        assert_eq!(body(&default), r#"{"orders":[{"id":1},{"id":2}]}"#);
+        let two = get("orders", None, &[("id_shop", "2")], Format::Json);
+        assert_eq!(body(&two), r#"{"orders":[{"id":3}]}"#);
+        let bad = get("orders", None, &[("id_shop", "x")], Format::Json);
+        assert_eq!(bad.status, 404);
+        assert!(body(&bad).contains(r#""code":999,"message":"This shop id does not exist""#));
+        let unknown = get("orders", None, &[("id_shop", "9")], Format::Json);
+        assert_eq!(unknown.status, 403);
+        assert!(body(&unknown).contains(r#""code":132"#));
+        let other_shop = get("orders", Some("3"), &[], Format::Json);
+        assert_eq!(other_shop.status, 404);
+        assert!(body(&other_shop).contains("This Order (3) does not exists on this shop"));
+    }
+
+    #[test]
+    fn single_records_by_version() {
+        let v8 = get("orders", Some("2"), &[], Format::Json);
+        assert!(!body(&v8).contains("\"note\""), "8.x drops falsy fields");
+        let v17 = ask(
+            Version::V1_7_8,
+            Method::Get,
+            Some("orders"),
+            Some("2"),
+            &[],
+            Format::Json,
+        );
+        assert!(body(&v17).contains(r#""note":"""#), "1.7.8 keeps them");
+        let listed = get(
+            "orders",
+            Some("1"),
+            &[("display", "[id,note]")],
+            Format::Json,
+        );
+        assert_eq!(body(&listed), r#"{"orders":[{"id":1,"note":"a\/b"}]}"#);
+        let php_int = get("orders", Some("1abc"), &[("display", "[id]")], Format::Json);
+        assert_eq!(body(&php_int), r#"{"orders":[{"id":1}]}"#);
+        let missing = get("orders", Some("abc"), &[], Format::Xml);
+        assert_eq!(
+            (missing.status, missing.content_type, missing.body.len()),
+            (404, None, 0)
+        );
+    }
+
+    #[test]
+    fn languages() {
+        let one = get(
+            "products",
+            None,
+            &[("display", "[name]"), ("language", "2")],
+            Format::Json,
+        );
+        assert_eq!(body(&one), r#"{"products":[{"name":"Tasse"}]}"#);
+        let listed = get(
+            "products",
+            None,
+            &[("display", "[name]"), ("language", "[1|2]")],
+            Format::Json,
+        );
+        assert_eq!(
+            body(&listed),
+            r#"{"products":[{"name":[{"id":"1","value":"Mug"},{"id":"2","value":"Tasse"}]}]}"#
+        );
+        let both = get("products", None, &[("display", "[name]")], Format::Json);
+        assert!(body(&both).contains(r#"[{"id":1,"value":"Mug"},{"id":2,"value":"Tasse"}]"#));
+        let filtered = get(
+            "products",
+            None,
+            &[("filter[name]", "[tasse]")],
+            Format::Json,
+        );
+        assert_eq!(body(&filtered), r#"{"products":[{"id":7}]}"#);
+        let none = get("products", None, &[("language", "9")], Format::Xml);
+        assert_eq!(none.status, 400);
+        assert!(body(&none).contains("language is not available"));
+        let xml = get("products", Some("7"), &[("language", "1")], Format::Xml);
+        assert!(body(&xml).contains(
+            r#"<name><language id="1" xlink:href="http://shop.test/api/languages/1"><![CDATA[Mug]]></language></name>"#
+        ));
+    }
+
+    #[test]
+    fn methods_and_root() {
+        let patch = ask(
+            Version::V1_7_8,
+            Method::Patch,
+            Some("orders"),
+            Some("1"),
+            &[],
+            Format::Json,
+        );
+        assert_eq!(patch.status, 405);
+        assert!(body(&patch).contains("Method PATCH is not valid"));
+        let patch8 = ask(
+            Version::V8_1_2,
+            Method::Patch,
+            Some("orders"),
+            Some("1"),
+            &[],
+            Format::Json,
+        );
+        assert!(body(&patch8).contains(r#""code":25"#));
+        let forbidden = ask(
+            Version::V8_1_2,
+            Method::Delete,
+            Some("stock_availables"),
+            None,
+            &[],
+            Format::Json,
+        );
+        assert!(body(&forbidden).contains(r#""code":101"#));
+        let root8 = ask(Version::V8_1_2, Method::Get, None, None, &[], Format::Json);
+        assert_eq!((root8.status, root8.body.len()), (500, 0));
+        let root17 = ask(Version::V1_7_8, Method::Get, None, None, &[], Format::Json);
+        assert!(body(&root17).starts_with(r#"["addresses","attachments","carriers""#));
+        let xml17 = ask(Version::V1_7_8, Method::Get, None, None, &[], Format::Xml);
+        assert!(!body(&xml17).contains("patch="));
+        assert!(body(&xml17).contains(r#"<api shopName="Shop &amp; Co">"#));
+        let xml9 = body(&ask(
+            Version::V9_0,
+            Method::Get,
+            None,
+            None,
+            &[],
+            Format::Xml,
+        ));
+        assert!(xml9.contains("<order_returns ") && !xml9.contains("<supply_orders "));
+        let head = ask(
+            Version::V8_1_2,
+            Method::Head,
+            Some("orders"),
+            None,
+            &[],
+            Format::Xml,
+        );
+        assert_eq!(head.body, get("orders", None, &[], Format::Xml).body);
+    }
+
+    #[test]
+    fn cost_counts_rendered_records() {
+        let full = get("orders", None, &[("display", "full")], Format::Xml);
+        assert_eq!(
+            full.cost,
+            Cost {
+                records: 2,
+                full: true
+            }
+        );
+        let ids = get("orders", None, &[("limit", "1")], Format::Json);
+        assert_eq!(
+            ids.cost,
+            Cost {
+                records: 1,
+                full: false
+            }
+        );
+    }
+}
