@@ -168,6 +168,8 @@ pub struct ReferenceData {
     pub customer_addresses: HashMap<u64, Vec<u64>>,
     /// Shop names by id.
     pub shops: HashMap<u64, String>,
+    /// Shop group of each shop.
+    pub shop_groups: HashMap<u64, u64>,
     /// Shop URLs (domain + physical URI) by shop id, main URL first.
     pub shop_urls: HashMap<u64, Vec<String>>,
     /// Ids of resources read in full, to tell a deleted source row from an unread one.
@@ -184,6 +186,7 @@ impl ReferenceData {
     pub fn build(records: &RecordSet, options: &MapOptions) -> Result<Self, MappingError> {
         let mut data = ReferenceData::default();
         data.read_configurations(records.records("configurations"));
+        data.read_shops(records);
         let zone = options
             .timezone
             .clone()
@@ -202,7 +205,6 @@ impl ReferenceData {
         data.read_orders_refs(records);
         data.read_taxes(records);
         data.read_catalog(records);
-        data.read_shops(records);
         for resource in CHECKED_RESOURCES {
             if records.has(resource) {
                 let ids = records
@@ -217,17 +219,18 @@ impl ReferenceData {
     }
 
     /// A configuration value for a shop: the shop's own, else its group's, else the global
-    /// one. `None` when absent or empty.
+    /// one (else any). `None` when absent or empty.
     pub fn config(&self, name: &str, shop: Option<u64>) -> Option<&str> {
         let values = self.configurations.get(name)?;
         let shop = shop.unwrap_or(0);
+        let group = self.shop_groups.get(&shop).copied().unwrap_or(0);
         let pick = values
             .iter()
             .find(|v| shop != 0 && v.shop == shop)
             .or_else(|| {
                 values
                     .iter()
-                    .find(|v| v.shop == 0 && v.shop_group != 0 && shop != 0)
+                    .find(|v| group != 0 && v.shop == 0 && v.shop_group == group)
             })
             .or_else(|| values.iter().find(|v| v.shop == 0 && v.shop_group == 0))
             .or_else(|| values.first())?;
@@ -516,8 +519,11 @@ impl ReferenceData {
     fn read_shops(&mut self, records: &RecordSet) {
         for r in records.records("shops") {
             if let Some(id) = r.id() {
-                let name = Fields::new(r, "shops").string("name").unwrap_or_default();
-                self.shops.insert(id, name);
+                let f = Fields::new(r, "shops");
+                self.shops.insert(id, f.string("name").unwrap_or_default());
+                if let Some(group) = f.id_ref("id_shop_group") {
+                    self.shop_groups.insert(id, group);
+                }
             }
         }
         for r in records.records("shop_urls") {
@@ -540,5 +546,110 @@ impl ReferenceData {
                 urls.push(url);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn record(fields: &[(&str, &str)]) -> Record {
+        let mut r = Record::default();
+        for (k, v) in fields {
+            r.fields
+                .insert(k.to_string(), FieldValue::Text(v.to_string()));
+        }
+        r
+    }
+
+    fn config(id: &str, name: &str, value: &str, shop: &str, group: &str) -> Record {
+        record(&[
+            ("id", id),
+            ("name", name),
+            ("value", value),
+            ("id_shop", shop),
+            ("id_shop_group", group),
+        ])
+    }
+
+    #[test]
+    fn configuration_scopes_shop_then_group_then_global() {
+        let mut set = RecordSet::new();
+        set.extend(
+            "configurations",
+            [
+                config("1", "PS_SHOP_NAME", "Global", "", ""),
+                config("2", "PS_SHOP_NAME", "Group 2", "", "2"),
+                config("3", "PS_SHOP_NAME", "Shop 3", "3", "2"),
+                config("4", "PS_TIMEZONE", "America/New_York", "", ""),
+            ],
+        );
+        set.extend(
+            "shops",
+            [
+                record(&[("id", "1"), ("id_shop_group", "1")]),
+                record(&[("id", "3"), ("id_shop_group", "2")]),
+                record(&[("id", "4"), ("id_shop_group", "2")]),
+            ],
+        );
+        let opts = MapOptions::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let refs = ReferenceData::build(&set, &opts).unwrap();
+        assert_eq!(refs.config("PS_SHOP_NAME", Some(3)), Some("Shop 3"));
+        assert_eq!(refs.config("PS_SHOP_NAME", Some(4)), Some("Group 2"));
+        assert_eq!(refs.config("PS_SHOP_NAME", Some(1)), Some("Global"));
+        assert_eq!(refs.config("PS_SHOP_NAME", None), Some("Global"));
+        assert_eq!(refs.config("PS_MISSING", None), None);
+        assert_eq!(refs.clock.tz().name(), "America/New_York");
+        assert_eq!(
+            refs.reading_language, 1,
+            "no PS_LANG_DEFAULT, no languages: 1"
+        );
+    }
+
+    #[test]
+    fn applicable_taxes_prefer_state_rules_that_replace_the_country_rule() {
+        let mut set = RecordSet::new();
+        set.extend(
+            "tax_rules",
+            [
+                record(&[
+                    ("id", "1"),
+                    ("id_tax_rules_group", "9"),
+                    ("id_country", "21"),
+                    ("id_state", "0"),
+                    ("id_tax", "1"),
+                    ("behavior", "0"),
+                ]),
+                record(&[
+                    ("id", "2"),
+                    ("id_tax_rules_group", "9"),
+                    ("id_country", "21"),
+                    ("id_state", "5"),
+                    ("id_tax", "2"),
+                    ("behavior", "0"),
+                ]),
+                record(&[
+                    ("id", "3"),
+                    ("id_tax_rules_group", "9"),
+                    ("id_country", "8"),
+                    ("id_state", "0"),
+                    ("id_tax", "3"),
+                    ("behavior", "0"),
+                ]),
+            ],
+        );
+        let opts = MapOptions::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let refs = ReferenceData::build(&set, &opts).unwrap();
+        let taxes = |country, state| -> Vec<u64> {
+            refs.applicable_taxes(9, country, state)
+                .iter()
+                .map(|r| r.tax)
+                .collect()
+        };
+        assert_eq!(taxes(21, 5), [2]);
+        assert_eq!(taxes(21, 6), [1]);
+        assert_eq!(taxes(8, 0), [3]);
+        assert!(taxes(99, 0).is_empty());
     }
 }

@@ -3,7 +3,9 @@
 
 use chrono::Duration;
 use indexmap::IndexMap;
-use prestalink_commerce::{PaymentMethod, PaymentMethodStatus, SupplementalData, Timestamp};
+use prestalink_commerce::{
+    PaymentMethod, PaymentMethodStatus, PaymentType, SupplementalData, Timestamp,
+};
 
 use super::payment::method_ref;
 use crate::error::MappingError;
@@ -81,12 +83,14 @@ pub fn map_payment_methods(
                 None => PaymentMethodStatus::Unknown,
             };
             let mut data = SupplementalData::default();
-            if let Some(m) = opts.rules.payment_module(&id) {
-                data.insert(
-                    "paymentType",
-                    serde_json::to_value(m.payment_type).unwrap_or_default(),
-                );
-            }
+            let payment_type = opts
+                .rules
+                .payment_module(&id)
+                .map_or(PaymentType::Unknown, |m| m.payment_type);
+            data.insert(
+                "paymentType",
+                serde_json::to_value(payment_type).unwrap_or_default(),
+            );
             data.insert("namesSeen", s.names);
             data.insert("timesSeen", s.uses);
             PaymentMethod {
