@@ -178,7 +178,11 @@ fn parse_display_fields(s: &str) -> Vec<(&str, Option<Vec<&str>>)> {
         };
         if let Some(open) = open {
             // substr($str, $open + 1, strlen - $open - 2): drops the last character.
-            let end = part.len().saturating_sub(1).max(open + 1);
+            let mut end = part.len().saturating_sub(1).max(open + 1);
+            // PHP cuts one byte; keep to a character boundary (the name is invalid either way).
+            while !part.is_char_boundary(end) {
+                end -= 1;
+            }
             let subs: Vec<&str> = part[open + 1..end].split(',').collect();
             match &mut fields[idx].1 {
                 Some(existing) => existing.extend(subs),
@@ -227,6 +231,7 @@ mod tests {
 
     #[test]
     fn splitting_follows_php() {
+        assert_eq!(parse_display_fields("a[é"), vec![("a", Some(vec![""]))]);
         let got = parse_display_fields("a, b[x,y],a[z]");
         assert_eq!(
             got,
