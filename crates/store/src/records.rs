@@ -214,39 +214,48 @@ macro_rules! upsert_group {
         let prepared: Vec<Prepared> = $prepared;
         let is_commerce = matches!($set, RecordSet::Commerce(_));
         let mut stats = UpsertStats::default();
-        let mut existing: HashMap<String, (String, bool)> = HashMap::new();
-        for chunk in prepared.chunks(INSERT_CHUNK) {
-            let ids = Value::from(chunk.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
-            let sql = format!(
-                "SELECT {id_col}, content_hash, deleted FROM {table} \
-                 WHERE connection_id = $1 AND {kind_col} = $2 AND {}",
-                store.in_json_array(id_col, "$3")
-            );
-            let rows = sqlx::query(&sql)
-                .bind($connection_id)
-                .bind(kind)
-                .bind(ids.to_string())
-                .fetch_all(&mut *$tx)
-                .await?;
-            for row in rows {
-                existing.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
-            }
-        }
-        let mut changed = Vec::new();
-        for p in &prepared {
-            match existing.get(&p.id) {
-                None => {
-                    stats.inserted += 1;
-                    changed.push(p);
-                }
-                Some((hash, deleted)) if hash != &p.hash || *deleted => {
-                    stats.updated += 1;
-                    changed.push(p);
-                }
-                Some(_) => stats.unchanged += 1,
-            }
-        }
         let is_pg = store.dialect() == Dialect::Postgres;
+        // SQLite: look the page's hashes up first (index lookups through json_each are
+        // cheap), then write only new and changed records. PostgreSQL: one upsert per chunk
+        // whose WHERE skips unchanged rows and whose RETURNING tells inserts from updates;
+        // a lookup by id list there was planned as a scan of the whole connection on freshly
+        // loaded tables (160 ms per page of 500 at 20 000 rows).
+        let mut changed: Vec<&Prepared> = Vec::new();
+        if is_pg {
+            changed.extend(prepared.iter());
+        } else {
+            let mut existing: HashMap<String, (String, bool)> = HashMap::new();
+            for chunk in prepared.chunks(INSERT_CHUNK) {
+                let ids = Value::from(chunk.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+                let sql = format!(
+                    "SELECT {id_col}, content_hash, deleted FROM {table} \
+                     WHERE connection_id = $1 AND {kind_col} = $2 AND {}",
+                    store.in_json_array(id_col, "$3")
+                );
+                let rows = sqlx::query(&sql)
+                    .bind($connection_id)
+                    .bind(kind)
+                    .bind(ids.to_string())
+                    .fetch_all(&mut *$tx)
+                    .await?;
+                for row in rows {
+                    existing.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+                }
+            }
+            for p in &prepared {
+                match existing.get(&p.id) {
+                    None => {
+                        stats.inserted += 1;
+                        changed.push(p);
+                    }
+                    Some((hash, deleted)) if hash != &p.hash || *deleted => {
+                        stats.updated += 1;
+                        changed.push(p);
+                    }
+                    Some(_) => stats.unchanged += 1,
+                }
+            }
+        }
         for chunk in changed.chunks(INSERT_CHUNK) {
             let (time_cols, time_updates) = if is_commerce {
                 (
@@ -284,7 +293,24 @@ macro_rules! upsert_group {
                  data = excluded.data, content_hash = excluded.content_hash, \
                  deleted = excluded.deleted, {time_updates}"
             ));
-            builder.build().execute(&mut *$tx).await?;
+            if is_pg {
+                builder.push(format!(
+                    " WHERE {table}.content_hash <> excluded.content_hash OR {table}.deleted \
+                     RETURNING (xmax = 0) AS inserted"
+                ));
+                let rows = builder.build().fetch_all(&mut *$tx).await?;
+                let mut inserted = 0;
+                for row in &rows {
+                    if row.try_get::<bool, _>(0)? {
+                        inserted += 1;
+                    }
+                }
+                stats.inserted += inserted;
+                stats.updated += rows.len() as u64 - inserted;
+                stats.unchanged += (chunk.len() - rows.len()) as u64;
+            } else {
+                builder.build().execute(&mut *$tx).await?;
+            }
         }
         Ok::<UpsertStats, StoreError>(stats)
     }};
