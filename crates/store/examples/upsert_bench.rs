@@ -38,7 +38,7 @@ fn order(id: usize, version: u32) -> CommerceRecord {
         "orderNumber": format!("XKBKNABJK{id}"),
         "country": "FRA",
         "currency": "EUR",
-        "status": if id % 3 == 0 { "Pending" } else { "Paid" },
+        "status": if matches!(id % 3, 0) { "Pending" } else { "Paid" },
         "totalAmount": (id % 1000) as f64 + 0.5 + f64::from(version),
         "totalTaxAmount": 12.3,
         "totalDiscount": 0,

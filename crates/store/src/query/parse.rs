@@ -455,7 +455,7 @@ pub(crate) fn is_decimal(text: &str) -> bool {
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     all_digits(int)
-        && frac.map_or(true, all_digits)
+        && frac.iter().all(|f| all_digits(f))
         && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()))
 }
 
