@@ -556,7 +556,7 @@ mod tests {
         assert_eq!(err.position, 3);
         assert!(QueryExpr::parse("a=").is_err());
         assert!(QueryExpr::parse("   ").is_err());
-        assert_eq!(QueryExpr::parse("a='x\0'").unwrap_err().position, 4);
+        assert_eq!(QueryExpr::parse("a='x\0'").unwrap_err().position, 5);
         let deep = format!("{}a=1{}", "{".repeat(40), "}".repeat(40));
         assert!(QueryExpr::parse(&deep)
             .unwrap_err()

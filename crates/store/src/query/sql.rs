@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn values_are_bound_never_inlined() {
         for dialect in [Dialect::Sqlite, Dialect::Postgres] {
-            let c = compile("name='x'' OR 1=1 --'&&total>5", dialect);
+            let c = compile("name='x\\' OR 1=1 --'&&total>5", dialect);
             assert!(!c.sql.contains("OR 1=1"), "{}", c.sql);
             assert_eq!(c.params[0], SqlParam::Text("x' OR 1=1 --".into()));
             assert_eq!(c.params[1], SqlParam::Number("5".into()));
