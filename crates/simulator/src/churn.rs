@@ -696,7 +696,6 @@ impl Churn {
                 id: row.id,
                 shop: get_int(row, cr, "id_shop").max(1) as u32,
                 lang: get_int(row, cr, "id_lang").max(1) as u32,
-                guest: get_text(row, cr, "is_guest") == "1",
                 secure_key: get_text(row, cr, "secure_key").into_owned(),
                 created: 0,
                 addresses: live,

@@ -34,6 +34,7 @@ fn note_missing(resource: &str, field: &str) {
 }
 
 /// Fields the generator wrote that the resource schemas lack (see [`MISSING`]).
+#[cfg(test)]
 pub fn missing_fields() -> Vec<String> {
     MISSING
         .get()
@@ -292,16 +293,12 @@ pub fn parse_money(text: &str) -> i64 {
     };
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let whole: i64 = int.parse().unwrap_or(0);
-    let mut f: i64 = 0;
-    for (k, c) in frac
+    // Six decimals, padded with zeros, extra ones truncated.
+    let f = frac
         .chars()
         .chain(std::iter::repeat('0'))
         .take(6)
-        .enumerate()
-    {
-        let _ = k;
-        f = f * 10 + c.to_digit(10).unwrap_or(0) as i64;
-    }
+        .fold(0i64, |f, c| f * 10 + c.to_digit(10).unwrap_or(0) as i64);
     let v = whole * 1_000_000 + f;
     if neg {
         -v
@@ -360,6 +357,7 @@ pub fn fmt_instant(tz: &Tz, secs: i64) -> String {
 }
 
 /// Parses PrestaShop's date-time text (`None` for `0000-00-00 00:00:00` or garbage).
+#[cfg(test)]
 pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
 }

@@ -6,11 +6,11 @@
 //! [`Store`], including its dates, which are spread over two years before
 //! [`GenConfig::now`] (a fixed date, never the wall clock).
 
-pub mod build;
-pub mod catalog;
+pub(crate) mod build;
+pub(crate) mod catalog;
 pub mod mess;
-pub mod orders;
-pub mod people;
+pub(crate) mod orders;
+pub(crate) mod people;
 pub mod reference;
 #[cfg(test)]
 mod tests;
@@ -72,7 +72,7 @@ impl GenConfig {
 
 /// Shared generation context: languages, shops, time zone and the time span.
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// Installed language ids.
     pub langs: Vec<u32>,
     /// Shop ids.
@@ -117,13 +117,13 @@ impl Ctx {
 }
 
 /// Date the shop was installed (reference data's date_add): 60 days before the history.
-pub fn fmt_base_date(ctx: &Ctx) -> String {
+pub(crate) fn fmt_base_date(ctx: &Ctx) -> String {
     ctx.local(ctx.start - 60 * 86_400)
 }
 
 /// A random stream for one part of the generation, so that e.g. the catalog does not
 /// change when only the number of orders changes.
-pub fn stream(seed: u64, part: u64) -> ChaCha8Rng {
+pub(crate) fn stream(seed: u64, part: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 

@@ -105,7 +105,6 @@ pub struct Person {
     pub id: u64,
     pub shop: u32,
     pub lang: u32,
-    pub guest: bool,
     pub secure_key: String,
     /// Creation instant (unix seconds).
     pub created: i64,
@@ -308,7 +307,6 @@ pub fn write_customer(
         id,
         shop,
         lang,
-        guest,
         secure_key: key,
         created,
         addresses,

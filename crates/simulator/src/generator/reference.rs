@@ -9,34 +9,59 @@ use crate::store::Store;
 /// One of PrestaShop's standard order states and its flags.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderState {
+    /// `order_states` id.
     pub id: u32,
+    /// English name (other languages get it prefixed, e.g. `[FR] `).
     pub name: &'static str,
+    /// E-mail template.
     pub template: &'static str,
+    /// Back-office colour.
     pub color: &'static str,
+    /// Payment module owning the state (`ps_checkpayment` for "Awaiting check payment").
     pub module_name: &'static str,
+    /// An e-mail is sent to the customer.
     pub send_email: bool,
+    /// Reaching it creates the invoice.
     pub invoice: bool,
+    /// The order counts as validated (`orders.valid`).
     pub logable: bool,
+    /// Reaching it numbers the delivery slip.
     pub delivery: bool,
+    /// The parcel has left (a tracking number is set).
     pub shipped: bool,
+    /// Reaching it records the payment.
     pub paid: bool,
+    /// The invoice PDF is attached to the e-mail.
     pub pdf_invoice: bool,
 }
 
 /// Order state ids of a stock install.
 pub mod state {
+    /// Awaiting check payment (ps_checkpayment).
     pub const AWAITING_CHECK: u32 = 1;
+    /// Payment accepted.
     pub const PAYMENT_ACCEPTED: u32 = 2;
+    /// Processing in progress.
     pub const PROCESSING: u32 = 3;
+    /// Shipped.
     pub const SHIPPED: u32 = 4;
+    /// Delivered.
     pub const DELIVERED: u32 = 5;
+    /// Canceled.
     pub const CANCELED: u32 = 6;
+    /// Refunded.
     pub const REFUNDED: u32 = 7;
+    /// Payment error.
     pub const PAYMENT_ERROR: u32 = 8;
+    /// On backorder (paid).
     pub const BACKORDER_PAID: u32 = 9;
+    /// Awaiting bank wire payment (ps_wirepayment).
     pub const AWAITING_WIRE: u32 = 10;
+    /// Remote payment accepted.
     pub const REMOTE_PAYMENT: u32 = 11;
+    /// On backorder (not paid).
     pub const BACKORDER_UNPAID: u32 = 12;
+    /// Awaiting cash-on-delivery validation (ps_cashondelivery).
     pub const AWAITING_COD: u32 = 13;
 }
 
@@ -182,15 +207,23 @@ pub fn order_state(id: u32) -> Option<&'static OrderState> {
 /// A country of the generated store (PrestaShop's stock ids).
 #[derive(Debug, Clone, Copy)]
 pub struct Country {
+    /// `countries` id.
     pub id: u64,
+    /// ISO 3166-1 alpha-2 code.
     pub iso: &'static str,
+    /// English name.
     pub name: &'static str,
+    /// `zones` id.
     pub zone: u64,
+    /// International dialling prefix.
     pub call_prefix: i64,
+    /// PrestaShop's postcode pattern (`NNNNN`, `LNL NLN`).
     pub zip_format: &'static str,
+    /// Addresses there need a state (US, Canada).
     pub contains_states: bool,
     /// Member of the EU VAT area: French VAT applies to deliveries there.
     pub eu: bool,
+    /// Enabled in the shop (Australia is not).
     pub active: bool,
     /// (city, postcode, id_state) samples for addresses.
     pub cities: &'static [(&'static str, &'static str, u64)],
@@ -428,12 +461,19 @@ const ZONES: &[&str] = &[
 /// A currency: id, ISO code, numeric code, name, symbol, conversion rate (millionths).
 #[derive(Debug, Clone, Copy)]
 pub struct Currency {
+    /// `currencies` id.
     pub id: u64,
+    /// ISO 4217 code.
     pub iso: &'static str,
+    /// ISO 4217 numeric code.
     pub numeric: &'static str,
+    /// English name.
     pub name: &'static str,
+    /// Symbol.
     pub symbol: &'static str,
+    /// Conversion rate from the default currency, in millionths.
     pub rate: i64,
+    /// Soft-deleted (no orders use it).
     pub deleted: bool,
 }
 
@@ -480,12 +520,19 @@ pub const CURRENCIES: &[Currency] = &[
 /// A carrier: price tax excluded (millionths, in EUR), tax group, and whether it is deleted.
 #[derive(Debug, Clone, Copy)]
 pub struct Carrier {
+    /// `carriers` id.
     pub id: u64,
+    /// `id_reference`: shared by the versions of one carrier.
     pub reference: u64,
+    /// Name.
     pub name: &'static str,
+    /// Delivery delay text (multilingual).
     pub delay: &'static str,
+    /// Shipping price tax excluded, in millionths of the default currency.
     pub price: i64,
+    /// Replaced by a newer version (still referenced by old orders).
     pub deleted: bool,
+    /// Carrier module (`external_module_name`), empty for a core carrier.
     pub module: &'static str,
 }
 
@@ -609,7 +656,7 @@ pub fn shop_group(k: u32) -> u64 {
 }
 
 /// Writes every reference table.
-pub fn write(store: &mut Store, ctx: &Ctx) {
+pub(crate) fn write(store: &mut Store, ctx: &Ctx) {
     languages(store, ctx);
     shops(store, ctx);
     currencies(store, ctx);
