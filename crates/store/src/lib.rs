@@ -41,7 +41,7 @@ pub use records::{
     CommerceRecord, PageWrite, PageWriteStats, RawRecord, RecordSet, StoredRaw, StoredRecord,
     UpsertStats,
 };
-pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus};
+pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use time::format_timestamp;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

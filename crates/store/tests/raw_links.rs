@@ -1,0 +1,119 @@
+//! Raw records by parent key, by id list and by change time (what mapping reads).
+
+mod common;
+
+use common::{at, connection, on_both_engines};
+use prestalink_store::{RawRecord, RecordSet};
+use serde_json::json;
+
+fn detail(id: u32, order: u32) -> RawRecord {
+    RawRecord {
+        source_id: id.to_string(),
+        parent_key: Some(order.to_string()),
+        data: json!({"id": id, "id_order": order, "product_quantity": id % 3 + 1}),
+    }
+}
+
+#[tokio::test]
+async fn raw_records_are_found_by_parent_id_list_and_change_time() {
+    on_both_engines("raw_links", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        // Order 1 has details 1, 2, 10; order 2 has 3; order 3 has none.
+        let page = vec![detail(10, 1), detail(1, 1), detail(2, 1), detail(3, 2)];
+        store
+            .upsert_raw_page(&conn, "order_details", &page, None, at(10))
+            .await
+            .unwrap();
+        let other = vec![RawRecord {
+            source_id: "1".into(),
+            parent_key: Some("1".into()),
+            data: json!({"id": 1}),
+        }];
+        store
+            .upsert_raw_page(&conn, "order_payments", &other, None, at(10))
+            .await
+            .unwrap();
+
+        let of_order_1 = store
+            .list_raw_by_parent(&conn, "order_details", &["1".to_string(), "3".to_string()])
+            .await
+            .unwrap();
+        let ids: Vec<_> = of_order_1.iter().map(|r| r.source_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "10"], "{}", t.engine());
+        assert!(of_order_1
+            .iter()
+            .all(|r| r.parent_key.as_deref() == Some("1")));
+        assert!(store
+            .list_raw_by_parent(&conn, "order_details", &[])
+            .await
+            .unwrap()
+            .is_empty());
+
+        let many = store
+            .get_raw_many(
+                &conn,
+                "order_details",
+                &["3".to_string(), "10".to_string(), "404".to_string()],
+            )
+            .await
+            .unwrap();
+        let ids: Vec<_> = many.iter().map(|r| r.source_id.as_str()).collect();
+        assert_eq!(ids, ["3", "10"]);
+        assert_eq!(many[0].data["id_order"], json!(2));
+
+        // Detail 2 changes, detail 3 is deleted: both are "changed since" 10 s.
+        store
+            .upsert_raw_page(
+                &conn,
+                "order_details",
+                &[
+                    detail(2, 1),
+                    RawRecord {
+                        data: json!({"id": 2, "id_order": 1, "product_quantity": 9}),
+                        ..detail(2, 1)
+                    },
+                ],
+                None,
+                at(20),
+            )
+            .await
+            .unwrap();
+        store
+            .mark_deleted(
+                &conn,
+                RecordSet::Raw("order_details"),
+                &["3".to_string()],
+                at(30),
+            )
+            .await
+            .unwrap();
+        let changed = store
+            .list_raw_changed_since(&conn, "order_details", "2025-01-01T00:00:10.000Z", None, 10)
+            .await
+            .unwrap();
+        let ids: Vec<_> = changed
+            .iter()
+            .map(|r| (r.source_id.as_str(), r.deleted))
+            .collect();
+        assert_eq!(ids, [("2", false), ("3", true)], "{}", t.engine());
+        let after = store
+            .list_raw_changed_since(
+                &conn,
+                "order_details",
+                "2025-01-01T00:00:10.000Z",
+                Some("2"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(after.len(), 1);
+        let live = store
+            .list_raw_ids_by_parent(&conn, "order_details", &["1".to_string(), "2".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(live, ["1", "2", "10"]);
+        t
+    })
+    .await;
+}
