@@ -8,6 +8,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::build::{get_int, get_money, get_text, schema, table, Av, RowBuilder, NO_DAY};
+use super::reference::MANUFACTURERS;
 use super::{mess, Ctx};
 use crate::store::{Row, Store, Value};
 
@@ -524,14 +525,7 @@ fn write_product(
         .int("id_default_combination", default_combination as i64)
         .int("id_tax_rules_group", p.tax_group as i64)
         .int("position_in_category", p.id as i64)
-        .text(
-            "manufacturer_name",
-            if p.id.is_multiple_of(2) {
-                "Graphic Corner"
-            } else {
-                "Studio Design"
-            },
-        )
+        .text("manufacturer_name", MANUFACTURERS[(p.id % 2) as usize].1)
         .int("quantity", 0)
         .text("type", if p.is_virtual { "virtual" } else { "simple" })
         .int("id_shop_default", 1)

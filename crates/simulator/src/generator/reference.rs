@@ -668,6 +668,35 @@ pub(crate) fn write(store: &mut Store, ctx: &Ctx) {
     cart_rules(store, ctx);
     configurations(store, ctx);
     stores(store, ctx);
+    brands(store, ctx);
+}
+
+/// Manufacturers and suppliers: (id, name). Products use ids 1 and 2 of each.
+pub const MANUFACTURERS: &[(u64, &str)] = &[(1, "Studio Design"), (2, "Graphic Corner")];
+/// Suppliers: (id, name).
+pub const SUPPLIERS: &[(u64, &str)] = &[(1, "Fashion Supplier"), (2, "Accessories and Co")];
+
+fn brands(store: &mut Store, ctx: &Ctx) {
+    let date = super::fmt_base_date(ctx);
+    for (resource, list) in [("manufacturers", MANUFACTURERS), ("suppliers", SUPPLIERS)] {
+        for &(id, name) in list {
+            let mut b = RowBuilder::new(resource, id, &ctx.langs);
+            b.flag("active", true)
+                .text("link_rewrite", &super::catalog::slugify(name))
+                .text("name", name)
+                .text("date_add", &date)
+                .text("date_upd", &date)
+                .text("description", "")
+                .same("meta_title", "")
+                .same("meta_description", "")
+                .same("meta_keywords", "")
+                .shops(&ctx.shops);
+            if resource == "manufacturers" {
+                b.same("short_description", "");
+            }
+            b.insert(store);
+        }
+    }
 }
 
 fn languages(store: &mut Store, ctx: &Ctx) {

@@ -281,6 +281,24 @@ fn catalog_is_coherent(store: &Store, v: &mut Vec<String>) {
                 v.push(format!("product {}: stock association {id}/{attr}", p.id));
             }
         }
+        let maker = int(store, "products", p, "id_manufacturer") as u64;
+        let maker_name = store
+            .table("manufacturers")
+            .and_then(|t| t.rows.get(&maker))
+            .map(|m| text(store, "manufacturers", m, "name"));
+        if maker_name.as_deref() != Some(text(store, "products", p, "manufacturer_name").as_str()) {
+            v.push(format!(
+                "product {}: manufacturer {maker} {maker_name:?}",
+                p.id
+            ));
+        }
+        if !has(
+            store,
+            "suppliers",
+            int(store, "products", p, "id_supplier") as u64,
+        ) {
+            v.push(format!("product {}: no supplier", p.id));
+        }
         for c in assoc_ids(store, "products", p, "categories") {
             if !has(store, "categories", c) {
                 v.push(format!("product {}: category {c} missing", p.id));
