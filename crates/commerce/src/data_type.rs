@@ -133,6 +133,7 @@ impl DataType {
                 "currencies",
                 "countries",
                 "states",
+                "languages",
             ],
             DataType::Customers => &[
                 "customers",
@@ -142,6 +143,7 @@ impl DataType {
                 "configurations",
                 "currencies",
                 "shops",
+                "languages",
             ],
             DataType::Orders => &[
                 "orders",
@@ -150,6 +152,7 @@ impl DataType {
                 "order_slip",
                 "order_carriers",
                 "order_cart_rules",
+                "order_histories",
                 "order_states",
                 "currencies",
                 "addresses",
@@ -161,8 +164,10 @@ impl DataType {
                 "tax_rule_groups",
                 "configurations",
                 "shops",
+                "languages",
                 "customers",
                 "products",
+                "combinations",
             ],
             DataType::Payments => &[
                 "order_payments",
@@ -170,6 +175,7 @@ impl DataType {
                 "order_states",
                 "currencies",
                 "configurations",
+                "shops",
             ],
             DataType::PaymentMethods => &["orders", "order_payments", "configurations"],
             DataType::Products => &[
@@ -185,9 +191,16 @@ impl DataType {
                 "currencies",
                 "configurations",
                 "shops",
+                "languages",
             ],
-            DataType::ProductCategories => &["categories", "configurations"],
-            DataType::TaxComponents => &["taxes", "tax_rules", "tax_rule_groups", "configurations"],
+            DataType::ProductCategories => &["categories", "configurations", "languages"],
+            DataType::TaxComponents => &[
+                "taxes",
+                "tax_rules",
+                "tax_rule_groups",
+                "configurations",
+                "languages",
+            ],
             DataType::Transactions => &[
                 "order_payments",
                 "order_slip",
@@ -195,7 +208,15 @@ impl DataType {
                 "currencies",
                 "configurations",
             ],
-            DataType::Locations => &["shops", "stores", "configurations", "countries", "states"],
+            DataType::Locations => &[
+                "shops",
+                "shop_urls",
+                "stores",
+                "configurations",
+                "countries",
+                "states",
+                "languages",
+            ],
             DataType::Disputes => &[],
         }
     }

@@ -12,7 +12,7 @@ use crate::records::RecordSet;
 use crate::reference::ReferenceData;
 
 /// The outcome of mapping one data type.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// Mapped records, in source order.
     pub records: Vec<CommerceRecord>,

@@ -109,3 +109,27 @@ fn customer_secrets_never_pass_through() {
         assert!(!text.contains(secret), "{secret} leaked");
     }
 }
+
+/// `DataType::sources()` is what the sync reads for a data type: mapping from those
+/// resources alone must give exactly what mapping from everything gives.
+#[test]
+fn each_data_type_needs_only_its_listed_sources() {
+    let store = generate(&config(2, 2));
+    let everything = read_store(&store, Format::Json, Some("all"));
+    let opts = options();
+    let full = map_everything(&everything, &opts);
+    for (data_type, batch) in &full {
+        let mut only = prestalink_mapping::RecordSet::new();
+        for resource in data_type.sources() {
+            only.extend(resource, everything.records(resource).iter().cloned());
+        }
+        let refs = prestalink_mapping::ReferenceData::build(&only, &opts).unwrap();
+        let alone = prestalink_mapping::map_data_type(*data_type, &only, &refs, &opts).unwrap();
+        let single = |b: &prestalink_mapping::Batch| render(&[(*data_type, b.clone())]);
+        assert_eq!(
+            single(&alone),
+            single(batch),
+            "{data_type} reads more than its sources"
+        );
+    }
+}
