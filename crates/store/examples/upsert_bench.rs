@@ -146,6 +146,12 @@ async fn main() {
     pass(&store, &conn, total, 0, "insert (new)").await;
     pass(&store, &conn, total, 0, "unchanged (skipped)").await;
     pass(&store, &conn, total, 1, "update (all changed)").await;
+    let started = Instant::now();
+    store.refresh_statistics().await.unwrap();
+    println!(
+        "  refresh_statistics     {:>7.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let q = |query: &str, order: Option<&str>| Query {
         query: Some(query.to_string()).filter(|q| !q.is_empty()),
         order_by: order.map(str::to_string),
@@ -174,7 +180,8 @@ async fn main() {
     )
     .await;
     store.close().await;
-    if url.starts_with("postgres") {
+    // PRESTALINK_BENCH_KEEP=1 keeps the PostgreSQL schema for inspection (EXPLAIN …).
+    if url.starts_with("postgres") && std::env::var_os("PRESTALINK_BENCH_KEEP").is_none() {
         use sqlx::Connection as _;
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))

@@ -192,6 +192,23 @@ impl Store {
         on_pool!(&self.db, pool => pool.close().await)
     }
 
+    /// Refreshes the query planner's statistics (`ANALYZE` on PostgreSQL, `PRAGMA optimize`
+    /// on SQLite). Call after a large sync: right after a first load the planner still
+    /// believes the tables are empty and sorts whole data types instead of reading an index.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("ANALYZE raw_records, commerce_records")
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Fingerprint of the master key in use, if any (safe to log).
     pub fn master_key_fingerprint(&self) -> Option<&str> {
         self.master_key.as_ref().map(MasterKey::fingerprint)

@@ -294,7 +294,9 @@ fn escape_like(text: &str) -> String {
 
 /// Compiles an orderBy to SQL sort keys. Ascending, a field sorts missing values first, then
 /// booleans (false before true), then strings byte-wise, then numbers numerically (including
-/// strings holding decimals); descending is the exact reverse. A natural order of `id` always ends the list so that
+/// strings holding decimals); descending is the exact reverse. `id` sorts by length, then
+/// byte-wise (numeric ids in numeric order), and `modifiedDate` byte-wise, both through
+/// indexes. A natural order of `id` always ends the list so that
 /// paging is stable.
 pub fn compile_order_by(order: Option<&OrderBy>, dialect: Dialect) -> String {
     let mut keys = Vec::new();
@@ -304,6 +306,22 @@ pub fn compile_order_by(order: Option<&OrderBy>, dialect: Dialect) -> String {
         .unwrap_or_default();
     fields.push((&id, Direction::Ascending));
     for (field, direction) in fields {
+        // Columns are plain text, never null: sorted so that an index serves the order.
+        if let Some(column) = column_for(field) {
+            let dir = match direction {
+                Direction::Ascending => "ASC",
+                Direction::Descending => "DESC",
+            };
+            let collate = match dialect {
+                Dialect::Sqlite => "",
+                Dialect::Postgres => " COLLATE \"C\"",
+            };
+            if column == "id" {
+                keys.push(format!("length(id) {dir}"));
+            }
+            keys.push(format!("{column}{collate} {dir}"));
+            continue;
+        }
         let sql = FieldSql::new(field, dialect);
         let suffix = match direction {
             Direction::Ascending => "ASC NULLS FIRST",
