@@ -48,6 +48,7 @@ fn by_order<'a>(records: &'a [Record], resource: &'static str) -> HashMap<u64, V
     }
     for rows in map.values_mut() {
         rows.sort_by_key(|r| r.id());
+        rows.dedup_by_key(|r| r.id()); // a row read twice (overlapping pages) counts once
     }
     map
 }
@@ -67,6 +68,7 @@ impl<'a> OrderLinks<'a> {
         }
         for rows in payments.values_mut() {
             rows.sort_by_key(|r| r.id());
+            rows.dedup_by_key(|r| r.id());
         }
         let mut orders_by_reference: HashMap<&'a str, Vec<&'a Record>> = HashMap::new();
         let mut orders_by_id = HashMap::new();
@@ -115,6 +117,7 @@ impl<'a> OrderLinks<'a> {
             .cloned()
             .unwrap_or_default();
         orders.sort_by_key(|r| r.id());
+        orders.dedup_by_key(|r| r.id());
         orders
     }
 

@@ -354,3 +354,32 @@ fn unknown_time_zone_is_an_error() {
         Err(MappingError::UnknownTimeZone(z)) if z == "Mars/Olympus"
     ));
 }
+
+#[test]
+fn rows_read_twice_count_once() {
+    let mut set = base_store();
+    let o = order(1, "");
+    add(&mut set, "orders", &format!(r#"{{"orders":[{o},{o}]}}"#));
+    let payment = r#"{"id":3,"order_reference":"REF1","id_currency":1,"amount":"12.000000",
+        "payment_method":"Payment by check","date_add":"2024-10-27 02:31:00"}"#;
+    add(
+        &mut set,
+        "order_payments",
+        &format!(r#"{{"order_payments":[{payment},{payment}]}}"#),
+    );
+    let orders = map(&set, DataType::Orders);
+    for r in &orders.records {
+        let CommerceRecord::Order(o) = r else {
+            panic!()
+        };
+        assert_eq!(o.payments.len(), 1, "one payment, read twice");
+    }
+    let payments = map(&set, DataType::Payments);
+    let CommerceRecord::Payment(p) = &payments.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        p.supplemental_data.content["orderIds"],
+        serde_json::json!(["1"])
+    );
+}
