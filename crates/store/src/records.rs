@@ -170,22 +170,53 @@ fn dedup_last<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<&T> {
 fn prepare_raw(records: &[RawRecord]) -> Vec<Prepared> {
     dedup_last(records, |r| &r.source_id)
         .into_iter()
-        .map(|r| Prepared {
-            id: r.source_id.clone(),
-            data: r.data.to_string(),
-            hash: content_hash(&r.data, &[]),
-            source_modified_date: None,
-            parent_key: r.parent_key.clone(),
+        .map(|r| {
+            let (data, text) = without_nul(&r.data);
+            Prepared {
+                id: r.source_id.clone(),
+                hash: content_hash(&data, &[]),
+                data: text,
+                source_modified_date: None,
+                parent_key: r.parent_key.clone(),
+            }
         })
         .collect()
+}
+
+/// The record and its JSON text without NUL characters, which PostgreSQL's JSONB cannot
+/// hold (a shop's dirty text must not stop a sync); removed on both engines alike.
+fn without_nul(data: &Value) -> (std::borrow::Cow<'_, Value>, String) {
+    let text = data.to_string();
+    if !text.contains("\\u0000") {
+        return (std::borrow::Cow::Borrowed(data), text);
+    }
+    fn strip(value: &mut Value) {
+        match value {
+            Value::String(s) => s.retain(|c| c != '\0'),
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (mut key, mut item) in entries {
+                    key.retain(|c| c != '\0');
+                    strip(&mut item);
+                    map.insert(key, item);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut clean = data.clone();
+    strip(&mut clean);
+    let text = clean.to_string();
+    (std::borrow::Cow::Owned(clean), text)
 }
 
 fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared> {
     dedup_last(records, |r| &r.id)
         .into_iter()
         .map(|r| {
-            let hash = content_hash(&r.data, &["modifiedDate"]);
-            let mut data = r.data.clone();
+            let mut data = without_nul(&r.data).0.into_owned();
+            let hash = content_hash(&data, &["modifiedDate"]);
             if let Value::Object(map) = &mut data {
                 map.insert("modifiedDate".into(), Value::String(modified.to_string()));
             }

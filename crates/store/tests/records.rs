@@ -446,3 +446,53 @@ async fn large_pages_are_written_in_chunks() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn nul_characters_are_removed_so_a_page_never_fails_on_them() {
+    on_both_engines("nul_chars", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        let dirty = json!({"id": 1, "name": "Bad\u{0}name", "tags": ["a\u{0}"], "k\u{0}": 1});
+        let raw = vec![RawRecord {
+            source_id: "1".into(),
+            parent_key: None,
+            data: dirty.clone(),
+        }];
+        store
+            .upsert_raw_page(&conn, "products", &raw, None, at(1))
+            .await
+            .unwrap();
+        let stored = store
+            .get_raw(&conn, "products", "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.data,
+            json!({"id": 1, "name": "Badname", "tags": ["a"], "k": 1})
+        );
+        let s = store
+            .upsert_raw_page(&conn, "products", &raw, None, at(2))
+            .await
+            .unwrap();
+        assert_eq!(s, stats(0, 0, 1), "{}", t.engine());
+        let commerce = vec![CommerceRecord {
+            id: "1".into(),
+            data: dirty,
+            source_modified_date: None,
+        }];
+        let s = store
+            .upsert_commerce_page(&conn, "commerce-products", &commerce, None, at(1))
+            .await
+            .unwrap();
+        assert_eq!(s, stats(1, 0, 0));
+        let got = store
+            .get_record(&conn, "commerce-products", "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.data["name"], json!("Badname"));
+        t
+    })
+    .await;
+}
