@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use prestalink_commerce::Amount;
+use prestalink_commerce::{Amount, Timestamp};
 use prestalink_webservice::record::{FieldValue, Record};
 use serde_json::{Map, Value};
 
@@ -123,6 +123,8 @@ struct ConfigValue {
     value: String,
     shop: u64,
     shop_group: u64,
+    /// `date_upd` as the store wrote it (shop-local).
+    updated: String,
 }
 
 /// Lookups built from the reference resources of one connection.
@@ -148,6 +150,8 @@ pub struct ReferenceData {
     pub tax_rules: HashMap<u64, Vec<TaxRuleInfo>>,
     /// Tax rules group names by id.
     pub tax_rule_groups: HashMap<u64, String>,
+    /// When each tax rules group last changed (its `date_upd`).
+    pub tax_rule_group_updated: HashMap<u64, Option<Timestamp>>,
     /// Carriers by id.
     pub carriers: HashMap<u64, CarrierInfo>,
     /// Categories by id.
@@ -221,6 +225,21 @@ impl ReferenceData {
     /// A configuration value for a shop: the shop's own, else its group's, else the global
     /// one (else any). `None` when absent or empty.
     pub fn config(&self, name: &str, shop: Option<u64>) -> Option<&str> {
+        let pick = self.config_entry(name, shop)?;
+        Some(pick.value.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// When any of the named configuration values (as seen by a shop) last changed: the
+    /// source modification date of records built from configuration.
+    pub fn config_updated(&self, names: &[&str], shop: Option<u64>) -> Option<Timestamp> {
+        names
+            .iter()
+            .filter_map(|n| self.config_entry(n, shop))
+            .filter_map(|v| self.clock.local(&v.updated).ok().flatten())
+            .max()
+    }
+
+    fn config_entry(&self, name: &str, shop: Option<u64>) -> Option<&ConfigValue> {
         let values = self.configurations.get(name)?;
         let shop = shop.unwrap_or(0);
         let group = self.shop_groups.get(&shop).copied().unwrap_or(0);
@@ -234,7 +253,7 @@ impl ReferenceData {
             })
             .or_else(|| values.iter().find(|v| v.shop == 0 && v.shop_group == 0))
             .or_else(|| values.first())?;
-        Some(pick.value.as_str()).filter(|v| !v.is_empty())
+        Some(pick)
     }
 
     /// The text of a field in the reading language; `None` when blank.
@@ -327,6 +346,7 @@ impl ReferenceData {
                     value: r.text("value").unwrap_or("").trim().to_string(),
                     shop: f.id_ref("id_shop").unwrap_or(0),
                     shop_group: f.id_ref("id_shop_group").unwrap_or(0),
+                    updated: f.string("date_upd").unwrap_or_default(),
                 });
         }
     }
@@ -433,10 +453,11 @@ impl ReferenceData {
         }
         for r in records.records("tax_rule_groups") {
             if let Some(id) = r.id() {
-                let name = Fields::new(r, "tax_rule_groups")
-                    .string("name")
-                    .unwrap_or_default();
-                self.tax_rule_groups.insert(id, name);
+                let f = Fields::new(r, "tax_rule_groups");
+                self.tax_rule_groups
+                    .insert(id, f.string("name").unwrap_or_default());
+                let updated = self.clock.field(&f, "date_upd").ok().flatten();
+                self.tax_rule_group_updated.insert(id, updated);
             }
         }
         let mut rules: Vec<&Record> = records.records("tax_rules").iter().collect();

@@ -5,7 +5,7 @@ use prestalink_commerce::{
     CompanyInfo, PhoneNumber, PhoneType, SupplementalData, WebLink, WebLinkType,
 };
 
-use super::location::shop_address;
+use super::location::{shop_address, SHOP_DETAILS};
 use crate::error::{Mapped, MappingError};
 use crate::options::MapOptions;
 use crate::reference::ReferenceData;
@@ -78,7 +78,10 @@ pub fn map_company(
             source_urls,
             created_date: None,
             modified_date: Some(opts.now),
-            source_modified_date: None,
+            source_modified_date: refs.config_updated(
+                &[&SHOP_DETAILS[..], &["PS_CURRENCY_DEFAULT", "PS_TIMEZONE"]].concat(),
+                shop,
+            ),
             supplemental_data: data,
         },
         warnings: Vec::new(),

@@ -10,6 +10,20 @@ use crate::fields::Fields;
 use crate::options::MapOptions;
 use crate::reference::ReferenceData;
 
+/// Configuration values that make up a shop's address and contact.
+pub(crate) const SHOP_DETAILS: [&str; 10] = [
+    "PS_SHOP_NAME",
+    "PS_SHOP_EMAIL",
+    "PS_SHOP_PHONE",
+    "PS_SHOP_ADDR1",
+    "PS_SHOP_ADDR2",
+    "PS_SHOP_CODE",
+    "PS_SHOP_CITY",
+    "PS_SHOP_COUNTRY_ID",
+    "PS_SHOP_STATE_ID",
+    "PS_SHOP_DETAILS",
+];
+
 /// The shop address from configuration (PS_SHOP_ADDR1, PS_SHOP_CITY…), `None` when unset.
 pub(crate) fn shop_address(refs: &ReferenceData, shop: Option<u64>) -> Option<Address> {
     let get = |name: &str| refs.config(name, shop).map(str::to_string);
@@ -51,7 +65,7 @@ pub fn map_shop(
             name: f.string("name"),
             address: shop_address(refs, Some(id)),
             modified_date: Some(opts.now),
-            source_modified_date: None,
+            source_modified_date: refs.config_updated(&SHOP_DETAILS, Some(id)),
             supplemental_data: data,
         },
         warnings: Vec::new(),

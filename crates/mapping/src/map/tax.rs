@@ -59,7 +59,10 @@ pub fn map_tax(
             rate: Some(Amount((rate.0 / Decimal::ONE_HUNDRED).normalize())),
             is_compound: (!refs.tax_rules.is_empty()).then_some(compound),
             modified_date: Some(opts.now),
-            source_modified_date: None,
+            source_modified_date: groups
+                .iter()
+                .filter_map(|g| refs.tax_rule_group_updated.get(g).copied().flatten())
+                .max(),
             supplemental_data: data,
         },
         warnings: Vec::new(),
