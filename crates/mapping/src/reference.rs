@@ -176,6 +176,8 @@ pub struct ReferenceData {
     pub shop_groups: HashMap<u64, u64>,
     /// Shop URLs (domain + physical URI) by shop id, main URL first.
     pub shop_urls: HashMap<u64, Vec<String>>,
+    /// Customer names ("firstname lastname") by id, for order customerRefs.
+    pub customer_names: HashMap<u64, String>,
     /// Ids of resources read in full, to tell a deleted source row from an unread one.
     pub known_ids: HashMap<&'static str, HashSet<u64>>,
     configurations: HashMap<String, Vec<ConfigValue>>,
@@ -209,6 +211,17 @@ impl ReferenceData {
         data.read_orders_refs(records);
         data.read_taxes(records);
         data.read_catalog(records);
+        for r in records.records("customers") {
+            let f = Fields::new(r, "customers");
+            let name = [f.text("firstname"), f.text("lastname")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let (Some(id), false) = (r.id(), name.is_empty()) {
+                data.customer_names.insert(id, name);
+            }
+        }
         for resource in CHECKED_RESOURCES {
             if records.has(resource) {
                 let ids = records

@@ -110,9 +110,10 @@ pub fn map_order(
 
     let service_charges = service_charges(&f, refs, destination)?;
 
-    let customer_ref = f
-        .id_ref("id_customer")
-        .map(|c| checked_ref(refs, &mut warnings, "customerRef", "customers", c, None));
+    let customer_ref = f.id_ref("id_customer").map(|c| {
+        let name = refs.customer_names.get(&c).cloned();
+        checked_ref(refs, &mut warnings, "customerRef", "customers", c, name)
+    });
     if customer_ref.is_none() {
         warnings.push(Warning::Unresolved {
             field: "customerRef",
