@@ -48,7 +48,8 @@ fn source(id: u32) -> (RawRecord, CommerceRecord) {
 }
 
 /// What the sync engine does per page: read after the checkpoint, write page + checkpoint.
-async fn sync_to_end(store: &Store, conn: &str) {
+/// `pause` stands for the time a real sync waits on the shop between pages.
+async fn sync_to_end(store: &Store, conn: &str, pause: Duration) {
     store
         .interrupt_running_runs(conn, chrono::Utc::now())
         .await
@@ -88,6 +89,7 @@ async fn sync_to_end(store: &Store, conn: &str) {
             .record_sync_progress(run, &counts, chrono::Utc::now())
             .await
             .unwrap();
+        tokio::time::sleep(pause).await;
     }
     store
         .finish_sync_run(
@@ -114,7 +116,7 @@ async fn crash_writer_child() {
         ..Default::default()
     };
     let store = Store::open_with(&db, options).await.unwrap();
-    sync_to_end(&store, &conn).await;
+    sync_to_end(&store, &conn, Duration::from_millis(6)).await;
 }
 
 /// Every commerce record's id, hash and data without `modifiedDate`, plus the raw hashes.
@@ -162,6 +164,8 @@ async fn killed_writers_resume_to_the_same_data() {
             Location::Postgres { url, schema } => (url.clone(), Some(schema.clone())),
         };
         let mut kills = 0;
+        let mut mid_run_kills = 0;
+        let mut progress = None;
         let mut rng = rand::thread_rng();
         let started = Instant::now();
         loop {
@@ -186,7 +190,7 @@ async fn killed_writers_resume_to_the_same_data() {
             }
             let mut child = command.spawn().unwrap();
             // Early rounds die quickly; later ones get longer so the run ends.
-            let budget = rng.gen_range(10..80) + kills * 20;
+            let budget = rng.gen_range(30..120) + kills * 20;
             std::thread::sleep(Duration::from_millis(budget));
             match child.try_wait().unwrap() {
                 Some(status) => {
@@ -197,12 +201,24 @@ async fn killed_writers_resume_to_the_same_data() {
                     child.kill().unwrap(); // SIGKILL
                     child.wait().unwrap();
                     kills += 1;
+                    // A kill between the first and the last page is a crash mid-run.
+                    let now = t
+                        .store
+                        .get_checkpoint(&conn, "orders", "full")
+                        .await
+                        .unwrap()
+                        .and_then(|c| c.last_id);
+                    if now != progress && now.as_deref() != Some(&*TOTAL.to_string()) {
+                        mid_run_kills += 1;
+                    }
+                    eprintln!("kill {kills} after {budget} ms at checkpoint {now:?}");
+                    progress = now;
                 }
             }
         }
         assert!(
-            kills >= 2,
-            "only {kills} kills: the test did not exercise a crash"
+            mid_run_kills >= 2,
+            "only {mid_run_kills} of {kills} kills fell mid-run: no crash was exercised"
         );
         let checkpoint = t
             .store
@@ -233,7 +249,7 @@ async fn killed_writers_resume_to_the_same_data() {
             .await
             .unwrap()
             .id;
-        sync_to_end(&t.store, &clean).await;
+        sync_to_end(&t.store, &clean, Duration::ZERO).await;
         let (crashed_commerce, crashed_raw) = snapshot(&t.store, &conn).await;
         let (clean_commerce, clean_raw) = snapshot(&t.store, &clean).await;
         assert_eq!(crashed_commerce.len(), TOTAL as usize);
@@ -247,7 +263,10 @@ async fn killed_writers_resume_to_the_same_data() {
             "raw records differ on {}",
             t.engine()
         );
-        eprintln!("{}: {kills} kills, resumed to identical data", t.engine());
+        eprintln!(
+            "{}: {kills} kills ({mid_run_kills} mid-run), resumed to identical data",
+            t.engine()
+        );
         t
     })
     .await;
