@@ -125,6 +125,13 @@ pub struct SupplementalData {
 }
 
 impl SupplementalData {
+    /// Empty, with room for `n` values (saves regrowing when the count is known).
+    pub fn with_capacity(n: usize) -> Self {
+        SupplementalData {
+            content: IndexMap::with_capacity(n),
+        }
+    }
+
     /// Adds one value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) {
         self.content.insert(key.into(), value.into());

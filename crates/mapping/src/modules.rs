@@ -235,13 +235,18 @@ impl ModuleRules {
     /// The module known by technical name, or by one of the names modules write into
     /// `orders.payment` / `order_payments.payment_method` (case-insensitive).
     pub fn payment_module(&self, name: &str) -> Option<&PaymentModule> {
-        let key = name.trim().to_ascii_lowercase();
-        self.payment_modules.get(&key).or_else(|| {
+        let name = name.trim();
+        let exact = self.payment_modules.get(name);
+        let folded = || {
+            let upper = name.bytes().any(|b| b.is_ascii_uppercase());
+            upper
+                .then(|| self.payment_modules.get(&name.to_ascii_lowercase()))
+                .flatten()
+        };
+        exact.or_else(folded).or_else(|| {
             self.payment_modules.values().find(|m| {
-                m.name.eq_ignore_ascii_case(name.trim())
-                    || m.aliases
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(name.trim()))
+                m.name.eq_ignore_ascii_case(name)
+                    || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
             })
         })
     }

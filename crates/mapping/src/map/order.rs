@@ -125,7 +125,7 @@ pub fn map_order(
     let source_modified_date = clock.field(&f, "date_upd")?.or(created_date);
     let closed_date = closed_date(refs, opts, &f, state, children)?;
 
-    let mut data = SupplementalData::default();
+    let mut data = SupplementalData::with_capacity(24);
     supplemental(&f, refs, state, children, &mut data)?;
     extra_fields(opts, refs, "orders", order, &mut data);
 
@@ -300,7 +300,7 @@ fn line_item(
         }
     }
 
-    let mut data = SupplementalData::default();
+    let mut data = SupplementalData::with_capacity(8);
     for (key, field) in [
         ("productReference", "product_reference"),
         ("ean13", "product_ean13"),
