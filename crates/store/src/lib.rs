@@ -231,17 +231,61 @@ impl Store {
         }
     }
 
-    /// `column IN (the strings of the JSON array bound at placeholder)`.
-    pub(crate) fn in_json_array(&self, column: &str, placeholder: &str) -> String {
+    /// `column` is one of the ids of the [`IdList`] bound at `placeholder`.
+    pub(crate) fn in_id_list(&self, column: &str, placeholder: &str) -> String {
         match self.db {
             Db::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each({placeholder}))"),
-            // `= ANY(ARRAY(…))` makes the list an InitPlan computed once; a plain `IN (SELECT
-            // jsonb_array_elements_text(…))` was planned as a per-row subquery and took
-            // 2 s for a page of 500 ids against 20 000 rows.
-            Db::Postgres(_) => format!(
-                "{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST({placeholder} AS jsonb))))"
-            ),
+            // A bound text[] is a constant in the (custom) plan: an index condition with
+            // statistics, a hashed filter without (15 ms instead of 160 ms for 500 ids against
+            // 20 000 freshly loaded rows).
+            Db::Postgres(_) => format!("{column} = ANY({placeholder})"),
         }
+    }
+}
+
+/// A list of ids bound as one parameter: JSON text on SQLite (read with `json_each`), a
+/// `text[]` on PostgreSQL. See [`Store::in_id_list`].
+pub(crate) struct IdList {
+    json: String,
+    items: Vec<String>,
+}
+
+impl IdList {
+    pub(crate) fn new(items: &[String]) -> Self {
+        IdList {
+            json: serde_json::Value::from(items.to_vec()).to_string(),
+            items: items.to_vec(),
+        }
+    }
+}
+
+impl sqlx::Type<sqlx::Sqlite> for IdList {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for IdList {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.json.clone(), buf)
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for IdList {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Vec<String> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for IdList {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <Vec<String> as sqlx::Encode<'_, sqlx::Postgres>>::encode_by_ref(&self.items, buf)
     }
 }
 

@@ -2,12 +2,11 @@
 //! sync engine needs to map a page of orders with its own rows, and to map only what
 //! changed since its last pass, without loading a whole resource.
 
-use serde_json::Value;
 use sqlx::Row;
 
 use crate::error::Result;
 use crate::records::{parse_json, StoredRaw};
-use crate::{on_pool, Store};
+use crate::{on_pool, IdList, Store};
 
 impl Store {
     /// Raw records of `resource` whose parent key is one of `keys` (deleted ones included;
@@ -104,10 +103,10 @@ impl Store {
              WHERE connection_id = $1 AND resource = $2 AND {} \
              ORDER BY length(source_id), source_id{collate}",
             self.json_column("data"),
-            self.in_json_array(column, "$3")
+            self.in_id_list(column, "$3")
         );
         for chunk in values.chunks(1000) {
-            let list = Value::from(chunk.to_vec()).to_string();
+            let list = IdList::new(chunk);
             on_pool!(&self.db, pool => {
                 let rows = sqlx::query(&sql)
                     .bind(connection_id)

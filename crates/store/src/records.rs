@@ -16,7 +16,7 @@ use crate::query::{
     compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam, MAX_PAGE_SIZE,
 };
 use crate::time::format_timestamp;
-use crate::{on_pool, Db, Dialect, Store};
+use crate::{on_pool, Db, Dialect, IdList, Store};
 
 /// Rows per multi-row INSERT: 7 parameters each stays far below both engines' limits.
 const INSERT_CHUNK: usize = 500;
@@ -257,16 +257,16 @@ macro_rules! upsert_group {
         } else {
             let mut existing: HashMap<String, (String, bool)> = HashMap::new();
             for chunk in prepared.chunks(INSERT_CHUNK) {
-                let ids = Value::from(chunk.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+                let ids: Vec<String> = chunk.iter().map(|p| p.id.clone()).collect();
                 let sql = format!(
                     "SELECT {id_col}, content_hash, deleted FROM {table} \
                      WHERE connection_id = $1 AND {kind_col} = $2 AND {}",
-                    store.in_json_array(id_col, "$3")
+                    store.in_id_list(id_col, "$3")
                 );
                 let rows = sqlx::query(&sql)
                     .bind($connection_id)
                     .bind(kind)
-                    .bind(ids.to_string())
+                    .bind(IdList::new(&ids))
                     .fetch_all(&mut *$tx)
                     .await?;
                 for row in rows {
@@ -470,13 +470,13 @@ impl Store {
         let sql = format!(
             "UPDATE {table} SET deleted = TRUE{touch} WHERE connection_id = $1 AND {kind_col} = $2 \
              AND deleted = FALSE AND {}",
-            self.in_json_array(id_col, "$3")
+            self.in_id_list(id_col, "$3")
         );
         let mut changed = 0;
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             for chunk in ids.chunks(INSERT_CHUNK * 4) {
-                let ids = Value::from(chunk.to_vec()).to_string();
+                let ids = IdList::new(chunk);
                 let done = sqlx::query(&sql)
                     .bind(connection_id)
                     .bind(kind)
