@@ -266,7 +266,10 @@ proptest! {
             prop_assert!(b.failures.is_empty(), "{t}: {:?}", b.failures);
             let validator = &validators()[t];
             for r in &b.records {
-                let value: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+                let json = r.to_json_string();
+                let back = CommerceRecord::from_json(*t, &json).expect("reads back");
+                prop_assert!(&back == r, "{t} {} does not read back identically", r.id());
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap();
                 let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
                 prop_assert!(errors.is_empty(), "{t} {} does not validate: {errors:?}", r.id());
                 if let CommerceRecord::Order(o) = r {
