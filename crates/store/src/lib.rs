@@ -117,6 +117,14 @@ impl Store {
             let path = PathBuf::from(location);
             (SqliteConnectOptions::new().filename(&path), Some(path))
         };
+        if let Some(dir) = file.as_deref().and_then(std::path::Path::parent) {
+            if !dir.as_os_str().is_empty() && !dir.is_dir() {
+                return Err(invalid(format!(
+                    "directory {} does not exist; create it or choose another path",
+                    dir.display()
+                )));
+            }
+        }
         let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

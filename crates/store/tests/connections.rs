@@ -196,6 +196,14 @@ async fn sqlite_creates_a_private_key_file_and_uses_wal() {
 async fn bad_locations_are_clear_errors() {
     let err = Store::open("").await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidLocation { .. }), "{err}");
+    let err = Store::open("/nonexistent-dir-prestalink/x.db")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("/nonexistent-dir-prestalink does not exist"),
+        "{err}"
+    );
     let err = Store::open_with(
         "postgres://user:secret@127.0.0.1:1/db",
         StoreOptions {
