@@ -94,6 +94,36 @@ impl Store {
         })
     }
 
+    /// Queues a job unless the connection already has one of the same `kind` queued or
+    /// running (what a scheduler wants); returns the new id, or `None` when one is pending.
+    /// Two schedulers racing on PostgreSQL can still both insert: run one scheduler.
+    pub async fn enqueue_job_once(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        payload: &Value,
+        run_after: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let now = format_timestamp(now);
+        on_pool!(&self.db, pool => {
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs (connection_id, kind, payload, status, run_after, attempts, \
+                 created_at, updated_at) SELECT $1, $2, $3, 'queued', $4, 0, $5, $5 \
+                 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE connection_id = $1 AND kind = $2 \
+                 AND status IN ('queued', 'running')) RETURNING id",
+            )
+            .bind(connection_id)
+            .bind(kind)
+            .bind(payload.to_string())
+            .bind(format_timestamp(run_after))
+            .bind(&now)
+            .fetch_optional(pool)
+            .await?;
+            Ok(id)
+        })
+    }
+
     /// Claims the next due job (or one whose lease expired) for `worker` for `lease`, skipping
     /// connections another worker is reading. `None` when nothing is claimable now.
     pub async fn claim_job(

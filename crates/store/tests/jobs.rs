@@ -193,3 +193,45 @@ async fn concurrent_workers_never_share_a_job() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_scheduler_queues_one_pending_job_per_connection_and_kind() {
+    on_both_engines("jobs_once", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        let lease = Duration::seconds(60);
+        let first = store
+            .enqueue_job_once(&conn, "sync", &json!({}), at(0), at(0))
+            .await
+            .unwrap();
+        assert!(first.is_some(), "{}", t.engine());
+        let again = store
+            .enqueue_job_once(&conn, "sync", &json!({}), at(0), at(1))
+            .await
+            .unwrap();
+        assert_eq!(again, None, "one is queued");
+        let other_kind = store
+            .enqueue_job_once(&conn, "remap", &json!({}), at(0), at(1))
+            .await
+            .unwrap();
+        assert!(other_kind.is_some());
+        let job = store.claim_job("w", lease, at(2)).await.unwrap().unwrap();
+        assert_eq!(Some(job.id), first);
+        assert_eq!(
+            store
+                .enqueue_job_once(&conn, "sync", &json!({}), at(0), at(3))
+                .await
+                .unwrap(),
+            None,
+            "one is running"
+        );
+        assert!(store.complete_job(job.id, "w", at(4)).await.unwrap());
+        assert!(store
+            .enqueue_job_once(&conn, "sync", &json!({}), at(10), at(5))
+            .await
+            .unwrap()
+            .is_some());
+        t
+    })
+    .await;
+}
