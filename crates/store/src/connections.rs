@@ -343,6 +343,17 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a company with its connections and everything they hold.
+    pub async fn delete_company(&self, company_id: &str) -> Result<bool> {
+        on_pool!(&self.db, pool => {
+            let done = sqlx::query("DELETE FROM companies WHERE id = $1")
+                .bind(company_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
     /// Deletes a connection with all its records, checkpoints, runs and jobs.
     pub async fn delete_connection(&self, connection_id: &str) -> Result<bool> {
         on_pool!(&self.db, pool => {

@@ -99,6 +99,25 @@ async fn connections_store_keys_encrypted_and_show_them_masked() {
 
         assert!(store.delete_connection(&other.id).await.unwrap());
         assert!(store.get_connection(&other.id).await.unwrap().is_none());
+
+        // Deleting the company removes its connections and their records (cascade).
+        let record = prestalink_store::CommerceRecord {
+            id: "1".into(),
+            data: json!({"id": "1"}),
+            source_modified_date: None,
+        };
+        store
+            .upsert_commerce_page(&c.id, "commerce-orders", &[record], None, at(10))
+            .await
+            .unwrap();
+        assert!(store.delete_company(&company.id).await.unwrap());
+        assert!(store.get_connection(&c.id).await.unwrap().is_none());
+        assert!(store
+            .get_record(&c.id, "commerce-orders", "1")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(!store.delete_company(&company.id).await.unwrap());
         t
     })
     .await;
