@@ -60,6 +60,9 @@ pub enum StoreError {
     /// Paging parameters out of range.
     #[error("invalid paging: {0}")]
     Paging(String),
+    /// A record field name that cannot be looked up (only letters, digits and `_`).
+    #[error("'{0}' is not a record field name")]
+    InvalidField(String),
     /// Stored JSON could not be decoded (a bug or a manual edit of the database).
     #[error("stored JSON in {what} is invalid: {source}")]
     Json {

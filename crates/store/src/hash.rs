@@ -4,8 +4,10 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Hex SHA-256 of `value` with object keys sorted at every level. Top-level keys listed in
-/// `ignore` are left out (the store's own `modifiedDate`).
+/// Hex SHA-256 of `value` with object keys sorted at every level. Keys listed in `ignore`
+/// are left out at every level: `modifiedDate` says when prestalink wrote a record (and the
+/// nested records it carries, such as an order's payments), not what it is, so it must not
+/// make an unchanged record look changed.
 pub fn content_hash(value: &Value, ignore: &[&str]) -> String {
     let mut hasher = Sha256::new();
     write_canonical(value, ignore, &mut hasher);
@@ -28,7 +30,7 @@ fn write_canonical(value: &Value, ignore: &[&str], out: &mut Sha256) {
                         .as_bytes(),
                 );
                 out.update(b":");
-                write_canonical(&map[key.as_str()], &[], out);
+                write_canonical(&map[key.as_str()], ignore, out);
                 out.update(b",");
             }
             out.update(b"}");
@@ -36,7 +38,7 @@ fn write_canonical(value: &Value, ignore: &[&str], out: &mut Sha256) {
         Value::Array(items) => {
             out.update(b"[");
             for item in items {
-                write_canonical(item, &[], out);
+                write_canonical(item, ignore, out);
                 out.update(b",");
             }
             out.update(b"]");

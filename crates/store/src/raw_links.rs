@@ -48,6 +48,47 @@ impl Store {
             .await
     }
 
+    /// Ids of the live raw records of `resource` whose record field `field` (a top-level
+    /// field of the record tree, e.g. an order's `id_customer`) is one of `values`. Scans the
+    /// resource's records: meant for occasional lookups (orders of customers that changed).
+    pub async fn list_raw_ids_by_field(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        field: &str,
+        values: &[String],
+    ) -> Result<Vec<String>> {
+        if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || field.is_empty() {
+            return Err(crate::error::StoreError::InvalidField(field.to_string()));
+        }
+        let mut out = Vec::new();
+        if values.is_empty() {
+            return Ok(out);
+        }
+        let extract = match self.dialect() {
+            crate::Dialect::Sqlite => format!("json_extract(data, '$.fields.{field}')"),
+            crate::Dialect::Postgres => format!("(data #>> '{{fields,{field}}}')"),
+        };
+        let sql = format!(
+            "SELECT source_id FROM raw_records WHERE connection_id = $1 AND resource = $2 \
+             AND deleted = FALSE AND {}",
+            self.in_id_list(&extract, "$3")
+        );
+        for chunk in values.chunks(1000) {
+            let list = IdList::new(chunk);
+            on_pool!(&self.db, pool => {
+                let ids: Vec<String> = sqlx::query_scalar(&sql)
+                    .bind(connection_id)
+                    .bind(resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                out.extend(ids);
+            });
+        }
+        Ok(out)
+    }
+
     /// Raw records of `resource` written or deleted after `since` (a UTC timestamp as the
     /// store formats them), after `after_id` in natural id order, `limit` at a time.
     pub async fn list_raw_changed_since(

@@ -134,12 +134,20 @@ pub static RESOURCES: &[SourceResource] = &[
         secret_fields: &["secure_key"],
         ..child("orders", Incremental::DateUpd, Weight::Heavy, "reference")
     },
-    child("order_details", ORDER_CHILD, Weight::Full, "id_order"),
-    child("order_cart_rules", ORDER_CHILD, Weight::Light, "id_order"),
+    // Rows that change an order without touching its date_upd come before the order's
+    // details, so that the details of their orders are read again too: a credit slip
+    // updates the refunded quantities of the order's details.
+    child("order_slip", Incremental::DateUpd, Weight::Full, "id_order"),
     child(
         "order_histories",
         Incremental::AppendOnly,
         Weight::Light,
+        "id_order",
+    ),
+    child(
+        "order_carriers",
+        Incremental::AppendOnly,
+        Weight::Full,
         "id_order",
     ),
     child(
@@ -148,13 +156,8 @@ pub static RESOURCES: &[SourceResource] = &[
         Weight::Full,
         "order_reference",
     ),
-    child(
-        "order_carriers",
-        Incremental::AppendOnly,
-        Weight::Full,
-        "id_order",
-    ),
-    child("order_slip", Incremental::DateUpd, Weight::Full, "id_order"),
+    child("order_details", ORDER_CHILD, Weight::Full, "id_order"),
+    child("order_cart_rules", ORDER_CHILD, Weight::Light, "id_order"),
 ];
 
 const ORDER_CHILD: Incremental = Incremental::ChildrenOf("orders", "id_order");

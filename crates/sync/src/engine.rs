@@ -242,8 +242,8 @@ impl Engine {
         let mut fatal: Option<String> = None;
         for res in resources {
             let parent = match res.incremental {
-                catalog::Incremental::ChildrenOf(parent, _) => match outcomes.get(parent) {
-                    Some(Ok(outcome)) => Some(outcome.clone()),
+                catalog::Incremental::ChildrenOf(parent, field) => match outcomes.get(parent) {
+                    Some(Ok(outcome)) => Some(with_siblings(outcome, field, &outcomes)),
                     Some(Err(reason)) => {
                         let reason = format!("{parent} could not be read: {reason}");
                         reports.push(failed_report(res, 0, &reason));
@@ -399,6 +399,31 @@ impl Engine {
             fatal,
         })
     }
+}
+
+/// The parent's read outcome, its changed ids extended with the parents of rows read in this
+/// run that belong to the same parent (`field`): a new credit slip changes its order's
+/// details without changing the order's `date_upd`.
+fn with_siblings(
+    parent: &ReadOutcome,
+    field: &str,
+    outcomes: &HashMap<&'static str, Result<ReadOutcome, String>>,
+) -> ReadOutcome {
+    let mut out = parent.clone();
+    for (name, outcome) in outcomes {
+        let same_parent = catalog::source(name).is_some_and(|s| s.parent_field == Some(field));
+        if let (true, Ok(sibling)) = (same_parent, outcome) {
+            out.changed_ids.extend(
+                sibling
+                    .changed_parents
+                    .iter()
+                    .filter_map(|k| k.trim().parse::<u64>().ok()),
+            );
+        }
+    }
+    out.changed_ids.sort_unstable();
+    out.changed_ids.dedup();
+    out
 }
 
 fn apply(report: &mut DataTypeReport, outcome: MapOutcome) {

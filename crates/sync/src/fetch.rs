@@ -13,6 +13,7 @@ use prestalink_pacing::{Attempt, BackpressureKind, Outcome, Pacer, Permit, Resou
 use prestalink_webservice::client::{Client, Page};
 use prestalink_webservice::error::Error as WsError;
 use prestalink_webservice::query::Query;
+use prestalink_webservice::Format;
 use rand::Rng;
 
 /// Sends reads for one sync run and counts them.
@@ -63,6 +64,18 @@ impl Fetcher {
         query: &Query,
         permit: Option<Permit>,
     ) -> Result<Page, WsError> {
+        self.get_in(class, query, permit, None).await
+    }
+
+    /// [`Fetcher::get`] in a given format instead of the connection's (schemas must be read
+    /// as XML: PrestaShop 8's JSON drops their empty fields).
+    pub async fn get_in(
+        &self,
+        class: ResourceClass,
+        query: &Query,
+        permit: Option<Permit>,
+        format: Option<Format>,
+    ) -> Result<Page, WsError> {
         let mut permit = permit;
         let mut attempt = 0u32;
         loop {
@@ -73,7 +86,10 @@ impl Fetcher {
             };
             let started = Instant::now();
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.client.get(query).await;
+            let result = match format {
+                Some(format) => self.client.get_as(query, format).await,
+                None => self.client.get(query).await,
+            };
             let latency = started.elapsed();
             match result {
                 Ok(page) => {

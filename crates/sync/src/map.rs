@@ -329,6 +329,17 @@ async fn changed_primaries(
     };
     match (data_type, primary) {
         (DataType::Orders, _) => {
+            // Orders show their customer's name: a renamed or deleted customer changes them.
+            let customers: Vec<String> = changed("customers")
+                .await?
+                .into_iter()
+                .map(|r| r.source_id)
+                .collect();
+            let orders = ctx
+                .db
+                .list_raw_ids_by_field(&ctx.connection_id, "orders", "id_customer", &customers)
+                .await?;
+            ids.extend(orders.iter().filter_map(|id| id.parse::<u64>().ok()));
             let refs = references(changed("order_payments").await?);
             for chunk in refs.chunks(500) {
                 let orders = ctx
@@ -420,6 +431,12 @@ async fn map_page(
             set.extend(
                 "addresses",
                 live(db.get_raw_many(conn, "addresses", &addresses).await?),
+            );
+            // Orders show their customer's name.
+            let customers = texts("id_customer");
+            set.extend(
+                "customers",
+                live(db.get_raw_many(conn, "customers", &customers).await?),
             );
         }
         (DataType::Customers, _) => {

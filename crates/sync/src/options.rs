@@ -37,7 +37,7 @@ impl Default for SyncOptions {
             data_types: DataType::ALL.to_vec(),
             full: false,
             lookback: Duration::from_secs(15 * 60),
-            reconcile_every: 10,
+            reconcile_every: 5,
             max_attempts: 6,
             children_batch: 50,
             map_page: 500,

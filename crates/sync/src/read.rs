@@ -12,6 +12,7 @@ use prestalink_webservice::client::Page;
 use prestalink_webservice::decode::Document;
 use prestalink_webservice::query::{Direction, Display, Filter, Query, Schema};
 use prestalink_webservice::record::Record;
+use prestalink_webservice::Format;
 use serde_json::json;
 
 use crate::catalog::{Incremental, SourceResource, Weight};
@@ -40,6 +41,9 @@ pub(crate) struct ReadOutcome {
     pub full: bool,
     /// Ids received (for children of changed parents), only for incremental reads.
     pub changed_ids: Vec<u64>,
+    /// Parent keys of the records received (the orders a new credit slip belongs to), only
+    /// for incremental reads.
+    pub changed_parents: Vec<String>,
 }
 
 fn class(weight: Weight) -> ResourceClass {
@@ -123,7 +127,10 @@ async fn display_for(ctx: &Ctx, res: &SourceResource) -> Result<Display, SyncErr
         return Ok(Display::Full);
     }
     let query = Query::list(res.name)?.schema(Schema::Blank);
-    let page = ctx.fetcher.get(ResourceClass::IdList, &query, None).await?;
+    let page = ctx
+        .fetcher
+        .get_in(ResourceClass::IdList, &query, None, Some(Format::Xml))
+        .await?;
     let template = match page.document {
         Document::Single { record, .. } => record,
         Document::List { mut records, .. } if records.len() == 1 => records.remove(0),
@@ -287,7 +294,7 @@ async fn read_full(
         written: fetched.written,
         deleted,
         full: true,
-        changed_ids: Vec::new(),
+        ..ReadOutcome::default()
     })
 }
 
@@ -514,6 +521,14 @@ async fn read_filtered(
         let ids: Vec<u64> = records.iter().filter_map(Record::id).collect();
         if let Some(&max) = ids.iter().max() {
             last = max;
+        }
+        if let Some(field) = res.parent_field {
+            outcome.changed_parents.extend(
+                records
+                    .iter()
+                    .filter_map(|r| r.text(field))
+                    .map(str::to_string),
+            );
         }
         outcome.records += n as u64;
         outcome.changed_ids.extend(ids);
