@@ -253,3 +253,81 @@ impl TestDb {
         Ok(())
     }
 }
+
+/// A fresh, empty PostgreSQL database (not just a schema) for a test that hands a URL to
+/// another process, such as the `prestalink` binary. Dropped by [`ScratchDatabase::drop_now`].
+pub struct ScratchDatabase {
+    /// URL of the new database.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl ScratchDatabase {
+    /// Creates the database when `PRESTALINK_TEST_POSTGRES` is set; `None` (and a printed
+    /// notice) otherwise.
+    pub async fn create(test: &str) -> anyhow::Result<Option<ScratchDatabase>> {
+        use sqlx::Connection as _;
+        let Some(admin_url) = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty()) else {
+            eprintln!("{test}: PostgreSQL part skipped ({PG_ENV} not set)");
+            return Ok(None);
+        };
+        let name = format!(
+            "pl_{}_{}_{}",
+            test.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(20)
+                .collect::<String>()
+                .to_lowercase(),
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        let mut url = url_with_database(&admin_url, &name)?;
+        url.shrink_to_fit();
+        Ok(Some(ScratchDatabase {
+            url,
+            admin_url,
+            name,
+        }))
+    }
+
+    /// Drops the database (closing other sessions on it first).
+    pub async fn drop_now(self) -> anyhow::Result<()> {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url).await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// `url` with its database path replaced by `database`.
+fn url_with_database(url: &str, database: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+/// The master key as `PRESTALINK_MASTER_KEY` takes it (64 hex digits).
+pub fn test_master_key_hex() -> String {
+    TEST_MASTER_KEY.iter().map(|b| format!("{b:02x}")).collect()
+}
