@@ -26,6 +26,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Serve a simulated PrestaShop store (Webservice, hosting faults, capacity) until Ctrl-C.
     Simulate(Box<commands::simulate::SimulateArgs>),
+    /// Benchmark reading simulated shops of each capacity profile against fixed baselines.
+    Bench(Box<commands::bench::BenchArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,5 +38,6 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => commands::export::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Simulate(args) => commands::simulate::run(*args),
+        Command::Bench(args) => commands::bench::run(*args),
     }
 }

@@ -1,4 +1,5 @@
 //! One module per subcommand.
+pub mod bench;
 pub mod check;
 pub mod demo;
 pub mod export;
