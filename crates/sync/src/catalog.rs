@@ -166,3 +166,31 @@ const ORDER_CHILD: Incremental = Incremental::ChildrenOf("orders", "id_order");
 pub fn source(name: &str) -> Option<&'static SourceResource> {
     RESOURCES.iter().find(|r| r.name == name)
 }
+
+/// A resource an add-on module adds (named in the user's rules file), read whole and kept
+/// as raw copies. Names are interned: each distinct name is allocated once per process.
+pub fn extra(name: &str) -> &'static SourceResource {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static EXTRA: OnceLock<Mutex<HashMap<String, &'static SourceResource>>> = OnceLock::new();
+    let mut map = EXTRA
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .expect("extra resources lock");
+    map.entry(name.to_string()).or_insert_with(|| {
+        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        Box::leak(Box::new(SourceResource {
+            name,
+            incremental: Incremental::Whole,
+            weight: Weight::Full,
+            secret_fields: &[],
+            reference: false,
+            parent_field: None,
+        }))
+    })
+}
+
+/// The data type key under which raw copies of an add-on module's resource are stored.
+pub fn raw_copy_key(resource: &str) -> String {
+    format!("raw-{resource}")
+}

@@ -236,7 +236,15 @@ impl Engine {
             }
         }
 
-        let resources = needed_resources(&data_types);
+        let mut resources = needed_resources(&data_types);
+        let extras: Vec<&'static SourceResource> = ctx
+            .options
+            .rules
+            .extra_resources
+            .iter()
+            .map(|e| catalog::extra(&e.resource))
+            .collect();
+        resources.extend(extras.iter().copied());
         let mut outcomes: HashMap<&'static str, Result<ReadOutcome, String>> = HashMap::new();
         let mut reports = Vec::new();
         let mut fatal: Option<String> = None;
@@ -372,6 +380,49 @@ impl Engine {
             data_type_reports.insert(dt.key().to_string(), report);
         }
 
+        for res in &extras {
+            let key = catalog::raw_copy_key(res.name);
+            let mut report = DataTypeReport {
+                status: "completed".into(),
+                records: 0,
+                written: 0,
+                deleted: 0,
+                requests: reports
+                    .iter()
+                    .filter(|r| r.resource == res.name)
+                    .map(|r| r.requests)
+                    .sum(),
+                error: None,
+                mapping_failures: 0,
+                mapping_failure_samples: Vec::new(),
+                warnings: 0,
+            };
+            let error = match (&fatal, outcomes.get(res.name)) {
+                (Some(reason), _) => Some(reason.clone()),
+                (None, Some(Err(reason))) => {
+                    Some(format!("{} could not be read: {reason}", res.name))
+                }
+                _ => match crate::map::copy_raw(ctx, res.name).await {
+                    Ok(outcome) => {
+                        apply(&mut report, outcome);
+                        None
+                    }
+                    Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                    Err(e) => Some(e.to_string()),
+                },
+            };
+            if error.is_some() {
+                report.status = "failed".into();
+            }
+            report.error = error;
+            data_type_reports.insert(key, report);
+        }
+
+        if reports.iter().any(|r| r.full && r.written > 1000) {
+            // After a large first read, PostgreSQL must learn the tables' new sizes or it
+            // plans the API's queries as if they were empty.
+            ctx.db.refresh_statistics().await?;
+        }
         if fatal.is_none() {
             let settings = serde_json::to_value(ctx.fetcher.pacer().settings())
                 .unwrap_or(serde_json::Value::Null);

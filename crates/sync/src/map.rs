@@ -526,3 +526,64 @@ async fn write_batch(
     progress.advance(n, ctx.fetcher.requests());
     Ok(())
 }
+
+/// Stores raw copies of an add-on module's resource (secrets dropped) as records of the
+/// data type `raw-<resource>`, so they are queried and exported like commerce records.
+pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, SyncError> {
+    let key = crate::catalog::raw_copy_key(resource);
+    let mut outcome = MapOutcome::default();
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx
+            .db
+            .list_raw(&ctx.connection_id, resource, after.as_deref(), 1000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.source_id.clone());
+        let mut copies = Vec::new();
+        for record in live(page) {
+            match prestalink_mapping::map_raw(resource, &record) {
+                Ok(copy) => {
+                    let mut data = serde_json::Map::new();
+                    data.insert("id".into(), copy.id.clone().into());
+                    data.insert("resource".into(), copy.resource.into());
+                    data.insert("fields".into(), copy.fields);
+                    ids.push(copy.id.clone());
+                    copies.push(StoredCommerce {
+                        id: copy.id,
+                        data: serde_json::Value::Object(data),
+                        source_modified_date: None,
+                    });
+                }
+                Err(e) => {
+                    outcome.failure_count += 1;
+                    if outcome.failures.len() < 20 {
+                        outcome.failures.push((
+                            resource.to_string(),
+                            record.text("id").map(str::to_string),
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        let stats = ctx
+            .db
+            .upsert_commerce_page(&ctx.connection_id, &key, &copies, None, Utc::now())
+            .await?;
+        outcome.records += copies.len() as u64;
+        outcome.written += stats.written();
+    }
+    outcome.deleted += ctx
+        .db
+        .mark_deleted_except(
+            &ctx.connection_id,
+            StoredSet::Commerce(&key),
+            &ids,
+            Utc::now(),
+        )
+        .await?
+        .len() as u64;
+    Ok(outcome)
+}

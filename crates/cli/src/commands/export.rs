@@ -29,7 +29,7 @@ pub struct ExportArgs {
     /// Connection id (needed when the database holds several connections).
     #[arg(long)]
     pub connection: Option<String>,
-    /// Data type, e.g. commerce-orders.
+    /// Data type, e.g. commerce-orders (or raw-<resource> for an add-on module's resource).
     #[arg(long)]
     pub data_type: String,
     /// Output format.
@@ -45,11 +45,16 @@ pub struct ExportArgs {
 
 /// Runs `prestalink export`.
 pub fn run(args: ExportArgs) -> ExitCode {
-    let data_type: DataType = match args.data_type.parse() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(super::check::EXIT_BAD_ARGUMENTS);
+    // A commerce data type, or `raw-<resource>` for an add-on module's raw copies.
+    let data_type = if args.data_type.starts_with("raw-") {
+        args.data_type.clone()
+    } else {
+        match args.data_type.parse::<DataType>() {
+            Ok(d) => d.key().to_string(),
+            Err(e) => {
+                eprintln!("error: {e} (or raw-<resource> for an add-on module's resource)");
+                return ExitCode::from(super::check::EXIT_BAD_ARGUMENTS);
+            }
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -73,7 +78,7 @@ pub fn run(args: ExportArgs) -> ExitCode {
     }
 }
 
-async fn export(args: &ExportArgs, data_type: DataType) -> anyhow::Result<u64> {
+async fn export(args: &ExportArgs, data_type: String) -> anyhow::Result<u64> {
     let store = Store::open(&args.db).await?;
     let connection = match &args.connection {
         Some(id) => id.clone(),
@@ -102,7 +107,7 @@ async fn export(args: &ExportArgs, data_type: DataType) -> anyhow::Result<u64> {
     };
     let columns = if args.format == ExportFormat::Csv {
         let mut keys = BTreeSet::new();
-        for_each_record(&store, &connection, data_type, args.include_deleted, |r| {
+        for_each_record(&store, &connection, &data_type, args.include_deleted, |r| {
             if let Some(map) = r.as_object() {
                 keys.extend(map.keys().cloned());
             }
@@ -120,7 +125,7 @@ async fn export(args: &ExportArgs, data_type: DataType) -> anyhow::Result<u64> {
         for_each_record(
             &store,
             &connection,
-            data_type,
+            &data_type,
             args.include_deleted,
             |record| {
                 let row: Vec<String> = columns
@@ -146,7 +151,7 @@ async fn export(args: &ExportArgs, data_type: DataType) -> anyhow::Result<u64> {
         for_each_record(
             &store,
             &connection,
-            data_type,
+            &data_type,
             args.include_deleted,
             |record| {
                 if array && count > 0 {
@@ -174,7 +179,7 @@ async fn export(args: &ExportArgs, data_type: DataType) -> anyhow::Result<u64> {
 async fn for_each_record(
     store: &Store,
     connection: &str,
-    data_type: DataType,
+    data_type: &str,
     include_deleted: bool,
     mut f: impl FnMut(&serde_json::Value) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -187,9 +192,7 @@ async fn for_each_record(
             query: None,
             include_deleted,
         };
-        let result = store
-            .query_records(connection, data_type.key(), &query)
-            .await?;
+        let result = store.query_records(connection, data_type, &query).await?;
         for record in &result.results {
             f(&record.data)?;
         }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use prestalink_commerce::DataType;
+use prestalink_mapping::ModuleRules;
 use prestalink_pacing::{Caps, Pace};
 use prestalink_sync::{sync_store, LinkError, SyncOptions, SyncReport, SyncRequest};
 use prestalink_webservice::diagnose::{DiagnoseOptions, DiagnosisCode};
@@ -52,6 +53,10 @@ pub struct SyncArgs {
     /// Never more records per page than this.
     #[arg(long)]
     pub max_page_size: Option<usize>,
+    /// Add-on module rules (TOML): payment modules, order state rules, module resources
+    /// to copy raw, extra fields (see README, "Add-on modules").
+    #[arg(long, value_name = "FILE")]
+    pub modules: Option<String>,
     /// Seconds to wait for each answer of the shop.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
@@ -68,6 +73,19 @@ pub fn run(args: SyncArgs) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_ARGUMENTS);
         }
+    };
+    let rules = match &args.modules {
+        None => ModuleRules::builtin(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| ModuleRules::from_toml(&text).map_err(|e| e.to_string()))
+        {
+            Ok(rules) => rules,
+            Err(e) => {
+                eprintln!("error: the module rules file {path} cannot be used: {e}");
+                return ExitCode::from(EXIT_BAD_ARGUMENTS);
+            }
+        },
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -88,6 +106,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
         options: SyncOptions {
             data_types,
             full: args.full,
+            rules,
             ..SyncOptions::default()
         },
         pace: args.pace,
