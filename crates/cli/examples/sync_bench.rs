@@ -25,7 +25,14 @@ struct Run {
 fn run_sync(binary: &Path, sim: &Simulator, db: &Path) -> Run {
     let started = Instant::now();
     let child = Command::new(binary)
-        .args(["sync", "--url", &sim.base_url(), "--key", sim.key(), "--json"])
+        .args([
+            "sync",
+            "--url",
+            &sim.base_url(),
+            "--key",
+            sim.key(),
+            "--json",
+        ])
         .arg("--db")
         .arg(db)
         .stdout(Stdio::piped())
@@ -73,18 +80,34 @@ async fn main() {
         .skip(1)
         .map(|a| a.parse().expect("order counts"))
         .collect();
-    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![10_000, 100_000]
+    } else {
+        sizes
+    };
     let binary: PathBuf = std::env::current_exe()
         .unwrap()
         .parent()
         .and_then(Path::parent)
         .expect("target dir")
         .join("prestalink");
-    assert!(binary.exists(), "build the binary first: cargo build --release -p prestalink");
+    assert!(
+        binary.exists(),
+        "build the binary first: cargo build --release -p prestalink"
+    );
     println!(
         "{:>8} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} | {:>8} {:>8} {:>9}",
-        "orders", "sync", "seconds", "records", "rec/s", "peak MiB", "CPU s", "db MiB",
-        "requests", "records", "records/s"
+        "orders",
+        "sync",
+        "seconds",
+        "records",
+        "rec/s",
+        "peak MiB",
+        "CPU s",
+        "db MiB",
+        "requests",
+        "records",
+        "records/s"
     );
     for orders in sizes {
         let sim = Simulator::start(SimulatorConfig {
