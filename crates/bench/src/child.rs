@@ -1,10 +1,16 @@
 //! Running a reader in a child process and measuring what it cost: wall time, CPU time (user
-//! + system) and peak resident memory, read with `wait4` so that the simulator running in the
+//! + system, from `wait4`) and peak resident memory, so that the simulator running in the
 //! benchmark's own process does not count.
+//!
+//! Peak memory is the child's `VmHWM` (`/proc/PID/status`), sampled every 10 ms while it
+//! runs: `wait4`'s `ru_maxrss` cannot be used, because Linux carries the high-water mark of
+//! the memory the child had before `exec` (a copy of this large process) into it.
 
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a child process printed and cost.
@@ -35,13 +41,26 @@ pub fn run_child(program: &Path, args: &[String], stderr_file: &Path) -> anyhow:
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))
         .spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let peak = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, finished) = (peak.clone(), finished.clone());
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::Acquire) {
+                if let Some(hwm) = high_water_mark(pid) {
+                    peak.fetch_max(hwm, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
     let mut stdout = String::new();
     child
         .stdout
         .take()
         .expect("piped stdout")
         .read_to_string(&mut stdout)?;
-    let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; wait4 fills it for our own child, which has not been
     // waited for (std's Child is dropped without wait, which does not reap).
@@ -54,6 +73,8 @@ pub fn run_child(program: &Path, args: &[String], stderr_file: &Path) -> anyhow:
         break r;
     };
     let wall = started.elapsed();
+    finished.store(true, Ordering::Release);
+    let _ = sampler.join();
     anyhow::ensure!(
         reaped == pid,
         "wait4 failed: {}",
@@ -72,9 +93,16 @@ pub fn run_child(program: &Path, args: &[String], stderr_file: &Path) -> anyhow:
         stderr_tail: text[tail_start..].to_string(),
         wall,
         cpu,
-        // Linux reports ru_maxrss in KiB.
-        peak_rss: usage.ru_maxrss.max(0) as u64 * 1024,
+        peak_rss: peak.load(Ordering::Relaxed),
     })
+}
+
+/// `VmHWM` of a running process, in bytes (`None` once it has exited).
+fn high_water_mark(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn timeval(t: libc::timeval) -> Duration {
@@ -92,7 +120,7 @@ mod tests {
             Path::new("/bin/sh"),
             &[
                 "-c".to_string(),
-                "echo hello; echo oops >&2; exit 3".to_string(),
+                "echo hello; echo oops >&2; sleep 0.2; exit 3".to_string(),
             ],
             &dir.path().join("err"),
         )

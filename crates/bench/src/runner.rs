@@ -97,8 +97,9 @@ pub struct BenchConfig {
     pub time_scale: f64,
     /// Storefront load as a fraction of the workers.
     pub shopper_load: f64,
-    /// How long the idle storefront is measured per profile.
-    pub idle: Duration,
+    /// How long the idle storefront is measured per profile (`None`: long enough for about
+    /// 150 storefront visits, 2 to 20 s).
+    pub idle: Option<Duration>,
     /// Seed of the store and the shoppers.
     pub seed: u64,
     /// The `prestalink` executable the readers run in.
@@ -185,7 +186,10 @@ async fn start_shop(config: &BenchConfig, profile: Profile) -> anyhow::Result<Sh
         .collect();
     let counts: Vec<(String, usize)> = ids.iter().map(|(n, ids)| (n.clone(), ids.len())).collect();
     let t_star = capacity_bound(&capacity, &counts).seconds;
-    let idle = measure_idle(&sim, config.idle).await;
+    let idle = config
+        .idle
+        .unwrap_or_else(|| idle_time(&capacity, config.shopper_load));
+    let idle = measure_idle(&sim, idle).await;
     Ok(Shop {
         sim,
         profile,
@@ -194,6 +198,14 @@ async fn start_shop(config: &BenchConfig, profile: Profile) -> anyhow::Result<Sh
         idle,
         truth: None,
     })
+}
+
+/// Long enough to see about 150 storefront visits (the shopper load's arrival rate is
+/// `load × workers / visit`), between 2 and 20 s.
+pub fn idle_time(capacity: &Capacity, load: f64) -> Duration {
+    let visit = capacity.scaled(capacity.shopper).as_secs_f64();
+    let per_second = load * capacity.workers as f64 / visit.max(1e-6);
+    Duration::from_secs_f64((150.0 / per_second.max(1e-6)).clamp(2.0, 20.0))
 }
 
 /// Storefront latency with nothing but the shoppers.

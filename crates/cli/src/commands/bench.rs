@@ -30,9 +30,9 @@ pub struct BenchArgs {
     /// Storefront load as a fraction of the shop's workers.
     #[arg(long, default_value_t = 0.2)]
     pub shopper_load: f64,
-    /// Seconds the idle storefront is measured per profile.
-    #[arg(long, default_value_t = 8.0)]
-    pub idle_seconds: f64,
+    /// Seconds the idle storefront is measured per profile (default: about 150 visits, 2-20 s).
+    #[arg(long)]
+    pub idle_seconds: Option<f64>,
     /// Seed of the simulated store and shoppers.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -71,11 +71,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
     };
     if !args.json {
         println!(
-            "prestalink bench: {} orders, time scale {}, shopper load {:.0} %, idle measured {} s",
+            "prestalink bench: {} orders, time scale {}, shopper load {:.0} %",
             config.orders,
             config.time_scale,
             config.shopper_load * 100.0,
-            config.idle.as_secs_f64()
         );
     }
     let json = args.json;
@@ -157,7 +156,9 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
         orders: args.orders.max(1),
         time_scale: args.time_scale,
         shopper_load: args.shopper_load,
-        idle: Duration::from_secs_f64(args.idle_seconds.max(0.5)),
+        idle: args
+            .idle_seconds
+            .map(|s| Duration::from_secs_f64(s.max(0.5))),
         seed: args.seed,
         exe,
     })
