@@ -1,0 +1,4 @@
+-- Raw records are read back page by page in natural id order (length, then bytes) when a
+-- sync maps them; without this index every page sorted the whole resource (quadratic time,
+-- and memory growing with the store).
+CREATE INDEX raw_records_natural ON raw_records (connection_id, resource, length(source_id), source_id);
