@@ -7,8 +7,6 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use prestalink_simulator::churn::Churn;
 use prestalink_simulator::generator::GenConfig;
@@ -21,40 +19,30 @@ struct Run {
     report: serde_json::Value,
 }
 
-/// Runs `prestalink sync` and measures it with `wait4` (peak RSS, user + system CPU).
-fn run_sync(binary: &Path, sim: &Simulator, db: &Path) -> Run {
-    let started = Instant::now();
-    let child = Command::new(binary)
-        .args([
-            "sync",
-            "--url",
-            &sim.base_url(),
-            "--key",
-            sim.key(),
-            "--json",
-        ])
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("prestalink starts");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.expect("piped");
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut out).expect("report");
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child, with valid pointers to locals.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed");
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+/// Runs `prestalink sync` in a child process, measured by the benchmark crate's runner
+/// (peak memory is the child's own VmHWM, CPU from wait4).
+fn run_sync(binary: &Path, sim: &Simulator, db: &Path, log: &Path) -> Run {
+    let args: Vec<String> = [
+        "sync",
+        "--url",
+        &sim.base_url(),
+        "--key",
+        sim.key(),
+        "--json",
+        "--db",
+        db.to_str().expect("utf-8 path"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = prestalink_bench::child::run_child(binary, &args, log).expect("prestalink runs");
+    assert_eq!(run.code, Some(0), "sync failed: {}", run.stderr_tail);
     Run {
-        seconds,
-        peak_mib: usage.ru_maxrss as f64 / 1024.0,
-        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        report: serde_json::from_str(&out).unwrap_or_else(|_| panic!("a JSON report: {out}")),
+        seconds: run.wall.as_secs_f64(),
+        peak_mib: run.peak_rss as f64 / (1024.0 * 1024.0),
+        cpu_seconds: run.cpu.as_secs_f64(),
+        report: serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|_| panic!("a JSON report: {}", run.stdout)),
     }
 }
 
@@ -125,7 +113,8 @@ async fn main() {
         .expect("simulator");
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("bench.db");
-        let full = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db));
+        let log = dir.path().join("sync.log");
+        let full = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
         let n = records(&full.report);
         println!(
             "{orders:>8} {:>6} {:>9.2} {n:>10} {:>9.0} {:>8.1} {:>8.2} {:>9.1} | {:>8} {:>8} {:>9}",
@@ -147,7 +136,7 @@ async fn main() {
             let now = chrono::Utc::now().with_timezone(&zone).naive_local();
             Churn::new(5).step(&mut store, now, (orders / 100) as usize)
         };
-        let incremental = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db));
+        let incremental = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
         let m = records(&incremental.report);
         println!(
             "{orders:>8} {:>6} {:>9.2} {m:>10} {:>9.0} {:>8.1} {:>8.2} {:>9.1} | {:>8} ({} rows changed)",
