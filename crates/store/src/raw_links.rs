@@ -99,19 +99,13 @@ impl Store {
         after_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredRaw>> {
-        let collate = self.binary_collation();
-        let after = match after_id {
-            Some(_) => format!(
-                " AND (length(source_id) > length($4) OR (length(source_id) = length($4) \
-                 AND source_id{collate} > $4))"
-            ),
-            None => " AND $4 IS NULL".to_string(),
-        };
         let sql = format!(
-            "SELECT {RAW_COLUMNS_HEAD}{}{RAW_COLUMNS_TAIL} FROM raw_records \
-             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{after} \
-             ORDER BY length(source_id), source_id{collate} LIMIT $5",
-            self.json_column("data")
+            "SELECT {} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{} \
+             ORDER BY length(source_id), source_id{} LIMIT $5",
+            self.raw_columns(),
+            self.after_in_natural_order(after_id, "$4"),
+            self.binary_collation()
         );
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(&sql)
@@ -138,13 +132,12 @@ impl Store {
         if values.is_empty() {
             return Ok(out);
         }
-        let collate = self.binary_collation();
         let sql = format!(
-            "SELECT {RAW_COLUMNS_HEAD}{}{RAW_COLUMNS_TAIL} FROM raw_records \
-             WHERE connection_id = $1 AND resource = $2 AND {} \
-             ORDER BY length(source_id), source_id{collate}",
-            self.json_column("data"),
-            self.in_id_list(column, "$3")
+            "SELECT {} FROM raw_records WHERE connection_id = $1 AND resource = $2 AND {} \
+             ORDER BY length(source_id), source_id{}",
+            self.raw_columns(),
+            self.in_id_list(column, "$3"),
+            self.binary_collation()
         );
         for chunk in values.chunks(1000) {
             let list = IdList::new(chunk);
@@ -164,10 +157,35 @@ impl Store {
     }
 }
 
-const RAW_COLUMNS_HEAD: &str = "source_id, ";
-const RAW_COLUMNS_TAIL: &str = ", content_hash, fetched_at, deleted, parent_key";
+impl Store {
+    /// The columns [`stored_raw`] reads, in its order.
+    pub(crate) fn raw_columns(&self) -> String {
+        format!(
+            "source_id, {}, content_hash, fetched_at, deleted, parent_key",
+            self.json_column("data")
+        )
+    }
 
-fn stored_raw<R: Row>(row: &R) -> Result<StoredRaw>
+    /// ` AND` the row comes after the id bound at `placeholder` in natural id order (length,
+    /// then bytes), or nothing when there is no such id (the placeholder is bound to NULL).
+    pub(crate) fn after_in_natural_order(
+        &self,
+        after_id: Option<&str>,
+        placeholder: &str,
+    ) -> String {
+        match after_id {
+            Some(_) => format!(
+                " AND (length(source_id) > length({placeholder}) OR (length(source_id) = \
+                 length({placeholder}) AND source_id{} > {placeholder}))",
+                self.binary_collation()
+            ),
+            None => format!(" AND {placeholder} IS NULL"),
+        }
+    }
+}
+
+/// A stored raw record from a row selected with [`Store::raw_columns`].
+pub(crate) fn stored_raw<R: Row>(row: &R) -> Result<StoredRaw>
 where
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,

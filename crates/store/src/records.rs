@@ -15,6 +15,7 @@ use crate::hash::content_hash;
 use crate::query::{
     compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam, MAX_PAGE_SIZE,
 };
+use crate::raw_links::stored_raw;
 use crate::time::format_timestamp;
 use crate::{on_pool, Db, Dialect, IdList, Store};
 
@@ -519,9 +520,9 @@ impl Store {
         source_id: &str,
     ) -> Result<Option<StoredRaw>> {
         let sql = format!(
-            "SELECT source_id, {}, content_hash, fetched_at, deleted, parent_key FROM raw_records \
+            "SELECT {} FROM raw_records \
              WHERE connection_id = $1 AND resource = $2 AND source_id = $3",
-            self.json_column("data")
+            self.raw_columns()
         );
         on_pool!(&self.db, pool => {
             let row = sqlx::query(&sql)
@@ -530,17 +531,7 @@ impl Store {
                 .bind(source_id)
                 .fetch_optional(pool)
                 .await?;
-            row.map(|row| -> Result<StoredRaw> {
-                Ok(StoredRaw {
-                    source_id: row.try_get(0)?,
-                    data: parse_json(row.try_get(1)?, "raw_records.data")?,
-                    content_hash: row.try_get(2)?,
-                    fetched_at: row.try_get(3)?,
-                    deleted: row.try_get(4)?,
-                    parent_key: row.try_get(5)?,
-                })
-            })
-            .transpose()
+            row.as_ref().map(stored_raw).transpose()
         })
     }
 
@@ -553,19 +544,13 @@ impl Store {
         after_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredRaw>> {
-        let collate = self.binary_collation();
-        let after = match after_id {
-            Some(_) => format!(
-                " AND (length(source_id) > length($3) OR (length(source_id) = length($3) \
-                 AND source_id{collate} > $3))"
-            ),
-            None => " AND $3 IS NULL".to_string(),
-        };
         let sql = format!(
-            "SELECT source_id, {}, content_hash, fetched_at, deleted, parent_key FROM raw_records \
-             WHERE connection_id = $1 AND resource = $2 AND deleted = FALSE{after} \
-             ORDER BY length(source_id), source_id{collate} LIMIT $4",
-            self.json_column("data")
+            "SELECT {} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND deleted = FALSE{} \
+             ORDER BY length(source_id), source_id{} LIMIT $4",
+            self.raw_columns(),
+            self.after_in_natural_order(after_id, "$3"),
+            self.binary_collation()
         );
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(&sql)
@@ -575,18 +560,7 @@ impl Store {
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?;
-            rows.into_iter()
-                .map(|row| {
-                    Ok(StoredRaw {
-                        source_id: row.try_get(0)?,
-                        data: parse_json(row.try_get(1)?, "raw_records.data")?,
-                        content_hash: row.try_get(2)?,
-                        fetched_at: row.try_get(3)?,
-                        deleted: row.try_get(4)?,
-                        parent_key: row.try_get(5)?,
-                    })
-                })
-                .collect()
+            rows.iter().map(stored_raw).collect()
         })
     }
 
