@@ -1,6 +1,6 @@
-//! Running a reader in a child process and measuring what it cost: wall time, CPU time (user
-//! + system, from `wait4`) and peak resident memory, so that the simulator running in the
-//! benchmark's own process does not count.
+//! Running a reader in a child process and measuring what it cost: wall time, CPU time
+//! (user and system, from `wait4`) and peak resident memory, so that the simulator running
+//! in the benchmark's own process does not count.
 //!
 //! Peak memory is the child's `VmHWM` (`/proc/PID/status`), sampled every 10 ms while it
 //! runs: `wait4`'s `ru_maxrss` cannot be used, because Linux carries the high-water mark of

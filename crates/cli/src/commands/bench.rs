@@ -143,7 +143,7 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
                 .collect::<Result<_, _>>()?,
         )
     };
-    if !(args.time_scale > 0.0) {
+    if args.time_scale.is_nan() || args.time_scale <= 0.0 {
         return Err("--time-scale must be above 0 (the storefront load needs it)".into());
     }
     if !(0.0..1.0).contains(&args.shopper_load) {
