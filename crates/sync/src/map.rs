@@ -11,7 +11,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::Utc;
 use prestalink_commerce::{DataType, Support};
-use prestalink_mapping::{map_data_type, Batch, MapOptions, RecordSet, ReferenceData};
+use prestalink_mapping::{
+    map_data_type, Batch, MapOptions, PaymentMethodCensus, RecordSet, ReferenceData,
+};
 use prestalink_store::{
     Checkpoint, CommerceRecord as StoredCommerce, RecordSet as StoredSet, StoredRaw,
 };
@@ -43,11 +45,13 @@ pub struct MapOutcome {
 
 /// How a data type's records are put together.
 enum Shape {
-    /// Mapped whole from the reference data (and, for payment methods, light copies of
-    /// every order and payment): small data types.
-    Whole(&'static [&'static str]),
+    /// Mapped whole from the reference data: small data types (company, locations, tax
+    /// components, categories).
+    Whole,
     /// Mapped page by page from the primary resources, each page with its related rows.
     Paged(&'static [&'static str]),
+    /// Payment methods: a census of every order and payment, streamed page by page.
+    Census,
 }
 
 fn shape(data_type: DataType) -> Shape {
@@ -57,8 +61,8 @@ fn shape(data_type: DataType) -> Shape {
         DataType::Products => Shape::Paged(&["products"]),
         DataType::Payments => Shape::Paged(&["order_payments"]),
         DataType::Transactions => Shape::Paged(&["order_payments", "order_slip"]),
-        DataType::PaymentMethods => Shape::Whole(&["orders", "order_payments"]),
-        _ => Shape::Whole(&[]),
+        DataType::PaymentMethods => Shape::Census,
+        _ => Shape::Whole,
     }
 }
 
@@ -120,23 +124,26 @@ async fn map_type_inner(
     let opts = ctx.map_options(started);
     let mut outcome = MapOutcome::default();
     match shape(data_type) {
-        Shape::Whole(extra) => {
-            let mut set = reference.clone();
-            for resource in extra {
-                set.mark_read(resource);
-                let mut after: Option<String> = None;
-                loop {
-                    let page = ctx
-                        .db
-                        .list_raw(&ctx.connection_id, resource, after.as_deref(), 2000)
-                        .await?;
-                    let Some(last) = page.last() else { break };
-                    after = Some(last.source_id.clone());
-                    set.extend(resource, live(page).into_iter().map(|r| light(resource, r)));
-                }
-            }
-            let refs = ReferenceData::build(&set, &opts)?;
-            let batch = map_data_type(data_type, &set, &refs, &opts)?;
+        Shape::Whole => {
+            let set = reference;
+            let refs = ReferenceData::build(set, &opts)?;
+            let batch = map_data_type(data_type, set, &refs, &opts)?;
+            let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
+            write_batch(ctx, data_type, batch, &mut outcome, progress).await?;
+            outcome.deleted += ctx
+                .db
+                .mark_deleted_except(
+                    &ctx.connection_id,
+                    StoredSet::Commerce(data_type.key()),
+                    &ids,
+                    Utc::now(),
+                )
+                .await?
+                .len() as u64;
+        }
+        Shape::Census => {
+            let refs = ReferenceData::build(reference, &opts)?;
+            let batch = payment_method_census(ctx, &refs, &opts).await?;
             let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
             write_batch(ctx, data_type, batch, &mut outcome, progress).await?;
             outcome.deleted += ctx
@@ -246,32 +253,6 @@ async fn map_type_inner(
         .save_checkpoint(&ctx.connection_id, &checkpoint, Utc::now())
         .await?;
     Ok(outcome)
-}
-
-/// A light copy of a record for the payment-method census: only what it reads, so that
-/// every order of a large store fits in memory.
-fn light(resource: &str, record: Record) -> Record {
-    const ORDER: &[&str] = &[
-        "id",
-        "module",
-        "payment",
-        "reference",
-        "date_add",
-        "id_shop",
-    ];
-    const PAYMENT: &[&str] = &["id", "payment_method", "order_reference", "date_add"];
-    let keep = match resource {
-        "orders" => ORDER,
-        "order_payments" => PAYMENT,
-        _ => return record,
-    };
-    let mut out = Record::default();
-    for (name, value) in record.fields {
-        if keep.contains(&name.as_str()) {
-            out.fields.insert(name, value);
-        }
-    }
-    out
 }
 
 /// Ids of primary records to map again since `since`: those whose raw content changed (or
@@ -586,4 +567,87 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
         .await?
         .len() as u64;
     Ok(outcome)
+}
+
+/// The payment methods of every order and payment, read page by page so that memory stays
+/// flat: each page of payments looks up the orders of its references by parent key.
+async fn payment_method_census(
+    ctx: &Ctx,
+    refs: &ReferenceData,
+    opts: &MapOptions,
+) -> Result<Batch, SyncError> {
+    let mut census = PaymentMethodCensus::default();
+    let mut failures = Vec::new();
+    let mut fail =
+        |resource: &'static str, record: &Record, e: prestalink_mapping::MappingError| {
+            failures.push(prestalink_mapping::Failure::new(
+                resource,
+                record.text("id").map(str::to_string),
+                &e,
+            ));
+        };
+    let conn = ctx.connection_id.as_str();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx
+            .db
+            .list_raw(conn, "orders", after.as_deref(), 2000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.source_id.clone());
+        for order in live(page) {
+            if let Err(e) = census.add_order(&order, refs, opts) {
+                fail("orders", &order, e);
+            }
+        }
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx
+            .db
+            .list_raw(conn, "order_payments", after.as_deref(), 2000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.source_id.clone());
+        let payments = live(page);
+        let references: Vec<String> = payments
+            .iter()
+            .filter_map(|p| p.text("order_reference"))
+            .map(|r| r.trim().to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // Orders come in id order: the first one seen per reference is the lowest id.
+        let mut modules: std::collections::HashMap<String, Option<String>> =
+            std::collections::HashMap::new();
+        for order in live(
+            ctx.db
+                .list_raw_by_parent(conn, "orders", &references)
+                .await?,
+        ) {
+            if let Some(reference) = order.text("reference") {
+                modules
+                    .entry(reference.trim().to_string())
+                    .or_insert_with(|| order.text("module").map(str::to_string));
+            }
+        }
+        for payment in &payments {
+            let module = payment
+                .text("order_reference")
+                .and_then(|r| modules.get(r.trim()))
+                .and_then(Option::as_deref);
+            if let Err(e) = census.add_payment(payment, module, refs, opts) {
+                fail("order_payments", payment, e);
+            }
+        }
+    }
+    Ok(Batch {
+        records: census
+            .finish(opts)
+            .into_iter()
+            .map(prestalink_commerce::CommerceRecord::PaymentMethod)
+            .collect(),
+        warnings: Vec::new(),
+        failures,
+    })
 }
