@@ -88,6 +88,21 @@ impl Ctx {
             .map(|d| d.with_timezone(&Utc))
     }
 
+    /// The same context with its own request count, for one resource read at the same time
+    /// as others.
+    pub(crate) fn scoped(&self) -> Ctx {
+        Ctx {
+            fetcher: self.fetcher.scoped(),
+            db: self.db.clone(),
+            connection_id: self.connection_id.clone(),
+            run_id: self.run_id.clone(),
+            options: self.options.clone(),
+            progress: self.progress.clone(),
+            store_url: self.store_url.clone(),
+            timezone: Mutex::new(*self.timezone.lock().expect("timezone lock")),
+        }
+    }
+
     /// Mapping options for this connection at `now`.
     pub(crate) fn map_options(&self, now: DateTime<Utc>) -> MapOptions {
         let mut opts = MapOptions::new(now);
@@ -248,61 +263,77 @@ impl Engine {
         let mut outcomes: HashMap<&'static str, Result<ReadOutcome, String>> = HashMap::new();
         let mut reports = Vec::new();
         let mut fatal: Option<String> = None;
-        for res in resources {
-            let parent = match res.incremental {
-                catalog::Incremental::ChildrenOf(parent, field) => match outcomes.get(parent) {
-                    Some(Ok(outcome)) => Some(with_siblings(outcome, field, &outcomes)),
-                    Some(Err(reason)) => {
-                        let reason = format!("{parent} could not be read: {reason}");
-                        reports.push(failed_report(res, 0, &reason));
-                        outcomes.insert(res.name, Err(reason));
-                        continue;
+        for wave in waves(&resources) {
+            // The resources of a wave do not depend on each other: they are read at the same
+            // time, sharing the pacer (which decides how many requests are in flight).
+            let mut reads = Vec::new();
+            for res in wave {
+                let parent = match res.incremental {
+                    catalog::Incremental::ChildrenOf(parent, field) => match outcomes.get(parent) {
+                        Some(Ok(outcome)) => Some(with_siblings(outcome, field, &outcomes)),
+                        Some(Err(reason)) => {
+                            let reason = format!("{parent} could not be read: {reason}");
+                            reports.push(failed_report(res, 0, &reason));
+                            outcomes.insert(res.name, Err(reason));
+                            continue;
+                        }
+                        None => None,
+                    },
+                    _ => None,
+                };
+                reads.push(async move {
+                    let scoped = ctx.scoped();
+                    let result = read_resource(&scoped, res, parent.as_ref()).await;
+                    (res, result, scoped.fetcher.scope_requests())
+                });
+            }
+            for (res, result, requests) in futures::future::join_all(reads).await {
+                match result {
+                    Ok(outcome) => {
+                        reports.push(ResourceReport {
+                            resource: res.name.to_string(),
+                            full: outcome.full,
+                            records: outcome.records,
+                            written: outcome.written,
+                            deleted: outcome.deleted,
+                            requests,
+                            error: None,
+                        });
+                        outcomes.insert(res.name, Ok(outcome));
                     }
-                    None => None,
-                },
-                _ => None,
-            };
-            let before = ctx.fetcher.requests();
-            let result = read_resource(ctx, res, parent.as_ref()).await;
-            let requests = ctx.fetcher.requests() - before;
-            match result {
-                Ok(outcome) => {
-                    reports.push(ResourceReport {
-                        resource: res.name.to_string(),
-                        full: outcome.full,
-                        records: outcome.records,
-                        written: outcome.written,
-                        deleted: outcome.deleted,
-                        requests,
-                        error: None,
-                    });
-                    outcomes.insert(res.name, Ok(outcome));
-                }
-                Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
-                Err(e) => {
-                    let reason = e.to_string();
-                    tracing::warn!(resource = res.name, %reason, "resource failed");
-                    reports.push(failed_report(res, requests, &reason));
-                    outcomes.insert(res.name, Err(reason.clone()));
-                    if e.needs_relink() {
-                        ctx.db
-                            .set_connection_status(
-                                &ctx.connection_id,
-                                ConnectionStatus::Deauthorized,
-                                Some(&reason),
-                                Utc::now(),
-                            )
-                            .await?;
-                        fatal = Some(reason);
-                        break;
-                    }
-                    if e.is_unreachable() && reports.iter().all(|r| r.error.is_some()) {
-                        fatal = Some(reason);
-                        break;
+                    Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                    Err(e) => {
+                        let reason = e.to_string();
+                        tracing::warn!(resource = res.name, %reason, "resource failed");
+                        reports.push(failed_report(res, requests, &reason));
+                        outcomes.insert(res.name, Err(reason.clone()));
+                        if e.needs_relink() && fatal.is_none() {
+                            ctx.db
+                                .set_connection_status(
+                                    &ctx.connection_id,
+                                    ConnectionStatus::Deauthorized,
+                                    Some(&reason),
+                                    Utc::now(),
+                                )
+                                .await?;
+                            fatal = Some(reason);
+                        } else if e.is_unreachable() && reports.iter().all(|r| r.error.is_some()) {
+                            fatal.get_or_insert(reason);
+                        }
                     }
                 }
             }
+            if fatal.is_some() {
+                break;
+            }
         }
+        // Reports in the catalogue's reading order, whatever order reads finished in.
+        reports.sort_by_key(|r| {
+            resources
+                .iter()
+                .position(|res| res.name == r.resource)
+                .unwrap_or(usize::MAX)
+        });
 
         let reference_changed = reports.iter().any(|r| {
             catalog::source(&r.resource).is_some_and(|s| s.reference)
@@ -496,6 +527,28 @@ fn failed_report(res: &SourceResource, requests: u64, reason: &str) -> ResourceR
         requests,
         error: Some(reason.to_string()),
     }
+}
+
+/// The reading waves: configurations first (the shop's time zone, for watermarks), then
+/// the other reference data together, then transactional data together, then the rows of
+/// changed parents (which need the parents' and their siblings' outcomes).
+fn waves(resources: &[&'static SourceResource]) -> Vec<Vec<&'static SourceResource>> {
+    let rank = |r: &SourceResource| match (r.name, r.reference, r.incremental) {
+        ("configurations", _, _) => 0,
+        (_, true, _) => 1,
+        (_, false, catalog::Incremental::ChildrenOf(..)) => 3,
+        _ => 2,
+    };
+    (0..4)
+        .map(|wave| {
+            resources
+                .iter()
+                .copied()
+                .filter(|r| rank(r) == wave)
+                .collect::<Vec<_>>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// The resources the data types are read from, in the catalogue's order (reference data

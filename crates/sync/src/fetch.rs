@@ -23,6 +23,8 @@ pub struct Fetcher {
     pacer: Pacer,
     max_attempts: u32,
     requests: Arc<AtomicU64>,
+    /// Requests of this scope (one resource's read), counted besides the run's total.
+    scope: Arc<AtomicU64>,
 }
 
 impl Fetcher {
@@ -33,7 +35,22 @@ impl Fetcher {
             pacer,
             max_attempts: max_attempts.max(1),
             requests: Arc::new(AtomicU64::new(0)),
+            scope: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The same fetcher with its own count of requests (the run's total keeps counting), so
+    /// that resources read at the same time each know their own requests.
+    pub fn scoped(&self) -> Fetcher {
+        Fetcher {
+            scope: Arc::new(AtomicU64::new(0)),
+            ..self.clone()
+        }
+    }
+
+    /// Requests sent through this scope.
+    pub fn scope_requests(&self) -> u64 {
+        self.scope.load(Ordering::Relaxed)
     }
 
     /// The client (for reads outside the pacer, such as the shop's clock).
@@ -86,6 +103,7 @@ impl Fetcher {
             };
             let started = Instant::now();
             self.requests.fetch_add(1, Ordering::Relaxed);
+            self.scope.fetch_add(1, Ordering::Relaxed);
             let result = match format {
                 Some(format) => self.client.get_as(query, format).await,
                 None => self.client.get(query).await,

@@ -63,11 +63,11 @@ pub(crate) async fn read_resource(
     let mut progress = StageProgress::new(
         Stage::Read(res.name.to_string()),
         ctx.progress.clone(),
-        ctx.fetcher.requests(),
+        ctx.fetcher.scope_requests(),
     );
     let result = read_resource_inner(ctx, res, parent_changes, &mut progress).await;
     progress.finish(
-        ctx.fetcher.requests(),
+        ctx.fetcher.scope_requests(),
         result.as_ref().err().map(ToString::to_string),
     );
     result
@@ -247,14 +247,14 @@ async fn read_full(
     // Captured before reading: rows changed during the read are newer than it.
     let watermark = ctx.shop_now().await;
     let ids = list_ids(ctx, res).await?;
-    progress.set_total(ids.len() as u64, ctx.fetcher.requests());
+    progress.set_total(ids.len() as u64, ctx.fetcher.scope_requests());
     let todo: Vec<u64> = ids
         .iter()
         .copied()
         .filter(|&id| id > resume_after)
         .collect();
     if resume_after > 0 {
-        progress.advance((ids.len() - todo.len()) as u64, ctx.fetcher.requests());
+        progress.advance((ids.len() - todo.len()) as u64, ctx.fetcher.scope_requests());
     }
     let template = Checkpoint {
         run_id: Some(ctx.run_id.clone()),
@@ -347,7 +347,7 @@ async fn read_ranges(
                         let stats = write_raw(ctx, res, records, Some(&checkpoint)).await?;
                         fetched.records += n;
                         fetched.written += stats;
-                        progress.advance(n, ctx.fetcher.requests());
+                        progress.advance(n, ctx.fetcher.scope_requests());
                     }
                 }
             }
@@ -533,7 +533,7 @@ async fn read_filtered(
         outcome.records += n as u64;
         outcome.changed_ids.extend(ids);
         outcome.written += write_raw(ctx, res, records, None).await?;
-        progress.advance(n as u64, ctx.fetcher.requests());
+        progress.advance(n as u64, ctx.fetcher.scope_requests());
         if n < size {
             break;
         }
