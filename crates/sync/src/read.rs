@@ -254,7 +254,10 @@ async fn read_full(
         .filter(|&id| id > resume_after)
         .collect();
     if resume_after > 0 {
-        progress.advance((ids.len() - todo.len()) as u64, ctx.fetcher.scope_requests());
+        progress.advance(
+            (ids.len() - todo.len()) as u64,
+            ctx.fetcher.scope_requests(),
+        );
     }
     let template = Checkpoint {
         run_id: Some(ctx.run_id.clone()),
