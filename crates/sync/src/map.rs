@@ -125,37 +125,14 @@ async fn map_type_inner(
     let mut outcome = MapOutcome::default();
     match shape(data_type) {
         Shape::Whole => {
-            let set = reference;
-            let refs = ReferenceData::build(set, &opts)?;
-            let batch = map_data_type(data_type, set, &refs, &opts)?;
-            let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
-            write_batch(ctx, data_type, batch, &mut outcome, progress).await?;
-            outcome.deleted += ctx
-                .db
-                .mark_deleted_except(
-                    &ctx.connection_id,
-                    StoredSet::Commerce(data_type.key()),
-                    &ids,
-                    Utc::now(),
-                )
-                .await?
-                .len() as u64;
+            let refs = ReferenceData::build(reference, &opts)?;
+            let batch = map_data_type(data_type, reference, &refs, &opts)?;
+            write_all(ctx, data_type, batch, &mut outcome, progress).await?;
         }
         Shape::Census => {
             let refs = ReferenceData::build(reference, &opts)?;
             let batch = payment_method_census(ctx, &refs, &opts).await?;
-            let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
-            write_batch(ctx, data_type, batch, &mut outcome, progress).await?;
-            outcome.deleted += ctx
-                .db
-                .mark_deleted_except(
-                    &ctx.connection_id,
-                    StoredSet::Commerce(data_type.key()),
-                    &ids,
-                    Utc::now(),
-                )
-                .await?
-                .len() as u64;
+            write_all(ctx, data_type, batch, &mut outcome, progress).await?;
         }
         Shape::Paged(primaries) => {
             let mut mapped_ids = Vec::new();
@@ -453,6 +430,30 @@ async fn map_page(
     let mapped: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
     write_batch(ctx, data_type, batch, outcome, progress).await?;
     Ok(mapped)
+}
+
+/// Writes the complete set of a data type's records and marks every other record of the
+/// data type deleted.
+async fn write_all(
+    ctx: &Ctx,
+    data_type: DataType,
+    batch: Batch,
+    outcome: &mut MapOutcome,
+    progress: &mut StageProgress,
+) -> Result<(), SyncError> {
+    let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
+    write_batch(ctx, data_type, batch, outcome, progress).await?;
+    outcome.deleted += ctx
+        .db
+        .mark_deleted_except(
+            &ctx.connection_id,
+            StoredSet::Commerce(data_type.key()),
+            &ids,
+            Utc::now(),
+        )
+        .await?
+        .len() as u64;
+    Ok(())
 }
 
 /// Writes a mapped batch and counts its failures and warnings.

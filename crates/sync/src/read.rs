@@ -544,6 +544,15 @@ async fn read_filtered(
     Ok(outcome)
 }
 
+/// The incremental checkpoint of a resource (empty before its first incremental read).
+async fn incremental_checkpoint(ctx: &Ctx, res: &SourceResource) -> Result<Checkpoint, SyncError> {
+    Ok(ctx
+        .db
+        .get_checkpoint(&ctx.connection_id, res.name, INCREMENTAL)
+        .await?
+        .unwrap_or_else(|| Checkpoint::new(res.name, INCREMENTAL)))
+}
+
 /// Rows changed since the last watermark (minus the lookback), then the new watermark.
 async fn read_since_watermark(
     ctx: &Ctx,
@@ -551,11 +560,7 @@ async fn read_since_watermark(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
-    let cp = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, INCREMENTAL)
-        .await?
-        .unwrap_or_else(|| Checkpoint::new(res.name, INCREMENTAL));
+    let cp = incremental_checkpoint(ctx, res).await?;
     let previous = cp
         .watermark_local
         .as_deref()
@@ -591,11 +596,7 @@ async fn read_appended(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
-    let cp = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, INCREMENTAL)
-        .await?
-        .unwrap_or_else(|| Checkpoint::new(res.name, INCREMENTAL));
+    let cp = incremental_checkpoint(ctx, res).await?;
     let after = cp
         .last_id
         .as_deref()
