@@ -89,6 +89,41 @@ impl Store {
         Ok(out)
     }
 
+    /// Ids of the live raw records of `resource` after `after_id` (exclusive) up to
+    /// `up_to_id` (inclusive, `None` = no end), in natural id order: a deletion check can
+    /// walk a resource range by range instead of holding every id at once.
+    pub async fn list_raw_ids_in_range(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        after_id: Option<&str>,
+        up_to_id: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let collate = self.binary_collation();
+        let up_to = match up_to_id {
+            Some(_) => format!(
+                " AND (length(source_id) < length($4) OR (length(source_id) = length($4) \
+                 AND source_id{collate} <= $4))"
+            ),
+            None => " AND $4 IS NULL".to_string(),
+        };
+        let sql = format!(
+            "SELECT source_id FROM raw_records WHERE connection_id = $1 AND resource = $2 \
+             AND deleted = FALSE{}{up_to} ORDER BY length(source_id), source_id{collate}",
+            self.after_in_natural_order(after_id, "$3")
+        );
+        on_pool!(&self.db, pool => {
+            let ids: Vec<String> = sqlx::query_scalar(&sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(after_id)
+                .bind(up_to_id)
+                .fetch_all(pool)
+                .await?;
+            Ok(ids)
+        })
+    }
+
     /// Raw records of `resource` written or deleted after `since` (a UTC timestamp as the
     /// store formats them), after `after_id` in natural id order, `limit` at a time.
     pub async fn list_raw_changed_since(

@@ -114,7 +114,7 @@ async fn read_resource_inner(
     };
     if reconcile && !matches!(res.incremental, Incremental::ChildrenOf(..)) {
         let ids = list_ids(ctx, res).await?;
-        outcome.deleted += mark_gone(ctx, res, &ids).await?;
+        outcome.deleted += mark_gone(ctx, res, &ids, &HashSet::new()).await?;
     }
     Ok(outcome)
 }
@@ -265,15 +265,15 @@ async fn read_full(
         ..Checkpoint::new(res.name, FULL)
     };
     let fetched = read_ranges(ctx, res, display, &todo, resume_after, &template, progress).await?;
+    drop(todo);
     // Listed ids that did not come back were deleted between the listing and the fetch.
-    let missing: HashSet<u64> = todo
+    let deleted = mark_gone(ctx, res, &ids, &fetched.missing).await?;
+    let max_id = ids
         .iter()
+        .rev()
+        .find(|id| !fetched.missing.contains(id))
         .copied()
-        .filter(|id| !fetched.seen.contains(id))
-        .collect();
-    let present: Vec<u64> = ids.into_iter().filter(|id| !missing.contains(id)).collect();
-    let deleted = mark_gone(ctx, res, &present).await?;
-    let max_id = present.last().copied().unwrap_or(0);
+        .unwrap_or(0);
     let done = Checkpoint {
         last_id: Some(max_id.to_string()),
         watermark_local: watermark.map(|w| w.format(PS_DATE).to_string()),
@@ -306,7 +306,8 @@ async fn read_full(
 struct Fetched {
     records: u64,
     written: u64,
-    seen: HashSet<u64>,
+    /// Listed ids that did not come back (deleted between the listing and the fetch).
+    missing: HashSet<u64>,
 }
 
 /// Fetches `ids` (sorted) in consecutive ranges `filter[id]=[first,last]`, each sized by the
@@ -339,6 +340,10 @@ async fn read_ranges(
                 match result {
                     Err(e) => { failure.get_or_insert(e); }
                     Ok(records) => {
+                        let returned: HashSet<u64> = records.iter().filter_map(Record::id).collect();
+                        fetched.missing.extend(
+                            ids[start..end].iter().copied().filter(|id| !returned.contains(id)),
+                        );
                         written.insert(start, end);
                         while let Some(end) = written.remove(&contiguous) {
                             contiguous = end;
@@ -346,7 +351,6 @@ async fn read_ranges(
                         let last_done = if contiguous == 0 { resume_after } else { ids[contiguous - 1] };
                         let checkpoint = Checkpoint { last_id: Some(last_done.to_string()), ..template.clone() };
                         let n = records.len() as u64;
-                        fetched.seen.extend(records.iter().filter_map(Record::id));
                         let stats = write_raw(ctx, res, records, Some(&checkpoint)).await?;
                         fetched.records += n;
                         fetched.written += stats;
@@ -447,19 +451,60 @@ async fn write_raw(
     Ok(stats.written())
 }
 
-/// Marks raw records of a resource that are not in `present` as deleted.
-async fn mark_gone(ctx: &Ctx, res: &SourceResource, present: &[u64]) -> Result<u64, SyncError> {
-    let seen: Vec<String> = present.iter().map(u64::to_string).collect();
-    let gone = ctx
-        .db
-        .mark_deleted_except(
-            &ctx.connection_id,
-            StoredSet::Raw(res.name),
-            &seen,
-            Utc::now(),
-        )
-        .await?;
-    Ok(gone.len() as u64)
+/// Marks deleted the stored raw records of a resource that the shop no longer has: those
+/// not in `listed` (sorted), or listed but `missing` from the answer. Walks the resource
+/// range by range, so memory does not grow with the store.
+async fn mark_gone(
+    ctx: &Ctx,
+    res: &SourceResource,
+    listed: &[u64],
+    missing: &HashSet<u64>,
+) -> Result<u64, SyncError> {
+    const RANGE: usize = 5000;
+    let mut deleted = 0;
+    let mut after: Option<String> = None;
+    let mut chunks = listed.chunks(RANGE).peekable();
+    loop {
+        let chunk = chunks.next().unwrap_or(&[]);
+        let last_chunk = chunks.peek().is_none();
+        // The range ends at this chunk's last id, or runs to the end for the last chunk.
+        let up_to = (!last_chunk)
+            .then(|| chunk.last().map(u64::to_string))
+            .flatten();
+        let present: HashSet<String> = chunk
+            .iter()
+            .filter(|id| !missing.contains(id))
+            .map(u64::to_string)
+            .collect();
+        let stored = ctx
+            .db
+            .list_raw_ids_in_range(
+                &ctx.connection_id,
+                res.name,
+                after.as_deref(),
+                up_to.as_deref(),
+            )
+            .await?;
+        let gone: Vec<String> = stored
+            .into_iter()
+            .filter(|id| !present.contains(id))
+            .collect();
+        if !gone.is_empty() {
+            deleted += ctx
+                .db
+                .mark_deleted(
+                    &ctx.connection_id,
+                    StoredSet::Raw(res.name),
+                    &gone,
+                    Utc::now(),
+                )
+                .await?;
+        }
+        if last_chunk {
+            return Ok(deleted);
+        }
+        after = up_to;
+    }
 }
 
 /// Whether this incremental run also reconciles deletions (every Nth run), counting runs.
