@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use prestalink_commerce::{DataType, Support};
 use prestalink_mapping::{MapOptions, RecordSet};
-use prestalink_store::{ConnectionStatus, Store, SyncCounts, SyncStatus};
+use prestalink_store::{Checkpoint, ConnectionStatus, Store, SyncCounts, SyncStatus};
 use prestalink_webservice::client::Client;
 use prestalink_webservice::query::{Display, Query};
 use prestalink_webservice::Format;
@@ -101,6 +101,50 @@ impl Ctx {
             store_url: self.store_url.clone(),
             timezone: Mutex::new(*self.timezone.lock().expect("timezone lock")),
         }
+    }
+
+    /// A checkpoint of this connection (empty when none was saved yet).
+    pub(crate) async fn checkpoint(
+        &self,
+        resource: &str,
+        kind: &str,
+    ) -> Result<Checkpoint, SyncError> {
+        Ok(self
+            .db
+            .get_checkpoint(&self.connection_id, resource, kind)
+            .await?
+            .unwrap_or_else(|| Checkpoint::new(resource, kind)))
+    }
+
+    /// Saves a checkpoint on its own, stamped with this run's id.
+    pub(crate) async fn save_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), SyncError> {
+        let checkpoint = Checkpoint {
+            run_id: Some(self.run_id.clone()),
+            ..checkpoint
+        };
+        self.db
+            .save_checkpoint(&self.connection_id, &checkpoint, Utc::now())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks deleted every live record of a data type (its key, e.g. `commerce-orders` or
+    /// `raw-<resource>`) whose id is not in `ids`.
+    pub(crate) async fn mark_commerce_deleted_except(
+        &self,
+        data_type: &str,
+        ids: &[String],
+    ) -> Result<u64, SyncError> {
+        let gone = self
+            .db
+            .mark_deleted_except(
+                &self.connection_id,
+                prestalink_store::RecordSet::Commerce(data_type),
+                ids,
+                Utc::now(),
+            )
+            .await?;
+        Ok(gone.len() as u64)
     }
 
     /// Mapping options for this connection at `now`.

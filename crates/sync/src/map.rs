@@ -209,26 +209,16 @@ async fn map_type_inner(
             }
             if since.is_none() {
                 outcome.deleted += ctx
-                    .db
-                    .mark_deleted_except(
-                        &ctx.connection_id,
-                        StoredSet::Commerce(data_type.key()),
-                        &mapped_ids,
-                        Utc::now(),
-                    )
-                    .await?
-                    .len() as u64;
+                    .mark_commerce_deleted_except(data_type.key(), &mapped_ids)
+                    .await?;
             }
         }
     }
-    let checkpoint = Checkpoint {
+    ctx.save_checkpoint(Checkpoint {
         watermark_utc: Some(prestalink_store::format_timestamp(started)),
-        run_id: Some(ctx.run_id.clone()),
         ..Checkpoint::new(data_type.key(), MAPPED)
-    };
-    ctx.db
-        .save_checkpoint(&ctx.connection_id, &checkpoint, Utc::now())
-        .await?;
+    })
+    .await?;
     Ok(outcome)
 }
 
@@ -444,15 +434,8 @@ async fn write_all(
     let ids: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
     write_batch(ctx, data_type, batch, outcome, progress).await?;
     outcome.deleted += ctx
-        .db
-        .mark_deleted_except(
-            &ctx.connection_id,
-            StoredSet::Commerce(data_type.key()),
-            &ids,
-            Utc::now(),
-        )
-        .await?
-        .len() as u64;
+        .mark_commerce_deleted_except(data_type.key(), &ids)
+        .await?;
     Ok(())
 }
 
@@ -557,16 +540,7 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
         outcome.records += copies.len() as u64;
         outcome.written += stats.written();
     }
-    outcome.deleted += ctx
-        .db
-        .mark_deleted_except(
-            &ctx.connection_id,
-            StoredSet::Commerce(&key),
-            &ids,
-            Utc::now(),
-        )
-        .await?
-        .len() as u64;
+    outcome.deleted += ctx.mark_commerce_deleted_except(&key, &ids).await?;
     Ok(outcome)
 }
 

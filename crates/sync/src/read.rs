@@ -283,15 +283,10 @@ async fn read_full(
     let incremental = Checkpoint {
         last_id: Some(max_id.to_string()),
         watermark_local: done.watermark_local.clone(),
-        run_id: Some(ctx.run_id.clone()),
         ..Checkpoint::new(res.name, INCREMENTAL)
     };
-    ctx.db
-        .save_checkpoint(&ctx.connection_id, &done, Utc::now())
-        .await?;
-    ctx.db
-        .save_checkpoint(&ctx.connection_id, &incremental, Utc::now())
-        .await?;
+    ctx.save_checkpoint(done).await?;
+    ctx.save_checkpoint(incremental).await?;
     Ok(ReadOutcome {
         records: fetched.records,
         written: fetched.written,
@@ -509,11 +504,7 @@ async fn mark_gone(
 
 /// Whether this incremental run also reconciles deletions (every Nth run), counting runs.
 async fn reconcile_due(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncError> {
-    let mut cp = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, RECONCILE)
-        .await?
-        .unwrap_or_else(|| Checkpoint::new(res.name, RECONCILE));
+    let mut cp = ctx.checkpoint(res.name, RECONCILE).await?;
     let runs = cp
         .cursor
         .as_ref()
@@ -523,10 +514,7 @@ async fn reconcile_due(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncErro
     let every = u64::from(ctx.options.reconcile_every.max(1));
     let due = runs % every == 0;
     cp.cursor = Some(json!({ "runs": runs }));
-    cp.run_id = Some(ctx.run_id.clone());
-    ctx.db
-        .save_checkpoint(&ctx.connection_id, &cp, Utc::now())
-        .await?;
+    ctx.save_checkpoint(cp).await?;
     Ok(due)
 }
 
@@ -589,15 +577,6 @@ async fn read_filtered(
     Ok(outcome)
 }
 
-/// The incremental checkpoint of a resource (empty before its first incremental read).
-async fn incremental_checkpoint(ctx: &Ctx, res: &SourceResource) -> Result<Checkpoint, SyncError> {
-    Ok(ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, INCREMENTAL)
-        .await?
-        .unwrap_or_else(|| Checkpoint::new(res.name, INCREMENTAL)))
-}
-
 /// Rows changed since the last watermark (minus the lookback), then the new watermark.
 async fn read_since_watermark(
     ctx: &Ctx,
@@ -605,7 +584,7 @@ async fn read_since_watermark(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
-    let cp = incremental_checkpoint(ctx, res).await?;
+    let cp = ctx.checkpoint(res.name, INCREMENTAL).await?;
     let previous = cp
         .watermark_local
         .as_deref()
@@ -620,16 +599,13 @@ async fn read_since_watermark(
         None => Vec::new(),
     };
     let outcome = read_filtered(ctx, res, display, &filters, true, 0, progress).await?;
-    let saved = Checkpoint {
+    ctx.save_checkpoint(Checkpoint {
         watermark_local: now
             .map(|w| w.format(PS_DATE).to_string())
             .or(cp.watermark_local.clone()),
-        run_id: Some(ctx.run_id.clone()),
         ..cp
-    };
-    ctx.db
-        .save_checkpoint(&ctx.connection_id, &saved, Utc::now())
-        .await?;
+    })
+    .await?;
     Ok(outcome)
 }
 
@@ -641,7 +617,7 @@ async fn read_appended(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
-    let cp = incremental_checkpoint(ctx, res).await?;
+    let cp = ctx.checkpoint(res.name, INCREMENTAL).await?;
     let after = cp
         .last_id
         .as_deref()
@@ -649,14 +625,11 @@ async fn read_appended(
         .unwrap_or(0);
     let outcome = read_filtered(ctx, res, display, &[], false, after, progress).await?;
     if let Some(max) = outcome.changed_ids.iter().max() {
-        let saved = Checkpoint {
+        ctx.save_checkpoint(Checkpoint {
             last_id: Some(max.to_string()),
-            run_id: Some(ctx.run_id.clone()),
             ..cp
-        };
-        ctx.db
-            .save_checkpoint(&ctx.connection_id, &saved, Utc::now())
-            .await?;
+        })
+        .await?;
     }
     Ok(outcome)
 }
