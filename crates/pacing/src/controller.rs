@@ -21,6 +21,18 @@
 //!   last decrease describe the old limit and are ignored. After a decrease the limit holds
 //!   for two windows, so a shop sitting right at the knee alternates rarely rather than
 //!   every window.
+//! - Leave the storefront its share. The first congestion of a run shows where the shop's
+//!   knee is: the congested limit divided by its latency ratio (W workers running c > W
+//!   requests answer c / W times slower), and never below the last limit that ran clean. From then on requests are granted up to the knee minus
+//!   the pace's storefront reserve (balanced: a quarter of the knee, at least one worker;
+//!   max: none), so shoppers find a free worker instead of queueing behind a page of
+//!   orders. Without this a 2-worker shop would run 2 reads at once: nothing in the
+//!   reads' own latency shows it (they only slow down from the third request on), but
+//!   every shopper then waits for a read to finish. After `RELEARN_WINDOWS` clean windows
+//!   at the capped limit the knee is forgotten and measured again, so a shop that got
+//!   stronger is used.
+//! - Slow start grows by one up to 4, then doubles: a small shop's knee (2-4 workers) is
+//!   found one request past it, not four.
 
 use crate::pace::PaceProfile;
 
@@ -38,6 +50,11 @@ const ADDITIVE_DIVISOR: usize = 10;
 const PLATEAU_WINDOWS: u32 = 3;
 /// Windows to wait after a decrease before growing again.
 const HOLDOFF_WINDOWS: u32 = 2;
+/// Clean windows at the capped limit after which the knee is measured again: about 120
+/// requests, so the few windows past the knee that relearning costs are ~5 % of the time.
+const RELEARN_WINDOWS: u32 = 20;
+/// Below this limit slow start grows by one request per window instead of doubling.
+const SLOW_START_STEP_BELOW: usize = 4;
 
 /// What a signal did to the limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +102,10 @@ pub(crate) struct Controller {
     congested_at: Option<usize>,
     /// Good windows spent waiting below `congested_at`.
     plateau: u32,
+    /// The knee measured at the last congestion: grants stop `reserve(knee)` below it.
+    knee: Option<usize>,
+    /// Clean windows run at the capped limit since the knee was measured.
+    capped_windows: u32,
 }
 
 impl Controller {
@@ -107,12 +128,31 @@ impl Controller {
             good_limit: None,
             congested_at: None,
             plateau: 0,
+            knee: None,
+            capped_windows: 0,
         }
     }
 
-    /// The current limit.
+    /// The current limit: how many requests may be in flight.
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// The knee measured at the last congestion, if any.
+    pub fn knee(&self) -> Option<usize> {
+        self.knee
+    }
+
+    /// The highest limit allowed while the knee is known: the knee minus the pace's
+    /// storefront reserve, at least one.
+    fn cap(&self) -> usize {
+        match self.knee.filter(|_| self.profile.storefront_reserve > 0.0) {
+            Some(knee) => {
+                let reserve = (knee as f64 * self.profile.storefront_reserve).ceil() as usize;
+                knee.saturating_sub(reserve).max(1)
+            }
+            None => self.ceiling,
+        }
     }
 
     /// The limit worth starting the next run with: the last one that ran a window without
@@ -174,7 +214,7 @@ impl Controller {
         self.last_ratio = Some(mean);
         self.restart_window();
         if mean >= self.profile.shrink_above {
-            return self.decrease(LATENCY_DECREASE);
+            return self.decrease(LATENCY_DECREASE, Some(mean));
         }
         if binding {
             self.good_limit = Some(self.limit);
@@ -200,9 +240,19 @@ impl Controller {
         if !binding || self.limit >= self.ceiling {
             return Change::Hold;
         }
+        if self.knee.is_some() && self.limit >= self.cap() {
+            // At the storefront's reserve: stay, until it is time to measure the knee again.
+            self.capped_windows += 1;
+            if self.capped_windows < RELEARN_WINDOWS {
+                return Change::Hold;
+            }
+            self.knee = None;
+            self.capped_windows = 0;
+        }
         let from = self.limit;
         let quiet = mean <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
         let to = match (self.slow_start, quiet) {
+            (true, _) if from < SLOW_START_STEP_BELOW => from + 1,
             (true, true) => from * 2,
             (true, false) => from + (from / 2).max(1),
             (false, _) => from + (from / ADDITIVE_DIVISOR).max(1),
@@ -230,12 +280,27 @@ impl Controller {
         if self.decrease_boundary.is_some_and(|b| started <= b) {
             return Change::Hold;
         }
-        self.decrease(BACKPRESSURE_DECREASE)
+        self.decrease(BACKPRESSURE_DECREASE, None)
     }
 
-    fn decrease(&mut self, factor: f64) -> Change {
+    /// Lowers the limit by `factor`; a decrease caused by latency (the window's mean ratio in
+    /// `knee_ratio`) also records the knee. Back-pressure does not: a stray 500 says nothing
+    /// about capacity.
+    fn decrease(&mut self, factor: f64, knee_ratio: Option<f64>) -> Change {
         let from = self.limit;
-        self.limit = ((from as f64 * factor).floor() as usize).max(1);
+        let lowered = ((from as f64 * factor).floor() as usize).max(1);
+        // The knee: the last limit that ran clean below the congested one, else the lowered
+        // limit. Below it by the storefront's reserve is where the limit goes.
+        if let Some(ratio) = knee_ratio.filter(|_| self.profile.storefront_reserve > 0.0) {
+            // A shop with W workers running c > W requests answers c / W times slower:
+            // W ≈ c / ratio (shoppers make the ratio higher, the estimate lower: the safe
+            // side). A clean window ran below `from` is a floor.
+            let estimate = (from as f64 / ratio.max(1.0)).floor() as usize;
+            let good = self.good_limit.filter(|&good| good < from).unwrap_or(1);
+            self.knee = Some(estimate.max(good).max(1));
+            self.capped_windows = 0;
+        }
+        self.limit = lowered.min(self.cap());
         self.slow_start = false;
         self.in_band = 0;
         self.holdoff = HOLDOFF_WINDOWS;
@@ -283,12 +348,18 @@ mod tests {
         Controller::new(Pace::Balanced.profile(), 64, start, slow_start)
     }
 
+    fn max(start: usize) -> Controller {
+        Controller::new(Pace::Max.profile(), 256, start, false)
+    }
+
     #[test]
-    fn slow_start_doubles_then_grows_by_one_near_the_knee() {
+    fn slow_start_steps_by_one_to_four_then_doubles() {
         let mut c = balanced(1, true);
-        let limits = script(&mut c, &[1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0], true);
+        assert_eq!(script(&mut c, &[1.0; 5], true), vec![2, 3, 4, 8, 16]);
+        let mut c = balanced(1, true);
+        let limits = script(&mut c, &[1.0, 1.0, 1.0, 1.2, 1.0, 1.2, 1.2, 1.0, 1.0], true);
         // One window in the hold band is not enough to end slow start; two in a row are.
-        assert_eq!(limits, vec![2, 4, 4, 8, 8, 8, 9, 10]);
+        assert_eq!(limits, vec![2, 3, 4, 4, 8, 8, 8, 9, 10]);
         // In the upper half of the growth band, slow start grows x1.5 only.
         let mut c = balanced(8, true);
         assert_eq!(script(&mut c, &[1.08, 1.0], true), vec![12, 24]);
@@ -307,25 +378,46 @@ mod tests {
     }
 
     #[test]
-    fn shrinks_on_inflated_latency_then_holds_before_growing() {
+    fn a_latency_decrease_measures_the_knee_and_keeps_the_storefront_reserve() {
+        // 8 in flight answer 1.6x slower: about 5 workers. Balanced keeps ⌈5/4⌉ = 2 free.
         let mut c = balanced(8, false);
-        let limits = script(&mut c, &[1.6, 1.0, 1.0, 1.0, 1.0], true);
-        assert_eq!(limits, vec![6, 6, 6, 7, 7]);
+        assert_eq!(script(&mut c, &[1.6], true), vec![3]);
+        assert_eq!(c.knee(), Some(5));
+        // Clean windows at the reserve's limit do not grow it...
+        let held = script(&mut c, &[1.0; RELEARN_WINDOWS as usize + 2], true);
+        assert!(
+            held[..RELEARN_WINDOWS as usize].iter().all(|&l| l == 3),
+            "{held:?}"
+        );
+        // ...until the knee is measured again (after the two windows of hold-off).
+        assert_eq!(c.knee(), None);
+        assert_eq!(c.limit(), 4);
     }
 
     #[test]
-    fn growing_back_to_a_congested_limit_waits_on_a_plateau() {
+    fn a_two_worker_shop_is_read_one_page_at_a_time() {
+        // Slow start: 1, 2, then 3 in flight answer 1.5x slower (2 workers): read with one.
+        let mut c = balanced(1, true);
+        assert_eq!(script(&mut c, &[1.0, 1.0, 1.5], true), vec![2, 3, 1]);
+        assert_eq!(c.knee(), Some(2));
+        // Polite never runs more than one; max keeps nothing back and stays near the knee.
+        let mut m = Controller::new(Pace::Max.profile(), 256, 1, true);
+        assert_eq!(script(&mut m, &[1.0, 1.0, 1.9], true), vec![2, 3, 2]);
+    }
+
+    #[test]
+    fn back_pressure_alone_does_not_measure_a_knee() {
         let mut c = balanced(8, false);
-        let limits = script(&mut c, &[1.6, 1.0, 1.0, 1.0], true);
-        assert_eq!(limits, vec![6, 6, 6, 7]);
-        let plateau = script(&mut c, &[1.0; PLATEAU_WINDOWS as usize], true);
-        assert_eq!(
-            plateau[..PLATEAU_WINDOWS as usize - 1],
-            vec![7; PLATEAU_WINDOWS as usize - 1]
-        );
-        assert_eq!(c.limit(), 8);
-        // A clean window at 8: the congestion is forgotten and growth is normal again.
-        assert_eq!(script(&mut c, &[1.0, 1.0], true), vec![9, 10]);
+        let seq = c.on_start(8);
+        c.on_backpressure(seq);
+        assert_eq!((c.limit(), c.knee()), (4, None));
+    }
+
+    #[test]
+    fn max_pace_shrinks_on_inflated_latency_then_holds_before_growing() {
+        let mut c = max(8);
+        let limits = script(&mut c, &[2.0, 1.0, 1.0, 1.0, 1.0], true);
+        assert_eq!(limits, vec![6, 6, 6, 7, 7]);
     }
 
     #[test]
@@ -385,15 +477,19 @@ mod tests {
     fn saves_the_last_limit_that_ran_without_congestion() {
         let mut c = balanced(1, true);
         assert_eq!(c.saved_limit(), 1);
-        // 1 -> 2 -> 4 -> 8 good; the window at 16 is congested: back to 12.
-        script(&mut c, &[1.0, 1.0, 1.0, 1.0, 2.0], true);
-        assert_eq!(c.limit(), 12);
-        assert_eq!(c.saved_limit(), 8, "12 has not run a window yet");
-        script(&mut c, &[1.2], true);
-        assert_eq!(c.saved_limit(), 12);
-        let seq = c.on_start(12);
+        // 1 -> 2 -> 3 -> 4 -> 8 -> 16; 16 answer 2x slower: knee 8, reserve 2.
+        script(&mut c, &[1.0, 1.0, 1.0, 1.0, 1.0, 2.0], true);
+        assert_eq!((c.limit(), c.knee()), (6, Some(8)));
+        assert_eq!(c.saved_limit(), 6, "8 was good, but the limit is 6 now");
+        let mut c = max(8);
+        script(&mut c, &[1.0, 2.0], true);
+        assert_eq!(c.limit(), 6);
+        assert_eq!(c.saved_limit(), 6);
+        script(&mut c, &[1.6], true);
+        assert_eq!(c.saved_limit(), 6);
+        let seq = c.on_start(6);
         c.on_backpressure(seq);
-        assert_eq!(c.saved_limit(), 6, "a late decrease is kept");
+        assert_eq!(c.saved_limit(), 3, "a late decrease is kept");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::time::Duration;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Pace {
-    /// At most two requests in flight, short pages, backs off at the first sign of queueing.
+    /// One request at a time, short pages, backs off at the first sign of queueing.
     Polite,
     /// Uses the shop's spare capacity but keeps it from queueing (the default).
     #[default]
@@ -69,6 +69,9 @@ pub struct Caps {
 pub(crate) struct PaceProfile {
     /// Highest concurrency this pace ever uses, before user caps.
     pub ceiling: usize,
+    /// Share of the measured knee (the concurrency where the shop's latency started to
+    /// grow) left to the storefront: requests are granted up to `knee − ⌈knee × share⌉`.
+    pub storefront_reserve: f64,
     /// Grow only while the latency ratio of a window is at or below this.
     pub grow_below: f64,
     /// Shrink when the latency ratio of a window is at or above this.
@@ -89,8 +92,12 @@ impl Pace {
     ///   +25 %, balanced from +35 % (one request more than the knee on a 4-CPU shop).
     ///   Max grows until +50 % and holds up to +80 %: past the knee, so every CPU stays busy
     ///   through the dips of a decrease; shoppers then wait 1.5-1.8x, which is the price.
-    /// - `ceiling`: polite never runs more than 2 requests, whatever the shop; the others
-    ///   are bounded only to keep a wrong measurement from running away.
+    /// - `ceiling`: polite runs one request at a time, whatever the shop (a reader that
+    ///   never holds more than one PHP worker); the others are bounded only to keep a wrong
+    ///   measurement from running away.
+    /// - `storefront_reserve`: once the knee is known, balanced keeps a quarter of it (at
+    ///   least one worker) free for shoppers: on a 2-worker shop it reads one page at a
+    ///   time, on a 4-worker shop three. Max keeps nothing back.
     /// - `target_request_time` is far below PHP's 30 s `max_execution_time` even when the
     ///   shop is loaded 2-3x; larger pages amortise the fixed cost of a request (~8 ms of a
     ///   PrestaShop bootstrap), shorter ones keep a polite reader's footprint small.
@@ -99,7 +106,8 @@ impl Pace {
     pub(crate) fn profile(self) -> PaceProfile {
         match self {
             Pace::Polite => PaceProfile {
-                ceiling: 2,
+                ceiling: 1,
+                storefront_reserve: 0.5,
                 grow_below: 1.10,
                 shrink_above: 1.25,
                 target_request_time: Duration::from_millis(500),
@@ -107,6 +115,7 @@ impl Pace {
             },
             Pace::Balanced => PaceProfile {
                 ceiling: 64,
+                storefront_reserve: 0.25,
                 grow_below: 1.10,
                 shrink_above: 1.35,
                 target_request_time: Duration::from_secs(1),
@@ -114,6 +123,7 @@ impl Pace {
             },
             Pace::Max => PaceProfile {
                 ceiling: 256,
+                storefront_reserve: 0.0,
                 grow_below: 1.50,
                 shrink_above: 1.80,
                 target_request_time: Duration::from_secs(2),

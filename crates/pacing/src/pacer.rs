@@ -240,6 +240,7 @@ impl Pacer {
             pace: s.pace,
             limit: s.effective_limit(),
             learned_limit: s.controller.limit(),
+            knee: s.controller.knee(),
             in_flight: s.in_flight,
             waiting: s.queue.len(),
             probing: s.prober.active(),

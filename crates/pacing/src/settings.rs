@@ -87,6 +87,9 @@ pub struct PacerSnapshot {
     pub limit: usize,
     /// The learned limit outside probes.
     pub learned_limit: usize,
+    /// The shop's knee as last measured (the concurrency where its latency started to
+    /// grow); the learned limit stays the pace's storefront reserve below it.
+    pub knee: Option<usize>,
     /// Requests in flight.
     pub in_flight: usize,
     /// Callers waiting in [`crate::Pacer::acquire`].

@@ -300,7 +300,7 @@ async fn settings_survive_serde_and_start_the_next_run() {
     assert!((restored.as_secs_f64() - 0.1).abs() < 0.01, "{restored:?}");
     // A polite run never starts above its own ceiling, whatever was saved.
     let polite = Pacer::new(Pace::Polite, Caps::default(), Some(saved));
-    assert_eq!(polite.snapshot().learned_limit, 2);
+    assert_eq!(polite.snapshot().learned_limit, 1);
     // Empty or partial saved settings fall back to defaults.
     let partial: PacerSettings = serde_json::from_str(r#"{"concurrency":3}"#).unwrap();
     let pacer = Pacer::new(Pace::Balanced, Caps::default(), Some(partial));

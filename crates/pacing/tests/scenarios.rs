@@ -136,16 +136,26 @@ async fn laptop_two_cpus_balanced() {
     .await;
     r.report("laptop");
     let limits = r.limits();
-    within("lowest limit", quantile(&limits, 0.0), 1.0, 3.0);
-    within("highest limit", quantile(&limits, 1.0), 2.0, 4.0);
-    within("mean limit", mean(&limits), 1.5, 3.0);
+    // The knee (2 CPUs) is found at 3 in flight; from then on one CPU is left to shoppers.
+    assert!(r.samples.last().unwrap().snapshot.knee.is_some_and(|k| k == 2));
+    within("lowest limit", quantile(&limits, 0.0), 1.0, 1.0);
+    within("highest limit", quantile(&limits, 1.0), 1.0, 2.0);
+    within("mean limit", mean(&limits), 1.0, 1.5);
+    assert!(r.max_ours <= 3, "{} in flight", r.max_ours);
+    within(
+        "shopper p95 inflation",
+        quantile(&r.shopper_inflation, 0.95),
+        1.0,
+        1.6,
+    );
     within(
         "lowest full page",
         quantile(&r.pages(FULL), 0.0),
         500.0,
         1000.0,
     );
-    within("slowdown", r.slowdown(), 1.0, 1.5);
+    // Ideal counts both CPUs: reading with one takes about twice as long.
+    within("slowdown", r.slowdown(), 1.5, 2.2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -161,14 +171,21 @@ async fn dedicated_eight_cpus_balanced() {
     .await;
     r.report("dedicated");
     let limits = r.limits();
-    within("mean limit", mean(&limits), 6.0, 11.0);
-    within("highest limit", quantile(&limits, 1.0), 7.0, 13.0);
-    within("slowdown", r.slowdown(), 1.0, 1.5);
+    // A quarter of the knee (8 CPUs) is left to shoppers.
+    within("mean limit", mean(&limits), 4.5, 8.0);
+    within("highest limit", quantile(&limits, 1.0), 5.0, 10.0);
+    within("slowdown", r.slowdown(), 1.0, 2.0);
     within(
         "shopper p50 inflation",
         quantile(&r.shopper_inflation, 0.5),
         1.0,
         1.3,
+    );
+    within(
+        "shopper p95 inflation",
+        quantile(&r.shopper_inflation, 0.95),
+        1.0,
+        1.5,
     );
 }
 
@@ -199,9 +216,9 @@ async fn cluster_max_pushes_past_the_knee_and_balanced_stops_at_it() {
         10.0,
     );
     within("mean limit, max", mean(&max.limits()), 36.0, 64.0);
-    within("mean limit, balanced", mean(&balanced.limits()), 24.0, 40.0);
+    within("mean limit, balanced", mean(&balanced.limits()), 20.0, 32.0);
     within("slowdown, max", max.slowdown(), 1.0, 1.4);
-    within("slowdown, balanced", balanced.slowdown(), 1.0, 1.5);
+    within("slowdown, balanced", balanced.slowdown(), 1.0, 2.0);
     assert!(
         quantile(&balanced.shopper_inflation, 0.95) < quantile(&max.shopper_inflation, 0.95),
         "balanced must be kinder to shoppers than max"
@@ -238,7 +255,7 @@ async fn five_times_faster_than_one_request_at_a_time_with_pages_of_50() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn polite_never_exceeds_two_in_flight() {
+async fn polite_reads_one_page_at_a_time() {
     let r = run(
         Profile::with_cpus(4.0, 10),
         Pace::Polite,
@@ -249,8 +266,8 @@ async fn polite_never_exceeds_two_in_flight() {
     )
     .await;
     r.report("vps polite");
-    assert!(r.max_ours <= 2, "{} in flight", r.max_ours);
-    within("mean limit", mean(&r.limits()), 1.5, 2.0);
+    assert!(r.max_ours <= 1, "{} in flight", r.max_ours);
+    within("mean limit", mean(&r.limits()), 1.0, 1.0);
     within(
         "shopper p95 inflation",
         quantile(&r.shopper_inflation, 0.95),
@@ -350,9 +367,11 @@ async fn a_noisy_neighbour_takes_capacity_and_gives_it_back() {
             "noisy neighbour: wall {wall:?}; mean limit {before:.1} -> {squeezed:.1} -> {after:.1}"
         );
     }
-    within("limit with 16 CPUs", before, 13.0, 22.0);
-    within("limit with 6 CPUs", squeezed, 4.0, 9.0);
-    within("limit with 16 CPUs again", after, 13.0, 22.0);
+    // Balanced runs at about three quarters of the knee: ~12 of 16 CPUs, ~4 of 6.
+    within("limit with 16 CPUs", before, 9.0, 16.0);
+    within("limit with 6 CPUs", squeezed, 3.0, 6.0);
+    within("limit with 16 CPUs again", after, 9.0, 16.0);
+    assert!(after > 2.0 * squeezed, "{squeezed:.1} -> {after:.1}");
     within("wall (s)", wall.as_secs_f64(), 100.0, f64::MAX);
 }
 
@@ -380,7 +399,7 @@ async fn the_next_run_starts_where_the_last_one_ended() {
     .await;
     first.report("fresh start");
     second.report("restored start");
-    within("saved limit", saved.concurrency as f64, 13.0, 22.0);
+    within("saved limit", saved.concurrency as f64, 8.0, 16.0);
     assert_eq!(saved.full.page_size, 1000);
     let early = |r: &Run| {
         mean(&during(
@@ -486,7 +505,7 @@ async fn id_lists_full_and_heavy_records_share_one_limit_with_their_own_page_siz
             shop.stats.lock().unwrap().max_ours,
         );
     }
-    within("mean limit", mean(&limits), 6.0, 11.0);
+    within("mean limit", mean(&limits), 4.5, 10.0);
     within(
         "smallest id list page",
         quantile(&id_pages, 0.0),

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
+use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use prestalink_pacing::{Permit, ResourceClass};
 use prestalink_store::{Checkpoint, RawRecord, RecordSet as StoredSet};
@@ -305,10 +306,20 @@ struct Fetched {
     missing: HashSet<u64>,
 }
 
+/// Pages received but not yet written, at most: reading runs ahead of the database by this
+/// much and no more, so memory stays bounded when the shop answers faster than we write.
+const MAX_PENDING_PAGES: usize = 2;
+
 /// Fetches `ids` (sorted) in consecutive ranges `filter[id]=[first,last]`, each sized by the
 /// pacer's page size when its permit is granted, several in flight at once. Each range is
 /// written with a checkpoint holding the highest id below which every range is written, so
 /// a killed run resumes there.
+///
+/// Writing does not hold up reading: received pages queue for one writer at a time (the
+/// database has one writer anyway), and while a write runs, requests in flight are still
+/// received and new ones started. Pages that queued up meanwhile go out in one transaction
+/// with the newest checkpoint. Writes happen in the order pages arrived, so when a page's
+/// checkpoint commits, every page that arrived before it is already written.
 async fn read_ranges(
     ctx: &Ctx,
     res: &'static SourceResource,
@@ -321,15 +332,34 @@ async fn read_ranges(
     let class = class(res.weight);
     let mut fetched = Fetched::default();
     let mut in_flight = FuturesUnordered::new();
-    // Ranges written, by start index → end index (exclusive), and the contiguous prefix.
-    let mut written: BTreeMap<usize, usize> = BTreeMap::new();
+    // Ranges received, by start index → end index (exclusive), and the contiguous prefix.
+    let mut received: BTreeMap<usize, usize> = BTreeMap::new();
     let mut contiguous = 0usize;
     let mut next = 0usize;
     let mut failure: Option<SyncError> = None;
+    // Received pages waiting for the writer, each with the checkpoint valid once it is written.
+    let mut pending: Vec<(Vec<Record>, Checkpoint)> = Vec::new();
+    let mut writing: Option<BoxFuture<'_, Result<(u64, u64), SyncError>>> = None;
     loop {
-        let can_start = next < ids.len() && failure.is_none();
+        if writing.is_none() && !pending.is_empty() {
+            let batch = std::mem::take(&mut pending);
+            writing = Some(Box::pin(write_batch(ctx, res, batch)));
+        }
+        let can_start = next < ids.len() && failure.is_none() && pending.len() < MAX_PENDING_PAGES;
         tokio::select! {
             biased;
+            Some(written) = async { Some(writing.as_mut()?.await) }, if writing.is_some() => {
+                writing = None;
+                match written {
+                    Ok((n, stats)) => {
+                        fetched.records += n;
+                        fetched.written += stats;
+                        progress.advance(n, ctx.fetcher.scope_requests());
+                    }
+                    // A database error ends the read at once: nothing more can be saved.
+                    Err(e) => return Err(e),
+                }
+            }
             Some((start, end, result)) = in_flight.next() => {
                 let result: Result<Vec<Record>, SyncError> = result;
                 match result {
@@ -339,17 +369,13 @@ async fn read_ranges(
                         fetched.missing.extend(
                             ids[start..end].iter().copied().filter(|id| !returned.contains(id)),
                         );
-                        written.insert(start, end);
-                        while let Some(end) = written.remove(&contiguous) {
+                        received.insert(start, end);
+                        while let Some(end) = received.remove(&contiguous) {
                             contiguous = end;
                         }
                         let last_done = if contiguous == 0 { resume_after } else { ids[contiguous - 1] };
                         let checkpoint = Checkpoint { last_id: Some(last_done.to_string()), ..template.clone() };
-                        let n = records.len() as u64;
-                        let stats = write_raw(ctx, res, records, Some(&checkpoint)).await?;
-                        fetched.records += n;
-                        fetched.written += stats;
-                        progress.advance(n, ctx.fetcher.scope_requests());
+                        pending.push((records, checkpoint));
                     }
                 }
             }
@@ -363,6 +389,7 @@ async fn read_ranges(
                 let future = fetch_range(ctx, res, display, class, first, last, count, permit);
                 in_flight.push(async move { (start, end, future.await) });
             }
+            // Nothing in flight, nothing to write (a queued page starts a write above).
             else => break,
         }
     }
@@ -370,6 +397,20 @@ async fn read_ranges(
         Some(e) => Err(e),
         None => Ok(fetched),
     }
+}
+
+/// Writes queued pages in one transaction with the last one's checkpoint; returns the
+/// records received and how many were new or changed.
+async fn write_batch(
+    ctx: &Ctx,
+    res: &SourceResource,
+    batch: Vec<(Vec<Record>, Checkpoint)>,
+) -> Result<(u64, u64), SyncError> {
+    let checkpoint = batch.last().map(|(_, cp)| cp.clone());
+    let records: Vec<Record> = batch.into_iter().flat_map(|(records, _)| records).collect();
+    let n = records.len() as u64;
+    let written = write_raw(ctx, res, records, checkpoint.as_ref()).await?;
+    Ok((n, written))
 }
 
 /// Fetches the records with ids in `[first, last]` (at most `count`, the ids listed there).
