@@ -28,9 +28,9 @@
 //!   max: none), so shoppers find a free worker instead of queueing behind a page of
 //!   orders. Without this a 2-worker shop would run 2 reads at once: nothing in the
 //!   reads' own latency shows it (they only slow down from the third request on), but
-//!   every shopper then waits for a read to finish. After `RELEARN_WINDOWS` clean windows
-//!   at the capped limit the knee is forgotten and measured again, so a shop that got
-//!   stronger is used.
+//!   every shopper then waits for a read to finish. The knee is forgotten, and measured
+//!   again, after each probe of the unloaded latency (every 30-120 s depending on the
+//!   pace), so a shop that got stronger is used.
 //! - Slow start grows by one up to 4, then doubles: a small shop's knee (2-4 workers) is
 //!   found one request past it, not four.
 
@@ -50,9 +50,6 @@ const ADDITIVE_DIVISOR: usize = 10;
 const PLATEAU_WINDOWS: u32 = 3;
 /// Windows to wait after a decrease before growing again.
 const HOLDOFF_WINDOWS: u32 = 2;
-/// Clean windows at the capped limit after which the knee is measured again: about 120
-/// requests, so the few windows past the knee that relearning costs are ~5 % of the time.
-const RELEARN_WINDOWS: u32 = 20;
 /// Below this limit slow start grows by one request per window instead of doubling.
 const SLOW_START_STEP_BELOW: usize = 4;
 
@@ -104,8 +101,6 @@ pub(crate) struct Controller {
     plateau: u32,
     /// The knee measured at the last congestion: grants stop `reserve(knee)` below it.
     knee: Option<usize>,
-    /// Clean windows run at the capped limit since the knee was measured.
-    capped_windows: u32,
 }
 
 impl Controller {
@@ -129,7 +124,6 @@ impl Controller {
             congested_at: None,
             plateau: 0,
             knee: None,
-            capped_windows: 0,
         }
     }
 
@@ -190,8 +184,12 @@ impl Controller {
 
     /// A probe ended. Its solo requests ran at a limit of one with no queueing, so at the
     /// start of a run (slow start, limit 1) they count as slow start's first good window.
+    /// The knee is forgotten: the limit may grow past the storefront's reserve again until
+    /// the next congestion measures it.
     pub fn on_probe_end(&mut self) -> Change {
         self.restart_window();
+        // Time to measure the knee again: growth resumes from the current limit.
+        self.knee = None;
         if self.slow_start && self.limit == 1 && self.ceiling > 1 {
             self.limit = 2;
             return Change::Grew { from: 1, to: 2 };
@@ -241,13 +239,8 @@ impl Controller {
             return Change::Hold;
         }
         if self.knee.is_some() && self.limit >= self.cap() {
-            // At the storefront's reserve: stay, until it is time to measure the knee again.
-            self.capped_windows += 1;
-            if self.capped_windows < RELEARN_WINDOWS {
-                return Change::Hold;
-            }
-            self.knee = None;
-            self.capped_windows = 0;
+            // At the storefront's reserve: stay until the next probe forgets the knee.
+            return Change::Hold;
         }
         let from = self.limit;
         let quiet = mean <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
@@ -298,7 +291,6 @@ impl Controller {
             let estimate = (from as f64 / ratio.max(1.0)).floor() as usize;
             let good = self.good_limit.filter(|&good| good < from).unwrap_or(1);
             self.knee = Some(estimate.max(good).max(1));
-            self.capped_windows = 0;
         }
         self.limit = lowered.min(self.cap());
         self.slow_start = false;
@@ -384,14 +376,11 @@ mod tests {
         assert_eq!(script(&mut c, &[1.6], true), vec![3]);
         assert_eq!(c.knee(), Some(5));
         // Clean windows at the reserve's limit do not grow it...
-        let held = script(&mut c, &[1.0; RELEARN_WINDOWS as usize + 2], true);
-        assert!(
-            held[..RELEARN_WINDOWS as usize].iter().all(|&l| l == 3),
-            "{held:?}"
-        );
-        // ...until the knee is measured again (after the two windows of hold-off).
+        assert_eq!(script(&mut c, &[1.0; 10], true), vec![3; 10]);
+        // ...until a probe forgets the knee, to measure it again.
+        c.on_probe_end();
         assert_eq!(c.knee(), None);
-        assert_eq!(c.limit(), 4);
+        assert_eq!(script(&mut c, &[1.0; 2], true), vec![4, 5]);
     }
 
     #[test]

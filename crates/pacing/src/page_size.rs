@@ -95,6 +95,18 @@ impl PageSizer {
         }
     }
 
+    /// Aims at another time per request from now on; `fits` is the largest page the
+    /// unloaded model says fits in it: a larger current size comes down to it at once.
+    pub fn set_target(&mut self, target: Duration, fits: Option<usize>) {
+        self.target = target;
+        if let Some(fits) = fits {
+            if fits < self.size {
+                self.size = fits.max(self.min);
+                self.streak = 0;
+            }
+        }
+    }
+
     /// The page size to ask for now.
     pub fn size(&self) -> usize {
         self.size
