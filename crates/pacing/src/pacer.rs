@@ -457,18 +457,19 @@ impl State {
     }
 
     /// The time per request pages of class `i` aim at, and the largest page that fits in
-    /// it when pages are kept short. Normally the pace's target. Once the knee is known
-    /// (the shop is small enough for reading to fill it) and always at the polite pace,
-    /// pages are kept short: with every free worker taken, a shopper waits for the first
-    /// page in flight to end, about `page time / limit`, and on a 2-worker shop reading one
-    /// page at a time a 1 s page made one shopper in three wait ~40 ms more (p95 x1.6, the
-    /// benchmark's laptop profile), where pages of 50 orders (~20 ms) cost x1.1. Aiming at
-    /// `SHORT_PAGE_OVERHEADS × limit × overhead` (the overhead being the fixed cost of a
-    /// PrestaShop request, ~8 ms, a storefront page ~10 of them) keeps that wait at a
-    /// quarter of a storefront page; pages then cost ~2.5 overheads of records each.
+    /// it. At the balanced and polite paces pages are kept short in proportion to the
+    /// limit: with every free worker taken, a shopper waits for the first page in flight to
+    /// end, about `page time / limit`. On the benchmark's 2-worker laptop profile, 1 s pages
+    /// at one request in flight gave shoppers p95 ×1.6-2.8 where fixed-1x50's ~20 ms pages
+    /// gave ×1.1-1.3. Aiming at `SHORT_PAGE_OVERHEADS × limit × overhead` (the overhead
+    /// being the fixed cost of a PrestaShop request, ~8 ms; a storefront page costs ~10 of
+    /// them) keeps that wait at a quarter of a storefront page: ~20 ms pages at one request
+    /// in flight, 1 s (the pace's target) from ~50 in flight on a 5 ms-overhead shop. Pages
+    /// grow with the limit smoothly: a sudden switch from short to long pages made the
+    /// latency ratio jump and measured false knees. Max keeps the pace's target.
     fn page_target(&self, i: usize) -> (Duration, Option<usize>) {
         let target = self.pace.profile().target_request_time;
-        let short = self.controller.knee().is_some() || self.pace == Pace::Polite;
+        let short = self.pace != Pace::Max;
         match self.baselines[i].fit() {
             Some((overhead, per_record)) if short && overhead > 0.0 && per_record > 0.0 => {
                 let limit = self.controller.limit() as f64;

@@ -243,7 +243,7 @@ async fn concurrency_and_page_size_caps_hold() {
 
 #[tokio::test(start_paused = true)]
 async fn timeouts_and_500s_halve_the_page_but_4xx_teach_nothing() {
-    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(4));
+    let pacer = Pacer::new(Pace::Max, Caps::default(), restored(4)); // long pages
     finish_probe(&pacer).await;
     assert_eq!(pacer.page_size(FULL), 1000);
     let permit = pacer.acquire(FULL, Attempt::First).await;
@@ -309,7 +309,7 @@ async fn settings_survive_serde_and_start_the_next_run() {
 
 #[tokio::test(start_paused = true)]
 async fn only_requests_that_ran_alone_measure_the_idle_shop() {
-    let pacer = Pacer::new(Pace::Balanced, Caps::default(), restored(4));
+    let pacer = Pacer::new(Pace::Max, Caps::default(), restored(4)); // long pages
     finish_probe(&pacer).await;
     let idle = pacer.snapshot().class(FULL).baseline.unwrap();
     // Two requests that overlapped, both slow: they say nothing about the idle shop.

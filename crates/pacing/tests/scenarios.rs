@@ -160,8 +160,14 @@ async fn laptop_two_cpus_balanced() {
         50.0,
     );
     // Ideal counts both CPUs and pages of 1000: reading with one CPU and short pages
-    // (~2.5 request overheads each) takes about three times as long.
-    within("slowdown", r.slowdown(), 1.5, 3.2);
+    // (~2.5 request overheads each, ~60 % of the time in overheads) takes ~5 times as long.
+    within("slowdown", r.slowdown(), 1.5, 5.5);
+    within(
+        "highest full page",
+        quantile(&r.pages(FULL), 1.0),
+        10.0,
+        50.0,
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -223,6 +229,13 @@ async fn cluster_max_pushes_past_the_knee_and_balanced_stops_at_it() {
     );
     within("mean limit, max", mean(&max.limits()), 36.0, 64.0);
     within("mean limit, balanced", mean(&balanced.limits()), 20.0, 32.0);
+    // Balanced's pages grow with the limit: long on a shop this large.
+    within(
+        "largest full page, balanced",
+        quantile(&balanced.pages(FULL), 1.0),
+        500.0,
+        1000.0,
+    );
     within("slowdown, max", max.slowdown(), 1.0, 1.4);
     within("slowdown, balanced", balanced.slowdown(), 1.0, 2.0);
     assert!(
@@ -323,20 +336,13 @@ async fn costly_records_get_small_pages() {
 async fn a_memory_limit_on_large_pages_is_found_and_avoided() {
     let mut profile = Profile::with_cpus(4.0, 10);
     profile.fail_above = Some(300);
-    let r = run(
-        profile,
-        Pace::Balanced,
-        Caps::default(),
-        None,
-        FULL,
-        300_000,
-    )
-    .await;
+    // Max: its pages aim at 2 s, so they reach the failing size (balanced's short pages on
+    // a 4-CPU shop stay far below it).
+    let r = run(profile, Pace::Max, Caps::default(), None, FULL, 300_000).await;
     r.report("memory limit at 300 records");
     let pages = r.pages(FULL);
     within("largest full page", quantile(&pages, 1.0), 150.0, 300.0);
-    // Short pages once the knee is known (see the pacer's `page_target`).
-    within("smallest full page", quantile(&pages, 0.0), 10.0, 300.0);
+    within("smallest full page", quantile(&pages, 0.0), 100.0, 300.0);
     // Every request in flight at the failing size fails at once: a handful.
     within("pages that failed", r.backpressure as f64, 1.0, 8.0);
 }
