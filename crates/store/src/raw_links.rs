@@ -5,7 +5,9 @@
 use sqlx::Row;
 
 use crate::error::Result;
-use crate::records::{parse_json, StoredRaw};
+use serde::de::DeserializeOwned;
+
+use crate::records::{parse_json_as, StoredRaw};
 use crate::{on_pool, IdList, Store};
 
 impl Store {
@@ -17,6 +19,17 @@ impl Store {
         resource: &str,
         keys: &[String],
     ) -> Result<Vec<StoredRaw>> {
+        self.list_raw_by_parent_as(connection_id, resource, keys)
+            .await
+    }
+
+    /// [`Store::list_raw_by_parent`], decoded straight into `T`.
+    pub async fn list_raw_by_parent_as<T: DeserializeOwned>(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredRaw<T>>> {
         self.raw_where(connection_id, resource, "parent_key", keys)
             .await
     }
@@ -28,8 +41,9 @@ impl Store {
         resource: &str,
         keys: &[String],
     ) -> Result<Vec<String>> {
+        // Only ids are needed: the records' JSON is skipped, not decoded.
         Ok(self
-            .list_raw_by_parent(connection_id, resource, keys)
+            .list_raw_by_parent_as::<serde::de::IgnoredAny>(connection_id, resource, keys)
             .await?
             .into_iter()
             .filter(|r| !r.deleted)
@@ -44,6 +58,16 @@ impl Store {
         resource: &str,
         ids: &[String],
     ) -> Result<Vec<StoredRaw>> {
+        self.get_raw_many_as(connection_id, resource, ids).await
+    }
+
+    /// [`Store::get_raw_many`], decoded straight into `T`.
+    pub async fn get_raw_many_as<T: DeserializeOwned>(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredRaw<T>>> {
         self.raw_where(connection_id, resource, "source_id", ids)
             .await
     }
@@ -156,13 +180,13 @@ impl Store {
     }
 
     /// Raw records of `resource` whose `column` is one of `values`, in natural id order.
-    async fn raw_where(
+    async fn raw_where<T: DeserializeOwned>(
         &self,
         connection_id: &str,
         resource: &str,
         column: &str,
         values: &[String],
-    ) -> Result<Vec<StoredRaw>> {
+    ) -> Result<Vec<StoredRaw<T>>> {
         let mut out = Vec::new();
         if values.is_empty() {
             return Ok(out);
@@ -220,7 +244,7 @@ impl Store {
 }
 
 /// A stored raw record from a row selected with [`Store::raw_columns`].
-pub(crate) fn stored_raw<R: Row>(row: &R) -> Result<StoredRaw>
+pub(crate) fn stored_raw<R: Row, T: DeserializeOwned>(row: &R) -> Result<StoredRaw<T>>
 where
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -229,7 +253,7 @@ where
 {
     Ok(StoredRaw {
         source_id: row.try_get(0)?,
-        data: parse_json(row.try_get(1)?, "raw_records.data")?,
+        data: parse_json_as(&row.try_get::<String, _>(1)?, "raw_records.data")?,
         content_hash: row.try_get(2)?,
         fetched_at: row.try_get(3)?,
         deleted: row.try_get(4)?,

@@ -75,12 +75,13 @@ fn commerce_id(data_type: DataType, resource: &str, raw_id: &str) -> String {
     }
 }
 
-/// Decodes stored raw records back into record trees (deleted ones left out).
-fn live(records: Vec<StoredRaw>) -> Vec<Record> {
+/// The record trees of stored raw records (read with the store's `*_as` readers, which
+/// decode the stored text straight into records), deleted ones left out.
+fn live(records: Vec<StoredRaw<Record>>) -> Vec<Record> {
     records
         .into_iter()
         .filter(|r| !r.deleted)
-        .filter_map(|r| serde_json::from_value(r.data).ok())
+        .map(|r| r.data)
         .collect()
 }
 
@@ -143,7 +144,7 @@ async fn map_type_inner(
                         loop {
                             let page = ctx
                                 .db
-                                .list_raw(
+                                .list_raw_as(
                                     &ctx.connection_id,
                                     primary,
                                     after.as_deref(),
@@ -174,7 +175,7 @@ async fn map_type_inner(
                         for chunk in ids.chunks(ctx.options.map_page.max(1)) {
                             let stored = ctx
                                 .db
-                                .get_raw_many(&ctx.connection_id, primary, chunk)
+                                .get_raw_many_as(&ctx.connection_id, primary, chunk)
                                 .await?;
                             let gone: Vec<String> = stored
                                 .iter()
@@ -367,49 +368,58 @@ async fn map_page(
                 "order_slip",
                 "order_carriers",
             ] {
-                set.extend(child, live(db.list_raw_by_parent(conn, child, &ids).await?));
+                set.extend(
+                    child,
+                    live(db.list_raw_by_parent_as(conn, child, &ids).await?),
+                );
             }
             let refs = texts("reference");
             set.extend(
                 "order_payments",
-                live(db.list_raw_by_parent(conn, "order_payments", &refs).await?),
+                live(
+                    db.list_raw_by_parent_as(conn, "order_payments", &refs)
+                        .await?,
+                ),
             );
             let mut addresses = texts("id_address_delivery");
             addresses.extend(texts("id_address_invoice"));
             set.extend(
                 "addresses",
-                live(db.get_raw_many(conn, "addresses", &addresses).await?),
+                live(db.get_raw_many_as(conn, "addresses", &addresses).await?),
             );
             // Orders show their customer's name.
             let customers = texts("id_customer");
             set.extend(
                 "customers",
-                live(db.get_raw_many(conn, "customers", &customers).await?),
+                live(db.get_raw_many_as(conn, "customers", &customers).await?),
             );
         }
         (DataType::Customers, _) => {
             set.extend(
                 "addresses",
-                live(db.list_raw_by_parent(conn, "addresses", &ids).await?),
+                live(db.list_raw_by_parent_as(conn, "addresses", &ids).await?),
             );
         }
         (DataType::Products, _) => {
             for child in ["combinations", "stock_availables"] {
-                set.extend(child, live(db.list_raw_by_parent(conn, child, &ids).await?));
+                set.extend(
+                    child,
+                    live(db.list_raw_by_parent_as(conn, child, &ids).await?),
+                );
             }
         }
         (DataType::Payments | DataType::Transactions, "order_payments") => {
             let refs = texts("order_reference");
             set.extend(
                 "orders",
-                live(db.list_raw_by_parent(conn, "orders", &refs).await?),
+                live(db.list_raw_by_parent_as(conn, "orders", &refs).await?),
             );
         }
         (DataType::Transactions, "order_slip") => {
             let orders = texts("id_order");
             set.extend(
                 "orders",
-                live(db.get_raw_many(conn, "orders", &orders).await?),
+                live(db.get_raw_many_as(conn, "orders", &orders).await?),
             );
         }
         _ => {}
@@ -502,7 +512,7 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
     loop {
         let page = ctx
             .db
-            .list_raw(&ctx.connection_id, resource, after.as_deref(), 1000)
+            .list_raw_as(&ctx.connection_id, resource, after.as_deref(), 1000)
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.source_id.clone());
@@ -566,7 +576,7 @@ async fn payment_method_census(
     loop {
         let page = ctx
             .db
-            .list_raw(conn, "orders", after.as_deref(), 2000)
+            .list_raw_as(conn, "orders", after.as_deref(), 2000)
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.source_id.clone());
@@ -580,7 +590,7 @@ async fn payment_method_census(
     loop {
         let page = ctx
             .db
-            .list_raw(conn, "order_payments", after.as_deref(), 2000)
+            .list_raw_as(conn, "order_payments", after.as_deref(), 2000)
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.source_id.clone());
@@ -597,7 +607,7 @@ async fn payment_method_census(
             std::collections::HashMap::new();
         for order in live(
             ctx.db
-                .list_raw_by_parent(conn, "orders", &references)
+                .list_raw_by_parent_as(conn, "orders", &references)
                 .await?,
         ) {
             if let Some(reference) = order.text("reference") {
