@@ -120,6 +120,22 @@ async fn read_resource_inner(
     Ok(outcome)
 }
 
+/// Whether this run reads `res` in full whatever its parent's read finds: a full sync, or
+/// no completed full read yet (a new connection, or one killed mid-read). Children of
+/// changed parents that are read in full do not wait for their parent's read.
+pub(crate) async fn reads_in_full(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncError> {
+    if ctx.options.full || matches!(res.incremental, Incremental::Whole | Incremental::Sweep) {
+        return Ok(true);
+    }
+    let full_cp = ctx
+        .db
+        .get_checkpoint(&ctx.connection_id, res.name, FULL)
+        .await?;
+    Ok(full_cp
+        .as_ref()
+        .is_none_or(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) != Some(true)))
+}
+
 /// The `display` of a resource: `full`, or, for resources with secrets (customers'
 /// password hash and keys), an explicit list of every other field and association read
 /// from `schema=blank`, so the secrets are never sent.
