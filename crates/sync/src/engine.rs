@@ -715,3 +715,36 @@ fn new_run_id() -> String {
 pub fn parse_shop_date(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, PS_DATE).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wave_of(waves: &[Vec<&'static SourceResource>], name: &str) -> usize {
+        waves
+            .iter()
+            .position(|w| w.iter().any(|r| r.name == name))
+            .unwrap_or_else(|| panic!("{name} is in no wave"))
+    }
+
+    #[test]
+    fn children_wait_for_their_parents_unless_read_in_full() {
+        let resources = needed_resources(&[DataType::Orders]);
+        let children: Vec<&str> = resources
+            .iter()
+            .filter(|r| matches!(r.incremental, catalog::Incremental::ChildrenOf(..)))
+            .map(|r| r.name)
+            .collect();
+        assert!(!children.is_empty());
+        let incremental = waves(&resources, &[]);
+        assert_eq!(wave_of(&incremental, "configurations"), 0);
+        for child in &children {
+            assert!(wave_of(&incremental, child) > wave_of(&incremental, "orders"));
+        }
+        let full = waves(&resources, &children);
+        for child in &children {
+            assert_eq!(wave_of(&full, child), wave_of(&full, "orders"));
+        }
+        assert_eq!(full.len(), incremental.len() - 1);
+    }
+}
