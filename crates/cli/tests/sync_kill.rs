@@ -124,13 +124,22 @@ fn clean_duration(sim: &Simulator, db: &str) -> Duration {
 async fn killed_syncs_resume_to_the_truth_on_sqlite() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let probe = dir.path().join("probe.db");
-    let span = tokio::task::block_in_place(|| clean_duration(&sim, probe.to_str().unwrap()));
+    // The faster of two clean syncs: the first one also warms the simulator and the page
+    // cache, and a span measured long puts late kills after the end of later runs.
+    let span = tokio::task::block_in_place(|| {
+        (0..2)
+            .map(|i| {
+                let probe = dir.path().join(format!("probe{i}.db"));
+                clean_duration(&sim, probe.to_str().unwrap())
+            })
+            .min()
+            .unwrap()
+    });
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let mut mid_run = 0;
     for run in 0..RUNS {
         let db = dir.path().join(format!("run{run}.db"));
-        let after = span.mul_f64(rng.gen_range(0.02..0.95));
+        let after = span.mul_f64(rng.gen_range(0.02..0.85));
         if kill_and_resume(&sim, db.to_str().unwrap(), after).await {
             mid_run += 1;
         }
@@ -156,7 +165,7 @@ async fn killed_syncs_resume_to_the_truth_on_postgres() {
     // Fewer rounds than SQLite: each one creates a database.
     for _ in 0..RUNS / 2 {
         let db = ScratchDatabase::create("kill").await.unwrap().unwrap();
-        let after = span.mul_f64(rng.gen_range(0.02..0.95));
+        let after = span.mul_f64(rng.gen_range(0.02..0.85));
         if kill_and_resume(&sim, &db.url, after).await {
             mid_run += 1;
         }
