@@ -85,13 +85,7 @@ async fn read_resource_inner(
         .db
         .get_checkpoint(&ctx.connection_id, res.name, FULL)
         .await?;
-    let completed_full = full_cp
-        .as_ref()
-        .is_some_and(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true));
-    let must_read_full = ctx.options.full
-        || !completed_full
-        || matches!(res.incremental, Incremental::Whole | Incremental::Sweep);
-    if must_read_full {
+    if must_read_full(ctx, res, full_cp.as_ref()) {
         return read_full(ctx, res, &display, full_cp, progress).await;
     }
     let reconcile = reconcile_due(ctx, res).await?;
@@ -124,16 +118,21 @@ async fn read_resource_inner(
 /// no completed full read yet (a new connection, or one killed mid-read). Children of
 /// changed parents that are read in full do not wait for their parent's read.
 pub(crate) async fn reads_in_full(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncError> {
-    if ctx.options.full || matches!(res.incremental, Incremental::Whole | Incremental::Sweep) {
-        return Ok(true);
-    }
     let full_cp = ctx
         .db
         .get_checkpoint(&ctx.connection_id, res.name, FULL)
         .await?;
-    Ok(full_cp
-        .as_ref()
-        .is_none_or(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) != Some(true)))
+    Ok(must_read_full(ctx, res, full_cp.as_ref()))
+}
+
+/// Whether `res` is read in full, given its full-read checkpoint: on a full sync, for
+/// resources only ever read whole or swept, and until a full read has completed.
+fn must_read_full(ctx: &Ctx, res: &SourceResource, full_cp: Option<&Checkpoint>) -> bool {
+    let completed = full_cp
+        .is_some_and(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true));
+    ctx.options.full
+        || !completed
+        || matches!(res.incremental, Incremental::Whole | Incremental::Sweep)
 }
 
 /// The `display` of a resource: `full`, or, for resources with secrets (customers'
@@ -537,26 +536,38 @@ async fn mark_gone(
                 up_to.as_deref(),
             )
             .await?;
-        let gone: Vec<String> = stored
-            .into_iter()
-            .filter(|id| !present.contains(id))
-            .collect();
-        if !gone.is_empty() {
-            deleted += ctx
-                .db
-                .mark_deleted(
-                    &ctx.connection_id,
-                    StoredSet::Raw(res.name),
-                    &gone,
-                    Utc::now(),
-                )
-                .await?;
-        }
+        deleted += mark_deleted_unless(ctx, res, stored, &present).await?;
         if last_chunk {
             return Ok(deleted);
         }
         after = up_to;
     }
+}
+
+/// Marks deleted the `stored` raw ids of `res` that are not in `present` (what the shop
+/// still has); returns how many changed.
+async fn mark_deleted_unless(
+    ctx: &Ctx,
+    res: &SourceResource,
+    stored: Vec<String>,
+    present: &HashSet<String>,
+) -> Result<u64, SyncError> {
+    let gone: Vec<String> = stored
+        .into_iter()
+        .filter(|id| !present.contains(id))
+        .collect();
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    Ok(ctx
+        .db
+        .mark_deleted(
+            &ctx.connection_id,
+            StoredSet::Raw(res.name),
+            &gone,
+            Utc::now(),
+        )
+        .await?)
 }
 
 /// Whether this incremental run also reconciles deletions (every Nth run), counting runs.
@@ -711,21 +722,7 @@ async fn read_children(
             .db
             .list_raw_ids_by_parent(&ctx.connection_id, res.name, &keys)
             .await?;
-        let gone: Vec<String> = stored
-            .into_iter()
-            .filter(|id| !returned.contains(id))
-            .collect();
-        if !gone.is_empty() {
-            outcome.deleted += ctx
-                .db
-                .mark_deleted(
-                    &ctx.connection_id,
-                    StoredSet::Raw(res.name),
-                    &gone,
-                    Utc::now(),
-                )
-                .await?;
-        }
+        outcome.deleted += mark_deleted_unless(ctx, res, stored, &returned).await?;
         outcome.records += part.records;
         outcome.written += part.written;
         outcome.changed_ids.extend(part.changed_ids);
