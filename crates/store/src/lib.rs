@@ -38,8 +38,8 @@ pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use records::{
-    CommerceRecord, PageWrite, PageWriteStats, RawRecord, RecordSet, StoredRaw, StoredRecord,
-    UpsertStats,
+    CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
+    StoredRecord, UpsertStats,
 };
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use time::format_timestamp;

@@ -548,6 +548,23 @@ impl Store {
             .await
     }
 
+    /// Every live raw record of `resource`, page by page in natural id order (keyset paging
+    /// with [`Store::list_raw_as`]): `while let Some(page) = pages.next::<T>().await? {…}`.
+    pub fn raw_pages<'a>(
+        &'a self,
+        connection_id: &'a str,
+        resource: &'a str,
+        page_size: u32,
+    ) -> RawPages<'a> {
+        RawPages {
+            store: self,
+            connection_id,
+            resource,
+            page_size,
+            after: None,
+        }
+    }
+
     /// [`Store::list_raw`] with each record decoded straight into `T` (the sync's record
     /// trees), which saves building a JSON `Value` first: about a tenth of a full sync's CPU.
     pub async fn list_raw_as<T: serde::de::DeserializeOwned>(
@@ -722,6 +739,38 @@ where
         source_modified_date: row.try_get(4)?,
         deleted: row.try_get(5)?,
     })
+}
+
+/// Pages of a resource's live raw records, from [`Store::raw_pages`].
+#[derive(Debug)]
+pub struct RawPages<'a> {
+    store: &'a Store,
+    connection_id: &'a str,
+    resource: &'a str,
+    page_size: u32,
+    after: Option<String>,
+}
+
+impl RawPages<'_> {
+    /// The next page, each record decoded into `T`; `None` after the last one.
+    pub async fn next<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<Vec<StoredRaw<T>>>> {
+        let page = self
+            .store
+            .list_raw_as(
+                self.connection_id,
+                self.resource,
+                self.after.as_deref(),
+                self.page_size,
+            )
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.source_id.clone());
+        Ok(Some(page))
+    }
 }
 
 pub(crate) fn parse_json(text: String, what: &'static str) -> Result<Value> {

@@ -2,13 +2,12 @@
 //! then map and write each data type, recording a sync run per data type.
 
 use std::collections::{BTreeMap, HashMap};
-
-use futures::StreamExt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt;
 use prestalink_commerce::{DataType, Support};
 use prestalink_mapping::{MapOptions, RecordSet};
 use prestalink_pacing::ResourceClass;
@@ -435,19 +434,21 @@ impl Engine {
         // CPU work (decoding stored rows, mapping, hashing, SQLite) and the shop is idle by
         // now, so the cores are ours. Orders, payments, transactions and the payment-method
         // census each read the orders again; side by side they take the time of about two.
-        let reference = std::sync::Arc::new(reference);
+        // The first source of a data type that could not be read: the data type fails with it.
+        let failed_source = |dt: DataType| {
+            dt.sources().iter().find_map(|s| match outcomes.get(s) {
+                Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
+                _ => None,
+            })
+        };
+        let reference = Arc::new(reference);
         let full = ctx.options.full || reference_changed;
         let mut mapped: HashMap<DataType, Result<MapOutcome, SyncError>> = HashMap::new();
         if fatal.is_none() {
             let to_map: Vec<DataType> = data_types
                 .iter()
                 .copied()
-                .filter(|dt| dt.support() != Support::NotSupported)
-                .filter(|dt| {
-                    dt.sources()
-                        .iter()
-                        .all(|s| !matches!(outcomes.get(s), Some(Err(_))))
-                })
+                .filter(|&dt| dt.support() != Support::NotSupported && failed_source(dt).is_none())
                 .collect();
             let mut tasks = futures::stream::iter(to_map.into_iter().map(|dt| {
                 let scoped = ctx.scoped();
@@ -484,11 +485,7 @@ impl Engine {
                 data_type_reports.insert(dt.key().to_string(), report);
                 continue;
             }
-            let failed_source = dt.sources().iter().find_map(|s| match outcomes.get(s) {
-                Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
-                _ => None,
-            });
-            let error = match (&fatal, failed_source) {
+            let error = match (&fatal, failed_source(dt)) {
                 (Some(reason), _) => Some(reason.clone()),
                 (None, Some(reason)) => Some(reason),
                 (None, None) => match mapped.remove(&dt) {
@@ -498,6 +495,7 @@ impl Engine {
                     }
                     Some(Err(SyncError::Database(e))) => return Err(SyncError::Database(e)),
                     Some(Err(e)) => Some(e.to_string()),
+                    // Every data type without a failed source was mapped above.
                     None => Some("not mapped".to_string()),
                 },
             };
@@ -682,14 +680,8 @@ async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
     let mut set = RecordSet::new();
     for res in catalog::RESOURCES.iter().filter(|r| r.reference) {
         set.mark_read(res.name);
-        let mut after: Option<String> = None;
-        loop {
-            let page = ctx
-                .db
-                .list_raw(&ctx.connection_id, res.name, after.as_deref(), 5000)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.source_id.clone());
+        let mut pages = ctx.db.raw_pages(&ctx.connection_id, res.name, 5000);
+        while let Some(page) = pages.next::<serde_json::Value>().await? {
             set.extend(
                 res.name,
                 page.into_iter()

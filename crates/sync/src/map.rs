@@ -140,19 +140,12 @@ async fn map_type_inner(
             for &primary in primaries {
                 match &since {
                     None => {
-                        let mut after: Option<String> = None;
-                        loop {
-                            let page = ctx
-                                .db
-                                .list_raw_as(
-                                    &ctx.connection_id,
-                                    primary,
-                                    after.as_deref(),
-                                    ctx.options.map_page as u32,
-                                )
-                                .await?;
-                            let Some(last) = page.last() else { break };
-                            after = Some(last.source_id.clone());
+                        let mut pages = ctx.db.raw_pages(
+                            &ctx.connection_id,
+                            primary,
+                            ctx.options.map_page as u32,
+                        );
+                        while let Some(page) = pages.next().await? {
                             let records = live(page);
                             let ids = map_page(
                                 ctx,
@@ -508,14 +501,8 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
     let key = crate::catalog::raw_copy_key(resource);
     let mut outcome = MapOutcome::default();
     let mut ids = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = ctx
-            .db
-            .list_raw_as(&ctx.connection_id, resource, after.as_deref(), 1000)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.source_id.clone());
+    let mut pages = ctx.db.raw_pages(&ctx.connection_id, resource, 1000);
+    while let Some(page) = pages.next().await? {
         let mut copies = Vec::new();
         for record in live(page) {
             match prestalink_mapping::map_raw(resource, &record) {
@@ -572,28 +559,16 @@ async fn payment_method_census(
             ));
         };
     let conn = ctx.connection_id.as_str();
-    let mut after: Option<String> = None;
-    loop {
-        let page = ctx
-            .db
-            .list_raw_as(conn, "orders", after.as_deref(), 2000)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.source_id.clone());
+    let mut orders = ctx.db.raw_pages(conn, "orders", 2000);
+    while let Some(page) = orders.next().await? {
         for order in live(page) {
             if let Err(e) = census.add_order(&order, refs, opts) {
                 fail("orders", &order, e);
             }
         }
     }
-    let mut after: Option<String> = None;
-    loop {
-        let page = ctx
-            .db
-            .list_raw_as(conn, "order_payments", after.as_deref(), 2000)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.source_id.clone());
+    let mut payment_pages = ctx.db.raw_pages(conn, "order_payments", 2000);
+    while let Some(page) = payment_pages.next().await? {
         let payments = live(page);
         let references: Vec<String> = payments
             .iter()
