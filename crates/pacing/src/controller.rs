@@ -23,10 +23,10 @@
 //!   every window.
 //! - Leave the storefront its share. The first congestion of a run shows where the shop's
 //!   knee is: the congested limit divided by its latency ratio (W workers running c > W
-//!   requests answer c / W times slower), and never below the last limit that ran clean. From then on requests are granted up to the knee minus
-//!   the pace's storefront reserve (balanced: a quarter of the knee, at least one worker;
-//!   max: none), so shoppers find a free worker instead of queueing behind a page of
-//!   orders. Without this a 2-worker shop would run 2 reads at once: nothing in the
+//!   requests answer c / W times slower), and never below the last limit that ran clean.
+//!   From then on requests are granted up to the knee minus the pace's storefront reserve
+//!   (balanced: a quarter of the knee, at least one worker; max: none), so shoppers find a
+//!   free worker instead of queueing behind a page of orders. Without this a 2-worker shop would run 2 reads at once: nothing in the
 //!   reads' own latency shows it (they only slow down from the third request on), but
 //!   every shopper then waits for a read to finish. The knee is forgotten, and measured
 //!   again, after each probe of the unloaded latency (every 30-120 s depending on the
@@ -282,8 +282,7 @@ impl Controller {
     fn decrease(&mut self, factor: f64, knee_ratio: Option<f64>) -> Change {
         let from = self.limit;
         let lowered = ((from as f64 * factor).floor() as usize).max(1);
-        // The knee: the last limit that ran clean below the congested one, else the lowered
-        // limit. Below it by the storefront's reserve is where the limit goes.
+        // The limit never goes above the storefront's reserve below the knee (`cap`).
         if let Some(ratio) = knee_ratio.filter(|_| self.profile.storefront_reserve > 0.0) {
             // A shop with W workers running c > W requests answers c / W times slower:
             // W ≈ c / ratio (shoppers make the ratio higher, the estimate lower: the safe

@@ -2,11 +2,10 @@
 //! sync engine needs to map a page of orders with its own rows, and to map only what
 //! changed since its last pass, without loading a whole resource.
 
+use serde::de::DeserializeOwned;
 use sqlx::Row;
 
 use crate::error::Result;
-use serde::de::DeserializeOwned;
-
 use crate::records::{parse_json_as, StoredRaw};
 use crate::{on_pool, IdList, Store};
 
