@@ -104,6 +104,9 @@ pub struct BenchConfig {
     pub seed: u64,
     /// The `prestalink` executable the readers run in.
     pub exe: PathBuf,
+    /// Where to keep each reader's standard error, as `<profile>-<reader>.log` (with
+    /// `PRESTALINK_LOG` set, the pacer's decisions); `None` throws it away.
+    pub logs: Option<PathBuf>,
 }
 
 /// The resources a full sync of every data type reads (and the baselines read).
@@ -229,8 +232,17 @@ async fn run_reader(
     let exe = config.exe.clone();
     let stderr = dir.path().join("stderr.txt");
     shop.sim.reset_counters();
-    let child = tokio::task::spawn_blocking(move || run_child(&exe, &args, &stderr)).await??;
+    let child = {
+        let stderr = stderr.clone();
+        tokio::task::spawn_blocking(move || run_child(&exe, &args, &stderr)).await??
+    };
     let during = shop.sim.counters();
+    if let Some(logs) = &config.logs {
+        let kept = logs.join(format!("{}-{}.log", shop.profile, reader.name()));
+        std::fs::create_dir_all(logs)
+            .and_then(|()| std::fs::copy(&stderr, &kept).map(drop))
+            .map_err(|e| anyhow::anyhow!("cannot keep the log in {}: {e}", kept.display()))?;
+    }
     let mut row = measured_row(config, shop, reader, &child, &during);
     match reader.baseline() {
         Some(_) => check_baseline(&mut row, shop, &child)?,

@@ -36,7 +36,28 @@ enum Command {
     Bench(Box<commands::bench::BenchArgs>),
 }
 
+/// Diagnostics on standard error when `PRESTALINK_LOG` is set, with `RUST_LOG`'s syntax
+/// (`PRESTALINK_LOG=prestalink_pacing=debug` shows every pacing decision). Off by default:
+/// the commands' own output is what a user reads.
+fn init_logging() {
+    let Ok(spec) = std::env::var("PRESTALINK_LOG") else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::try_new(&spec) {
+        Ok(filter) => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+        Err(e) => eprintln!(
+            "warning: PRESTALINK_LOG={spec:?} is not a valid filter ({e}); logging is off"
+        ),
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(args),

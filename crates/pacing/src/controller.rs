@@ -95,6 +95,10 @@ pub(crate) struct Controller {
     last_ratio: Option<f64>,
     /// The limit of the last window that showed no congestion.
     good_limit: Option<usize>,
+    /// The limit the last increase started from: it ran a clean, binding window, so the
+    /// knee is at least there (a clean window at the current limit may be followed by a
+    /// congested one at the same limit, so `good_limit` alone can say nothing below it).
+    grew_from: Option<usize>,
     /// The limit at the last decrease, until a clean window runs at or above it.
     congested_at: Option<usize>,
     /// Good windows spent waiting below `congested_at`.
@@ -121,6 +125,7 @@ impl Controller {
             in_band: 0,
             last_ratio: None,
             good_limit: None,
+            grew_from: None,
             congested_at: None,
             plateau: 0,
             knee: None,
@@ -262,6 +267,7 @@ impl Controller {
         } else {
             self.limit = to.min(self.ceiling);
         }
+        self.grew_from = Some(from);
         Change::Grew {
             from,
             to: self.limit,
@@ -286,9 +292,15 @@ impl Controller {
         if let Some(ratio) = knee_ratio.filter(|_| self.profile.storefront_reserve > 0.0) {
             // A shop with W workers running c > W requests answers c / W times slower:
             // W ≈ c / ratio (shoppers make the ratio higher, the estimate lower: the safe
-            // side). A clean window ran below `from` is a floor.
+            // side). A limit below `from` that ran clean is a floor: the last one grown
+            // from, or the last clean window's.
             let estimate = (from as f64 / ratio.max(1.0)).floor() as usize;
-            let good = self.good_limit.filter(|&good| good < from).unwrap_or(1);
+            let good = [self.good_limit, self.grew_from]
+                .into_iter()
+                .flatten()
+                .filter(|&good| good < from)
+                .max()
+                .unwrap_or(1);
             self.knee = Some(estimate.max(good).max(1));
         }
         self.limit = lowered.min(self.cap());
@@ -391,6 +403,16 @@ mod tests {
         // Polite never runs more than one; max keeps nothing back and stays near the knee.
         let mut m = Controller::new(Pace::Max.profile(), 256, 1, true);
         assert_eq!(script(&mut m, &[1.0, 1.0, 1.9], true), vec![2, 3, 2]);
+    }
+
+    #[test]
+    fn the_limit_grown_from_is_a_floor_for_the_knee() {
+        // 3 -> 4 ran clean; a window at 4 in the hold band, then one 1.5x slower (shoppers
+        // took a worker): the estimate 4 / 1.5 = 2 is below 3, which ran clean. Knee 3,
+        // reserve 1: read with 2, not 1.
+        let mut c = balanced(3, false);
+        assert_eq!(script(&mut c, &[1.0, 1.2, 1.5], true), vec![4, 4, 2]);
+        assert_eq!(c.knee(), Some(3));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! let permit = pacer.acquire(ResourceClass::Full, Attempt::First).await;
 //! let limit = permit.page_size();
 //! // ... GET /api/orders?display=full&limit=offset,{limit} ...
-//! permit.complete(Outcome::Success { latency: Duration::from_millis(420), records: limit, bytes: 1 << 20 });
+//! permit.complete(Outcome::Success { latency: Duration::from_millis(420), records: limit, bytes: 1 << 20, timing: None });
 //! let to_save = pacer.settings();
 //! # }
 //! ```
@@ -36,7 +36,7 @@ mod page_size;
 mod probe;
 mod settings;
 
-pub use outcome::{Attempt, BackpressureKind, Outcome, ResourceClass};
+pub use outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTiming};
 pub use pace::{Caps, Pace, UnknownPace};
 pub use pacer::{Pacer, Permit, MAX_RETRY_AFTER};
 pub use settings::{BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot};

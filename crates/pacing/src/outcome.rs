@@ -61,6 +61,17 @@ pub enum BackpressureKind {
     Html,
 }
 
+/// How long the shop says it worked on a request against how long the answer took: the
+/// difference is the wait for a free PHP worker (plus a steady network and bootstrap cost),
+/// whatever the resource and page size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerTiming {
+    /// From sending the request to the end of the body, before decoding.
+    pub response: Duration,
+    /// PrestaShop's `Execution-Time` header: the time a worker spent on the request.
+    pub execution: Duration,
+}
+
 /// How one request ended, reported through [`crate::Permit::complete`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome {
@@ -72,6 +83,8 @@ pub enum Outcome {
         records: usize,
         /// Bytes of the body, for reporting.
         bytes: usize,
+        /// The shop's own account of the request, when it gave one.
+        timing: Option<ServerTiming>,
     },
     /// The shop or a proxy pushed back.
     Backpressure {

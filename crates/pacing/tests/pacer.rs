@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use prestalink_pacing::{
     Attempt, BackpressureKind, Caps, Outcome, Pace, Pacer, PacerSettings, ResourceClass,
+    ServerTiming,
 };
 use tokio::time::{timeout, Instant};
 
@@ -15,6 +16,7 @@ fn ok(latency_ms: u64, records: usize) -> Outcome {
         latency: Duration::from_millis(latency_ms),
         records,
         bytes: records * 900,
+        timing: None,
     }
 }
 
@@ -389,4 +391,63 @@ async fn snapshots_serialise_for_reports() {
     assert_eq!(json["limit"], 2);
     assert_eq!(json["classes"][1]["class"], "full");
     assert_eq!(json["classes"][1]["page_size"], 1000);
+}
+
+/// A page the shop worked on for `execution_ms`, answered after `response_ms`.
+fn timed(response_ms: u64, execution_ms: u64, records: usize) -> Outcome {
+    Outcome::Success {
+        latency: Duration::from_millis(response_ms + 2),
+        records,
+        bytes: records * 900,
+        timing: Some(ServerTiming {
+            response: Duration::from_millis(response_ms),
+            execution: Duration::from_millis(execution_ms),
+        }),
+    }
+}
+
+/// Runs `rounds` rounds of `limit` requests at once, each page costing the shop
+/// `execution(i)` ms and answered `wait` ms later than that (+1 ms of transport).
+async fn timed_rounds(pacer: &Pacer, rounds: usize, wait: u64, execution: impl Fn(usize) -> u64) {
+    for round in 0..rounds {
+        let limit = pacer.snapshot().limit;
+        let mut permits = Vec::new();
+        for _ in 0..limit {
+            permits.push(pacer.acquire(FULL, Attempt::First).await);
+        }
+        for (i, permit) in permits.into_iter().enumerate() {
+            let n = permit.page_size();
+            let exec = execution(round * 31 + i);
+            permit.complete(timed(exec + 1 + wait, exec, n));
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shops_execution_time_tells_queueing_from_costly_pages() {
+    let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+    // The idle shop: 100 ms pages answered 1 ms after the shop finished them.
+    for _ in 0..100 {
+        if !pacer.snapshot().probing && pacer.snapshot().completed > 0 {
+            break;
+        }
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        let n = permit.page_size();
+        permit.complete(timed(101, 100, n));
+    }
+    // Pages of the same class and size cost 1x to 6x as much (order histories next to
+    // products), with no wait for a worker: by the class's idle model they would read as
+    // congestion; the shop's own timing shows none, and the limit keeps growing.
+    timed_rounds(&pacer, 12, 0, |i| [100, 600, 250, 100, 400][i % 5]).await;
+    let grown = pacer.snapshot().limit;
+    assert!(
+        grown >= 8,
+        "limit {grown}: costly pages were taken for load"
+    );
+    // Now every answer waits twice its work for a worker: queueing, whatever the cost.
+    timed_rounds(&pacer, 2, 0, |_| 0).await;
+    timed_rounds(&pacer, 3, 400, |_| 200).await;
+    let snapshot = pacer.snapshot();
+    assert!(snapshot.limit < grown, "{snapshot:?}");
+    assert!(snapshot.knee.is_some(), "{snapshot:?}");
 }

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prestalink_pacing::{Attempt, BackpressureKind, Outcome, Pacer, Permit, ResourceClass};
+use prestalink_pacing::{
+    Attempt, BackpressureKind, Outcome, Pacer, Permit, ResourceClass, ServerTiming,
+};
 use prestalink_webservice::client::{Client, Page};
 use prestalink_webservice::error::Error as WsError;
 use prestalink_webservice::query::Query;
@@ -125,10 +127,18 @@ impl Fetcher {
                             }
                             _ => 1,
                         };
+                        let timing = page.meta.execution_time.and_then(|secs| {
+                            let execution = Duration::try_from_secs_f64(secs).ok()?;
+                            Some(ServerTiming {
+                                response: page.meta.elapsed,
+                                execution,
+                            })
+                        });
                         held.complete(Outcome::Success {
                             latency,
                             records,
                             bytes: page.meta.bytes as usize,
+                            timing,
                         });
                     }
                     Err(error) => held.complete(outcome_of(error, latency)),

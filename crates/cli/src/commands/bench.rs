@@ -39,6 +39,10 @@ pub struct BenchArgs {
     /// Print one JSON object per run (and one per profile's targets) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Keep each reader's standard error in DIR/<profile>-<reader>.log; with
+    /// PRESTALINK_LOG=prestalink_pacing=debug it shows every pacing decision.
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<std::path::PathBuf>,
     /// Internal: run one baseline reader against --url/--key and print what it received.
     #[arg(long, hide = true, requires_all = ["url", "key"])]
     pub reader_child: Option<String>,
@@ -161,6 +165,7 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
             .map(|s| Duration::from_secs_f64(s.max(0.5))),
         seed: args.seed,
         exe,
+        logs: args.logs.clone(),
     })
 }
 
