@@ -547,11 +547,16 @@ impl State {
                 && records == started.page_size
                 && started.page_size == self.pages[i].size();
             self.probe_completion(started, solo, settled, now);
-        } else if let Some(ratio) = self
+        } else if let Some((ratio, queue)) = self
             .queue_ratio(timing)
-            .or_else(|| expected.map(|e| latency.as_secs_f64() / e.as_secs_f64()))
+            .map(|r| (r, true))
+            .or_else(|| expected.map(|e| (latency.as_secs_f64() / e.as_secs_f64(), false)))
         {
-            let change = self.controller.on_latency(started.seq, ratio);
+            let change = if queue {
+                self.controller.on_queue_ratio(started.seq, ratio)
+            } else {
+                self.controller.on_latency(started.seq, ratio)
+            };
             // The window's mean ratio decided, not this request's.
             let mean = self.controller.last_ratio().unwrap_or(ratio);
             log_change(change, "latency", mean, self.controller.knee());
@@ -570,6 +575,12 @@ impl State {
         let t = timing?;
         let expected =
             (t.execution.as_secs_f64() + self.transport?).max(MIN_EXPECTED_ANSWER.as_secs_f64());
+        tracing::trace!(
+            response_ms = t.response.as_secs_f64() * 1e3,
+            execution_ms = t.execution.as_secs_f64() * 1e3,
+            transport_ms = self.transport? * 1e3,
+            "pacer: shop timing"
+        );
         Some(t.response.as_secs_f64() / expected)
     }
 

@@ -183,7 +183,7 @@ async fn dedicated_eight_cpus_balanced() {
     .await;
     r.report("dedicated");
     let limits = r.limits();
-    // A quarter of the knee (8 CPUs) is left to shoppers.
+    // A third of the knee (8 CPUs) is left to shoppers.
     within("mean limit", mean(&limits), 4.0, 8.0);
     within("highest limit", quantile(&limits, 1.0), 5.0, 10.0);
     within("slowdown", r.slowdown(), 1.0, 2.2);
