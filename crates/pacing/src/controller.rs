@@ -197,12 +197,16 @@ impl Controller {
 
     /// A probe ended. Its solo requests ran at a limit of one with no queueing, so at the
     /// start of a run (slow start, limit 1) they count as slow start's first good window.
-    /// The knee is forgotten: the limit may grow past the storefront's reserve again until
-    /// the next congestion measures it.
-    pub fn on_probe_end(&mut self) -> Change {
+    /// After a probe of the schedule (`forget_knee`) the knee is forgotten: the limit may
+    /// grow past the storefront's reserve again until the next congestion measures it. An
+    /// early probe, which measures a new page size, keeps it: forgetting it there let a
+    /// 2-worker shop be read with both workers again 4 s after its knee was measured.
+    pub fn on_probe_end(&mut self, forget_knee: bool) -> Change {
         self.restart_window();
-        // Time to measure the knee again: growth resumes from the current limit.
-        self.knee = None;
+        if forget_knee {
+            // Time to measure the knee again: growth resumes from the current limit.
+            self.knee = None;
+        }
         if self.slow_start && self.limit == 1 && self.ceiling > 1 {
             self.limit = 2;
             return Change::Grew { from: 1, to: 2 };
@@ -455,7 +459,7 @@ mod tests {
         // Clean windows at the reserve's limit do not grow it...
         assert_eq!(script(&mut c, &[1.0; 10], true), vec![3; 10]);
         // ...until a probe forgets the knee, to measure it again.
-        c.on_probe_end();
+        c.on_probe_end(true);
         assert_eq!(c.knee(), None);
         assert_eq!(script(&mut c, &[1.0; 2], true), vec![4, 5]);
     }
@@ -583,11 +587,11 @@ mod tests {
     #[test]
     fn the_start_of_run_probe_counts_as_the_first_window() {
         let mut c = balanced(1, true);
-        assert_eq!(c.on_probe_end(), Change::Grew { from: 1, to: 2 });
+        assert_eq!(c.on_probe_end(true), Change::Grew { from: 1, to: 2 });
         // Later probes leave the limit alone.
-        assert_eq!(c.on_probe_end(), Change::Hold);
+        assert_eq!(c.on_probe_end(true), Change::Hold);
         let mut restored = balanced(6, false);
-        assert_eq!(restored.on_probe_end(), Change::Hold);
+        assert_eq!(restored.on_probe_end(true), Change::Hold);
     }
 
     #[test]

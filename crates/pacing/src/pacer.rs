@@ -622,7 +622,13 @@ impl State {
             return;
         }
         if self.prober.on_completion(solo, settled, now) {
-            log_change(self.controller.on_probe_end(), "probe", 1.0, None);
+            let forget_knee = self.prober.last_scheduled();
+            log_change(
+                self.controller.on_probe_end(forget_knee),
+                "probe",
+                1.0,
+                None,
+            );
             tracing::debug!(limit = self.controller.limit(), "pacer: probe done");
         }
     }

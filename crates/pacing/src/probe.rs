@@ -28,6 +28,10 @@ pub(crate) struct Prober {
     every: Duration,
     active: Option<Active>,
     next_at: Instant,
+    /// When the next probe of the schedule is due (early probes do not move it).
+    periodic_at: Instant,
+    /// Whether the last probe to end was one of the schedule.
+    last_scheduled: bool,
     last_end: Option<Instant>,
     round: u64,
 }
@@ -37,6 +41,7 @@ struct Active {
     solo: u32,
     growing: u32,
     others: u32,
+    scheduled: bool,
 }
 
 impl Prober {
@@ -46,6 +51,8 @@ impl Prober {
             every,
             active: None,
             next_at: now,
+            periodic_at: now,
+            last_scheduled: false,
             last_end: None,
             round: 0,
         }
@@ -68,11 +75,18 @@ impl Prober {
                 solo: 0,
                 growing: 0,
                 others: 0,
+                scheduled: now >= self.periodic_at,
             });
             self.round += 1;
             return true;
         }
         false
+    }
+
+    /// Whether the last probe to end was one of the schedule (every `probe_every`, and the
+    /// start of a run), not an early one asked for by an unmeasured page size.
+    pub fn last_scheduled(&self) -> bool {
+        self.last_scheduled
     }
 
     /// Asks for an early probe: an unmeasured page size showed up.
@@ -99,9 +113,14 @@ impl Prober {
             || active.growing >= MAX_GROWING
             || active.others >= MAX_OTHERS
         {
+            let scheduled = active.scheduled;
             self.active = None;
             self.last_end = Some(now);
-            self.next_at = now + self.every;
+            self.last_scheduled = scheduled;
+            if scheduled {
+                self.periodic_at = now + self.every;
+            }
+            self.next_at = self.periodic_at.max(now);
             return true;
         }
         false
@@ -134,9 +153,17 @@ mod tests {
         }
         assert!(!p.active());
         // Early probe: not before MIN_GAP after the last one ended (t0 + 36 s).
+        assert!(p.last_scheduled());
         p.request(at(37));
         assert!(!p.poll(at(40)));
         assert!(p.poll(at(41)));
+        for _ in 0..SOLO_SAMPLES {
+            p.on_completion(true, true, at(42));
+        }
+        // An early probe says so, and leaves the schedule where it was (36 s + 30 s).
+        assert!(!p.last_scheduled());
+        assert!(!p.poll(at(65)));
+        assert!(p.poll(at(66)));
     }
 
     #[test]

@@ -162,11 +162,14 @@ async fn laptop_two_cpus_balanced() {
     // Ideal counts both CPUs and pages of 1000: reading with one CPU and short pages
     // (~2.5 request overheads each, ~60 % of the time in overheads) takes ~5 times as long.
     within("slowdown", r.slowdown(), 1.5, 5.5);
+    // Short pages: at most ~80 records (~30 ms here). With the knee kept through the early
+    // probes that measure new page sizes, pages reach ~60 records, with the same shopper
+    // p95 as the ~20-record pages of a reader that forgot it (1.70 against 1.68).
     within(
         "highest full page",
         quantile(&r.pages(FULL), 1.0),
         10.0,
-        50.0,
+        80.0,
     );
 }
 
@@ -374,7 +377,9 @@ async fn a_noisy_neighbour_takes_capacity_and_gives_it_back() {
             |s| s.learned_limit as f64,
         ))
     };
-    let (before, squeezed, after) = (s(20, 40), s(55, 80), s(100, wall.as_secs()));
+    // The knee measured while squeezed holds until the next probe of the schedule (every
+    // 60 s: at ~120 s), which forgets it: "after" starts there.
+    let (before, squeezed, after) = (s(20, 40), s(55, 80), s(125, wall.as_secs()));
     if std::env::var_os("PACING_REPORT").is_some() {
         println!(
             "noisy neighbour: wall {wall:?}; mean limit {before:.1} -> {squeezed:.1} -> {after:.1}"
