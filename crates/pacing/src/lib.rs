@@ -2,8 +2,10 @@
 //! large each page, measured while reading.
 //!
 //! A PrestaShop under load does not refuse, it slows down, so latency is the main signal:
-//! the pacer compares each page's latency with what a page of that size costs on an idle
-//! shop (re-measured by short probes), grows concurrency while the shop shows no queueing
+//! the pacer compares each answer's time with the work the shop reports for it
+//! (`Execution-Time`: the rest is the wait for a free PHP worker), or, without that header,
+//! with what a page of that size costs on an idle shop (re-measured by short probes), grows
+//! concurrency while the shop shows no queueing
 //! and its limit was in use, shrinks it when latency inflates or anything pushes back (429,
 //! 503, 5xx, timeouts, resets, firewall pages), and sizes pages per resource class to a
 //! target time far below PHP's 30 s limit. User caps are never exceeded.
