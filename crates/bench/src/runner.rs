@@ -239,9 +239,12 @@ async fn run_reader(
     let during = shop.sim.counters();
     if let Some(logs) = &config.logs {
         let kept = logs.join(format!("{}-{}.log", shop.profile, reader.name()));
-        std::fs::create_dir_all(logs)
-            .and_then(|()| std::fs::copy(&stderr, &kept).map(drop))
-            .map_err(|e| anyhow::anyhow!("cannot keep the log in {}: {e}", kept.display()))?;
+        // A log that cannot be kept is worth a warning, not the benchmark.
+        if let Err(e) =
+            std::fs::create_dir_all(logs).and_then(|()| std::fs::copy(&stderr, &kept).map(drop))
+        {
+            eprintln!("warning: cannot keep the log in {}: {e}", kept.display());
+        }
     }
     let mut row = measured_row(config, shop, reader, &child, &during);
     match reader.baseline() {

@@ -2,8 +2,11 @@
 //!
 //! AIMD on latency, as in Vector's adaptive concurrency and TCP congestion control:
 //! - Completions are grouped in windows of about one round of permits (`limit` samples,
-//!   at least 6 so that a few slow pages do not decide alone: pages vary by ~20 %). A window's signal is the mean (the median for waits measured from the shop's own timing)
-//!   latency ratio: latency / unloaded latency of a page of the same size.
+//!   at least 6 so that a few slow pages do not decide alone: pages vary by ~20 %). A
+//!   sample is a latency ratio: the answer against the shop's own `Execution-Time` plus the
+//!   idle transport (a wait for a worker), or, without that header, latency / unloaded
+//!   latency of a page of the same size. A window's signal is the median of the first kind,
+//!   the mean of the second.
 //! - Grow by one (~10 % on large limits; doubling during slow start, until the first sign
 //!   of load) when the ratio stayed at or below `grow_below` AND the limit was binding: some
 //!   moment of the window had `limit` requests in flight. A limit nobody used says nothing
@@ -32,8 +35,9 @@
 //!   free worker instead of queueing behind a page of orders. Without this a 2-worker shop would run 2 reads at once: nothing in the
 //!   reads' own latency shows it (they only slow down from the third request on), but
 //!   every shopper then waits for a read to finish. The knee is forgotten, and measured
-//!   again, after each probe of the unloaded latency (every 30-120 s depending on the
-//!   pace), so a shop that got stronger is used.
+//!   again, after each probe of the schedule (every 30-120 s depending on the pace), so a
+//!   shop that got stronger is used; a knee marked from the hold band is never below the
+//!   one forgotten (only a congestion lowers it).
 //! - Slow start grows by one up to 4, then doubles: a small shop's knee (2-4 workers) is
 //!   found one request past it, not four.
 
@@ -109,6 +113,10 @@ pub(crate) struct Controller {
     plateau: u32,
     /// The knee measured at the last congestion: grants stop `reserve(knee)` below it.
     knee: Option<usize>,
+    /// The knee the last probe of the schedule forgot: knees marked from the hold band are
+    /// never below it (only a congestion can lower a knee), or each probe would mark the
+    /// reserve's own limit as the knee and cut a third again.
+    forgotten_knee: Option<usize>,
     /// The first window after a decrease is still closing: its requests queue behind what
     /// the old limit (and the customers who arrived meanwhile) left at the shop.
     settling: bool,
@@ -136,6 +144,7 @@ impl Controller {
             congested_at: None,
             plateau: 0,
             knee: None,
+            forgotten_knee: None,
             settling: false,
         }
     }
@@ -170,7 +179,7 @@ impl Controller {
             .map_or(self.limit, |good| good.min(self.limit))
     }
 
-    /// The mean latency ratio of the last closed window.
+    /// The latency ratio of the last closed window (its mean, or its median for queue waits).
     pub fn last_ratio(&self) -> Option<f64> {
         self.last_ratio
     }
@@ -203,9 +212,13 @@ impl Controller {
     /// 2-worker shop be read with both workers again 4 s after its knee was measured.
     pub fn on_probe_end(&mut self, forget_knee: bool) -> Change {
         self.restart_window();
+        // The probe drained every request: no old queue to settle, no band to continue.
+        self.settling = false;
+        self.in_band = 0;
         if forget_knee {
             // Time to measure the knee again: growth resumes from the current limit.
-            self.knee = None;
+            self.forgotten_knee = self.knee.take().or(self.forgotten_knee);
+            self.grew_from = None;
         }
         if self.slow_start && self.limit == 1 && self.ceiling > 1 {
             self.limit = 2;
@@ -270,11 +283,12 @@ impl Controller {
             if self.in_band >= 2 {
                 self.slow_start = false;
                 if binding && self.knee.is_none() && self.profile.storefront_reserve > 0.0 {
+                    self.in_band = 0;
                     // Two windows in a row near the knee, at a limit in use: this is the
                     // knee. Leave the storefront its share as after a congestion; holding
                     // here instead kept a 16-CPU shop at 19 requests with customers 1.2-1.3x
                     // slower for as long as the read lasted.
-                    self.knee = Some(self.limit);
+                    self.knee = Some(self.limit.max(self.forgotten_knee.unwrap_or(0)));
                     let from = self.limit;
                     self.limit = self.limit.min(self.cap());
                     if self.limit < from {
@@ -351,6 +365,7 @@ impl Controller {
                 .max()
                 .unwrap_or(1);
             self.knee = Some(estimate.max(good).max(1));
+            self.forgotten_knee = None;
         }
         self.limit = lowered.min(self.cap());
         self.slow_start = false;
@@ -360,6 +375,8 @@ impl Controller {
         self.congested_at = Some(from);
         self.plateau = 0;
         self.settling = true;
+        // Grown from before this congestion: it no longer says where the knee is.
+        self.grew_from = None;
         self.restart_window();
         if self.limit == from {
             Change::Hold
@@ -515,6 +532,20 @@ mod tests {
             c.on_latency(seq, r);
         }
         assert!(c.limit() < 4, "{}", c.limit());
+    }
+
+    #[test]
+    fn a_probe_does_not_ratchet_the_reserve_down() {
+        // Knee 6 from the band, limit 4. The probe forgets it; the band at 4 (customers'
+        // waits) must not make 4 the knee and cut a third again.
+        let mut c = balanced(6, false);
+        assert_eq!(script(&mut c, &[1.2, 1.2], true), vec![6, 4]);
+        c.on_probe_end(true);
+        assert_eq!(script(&mut c, &[1.2; 4], true), vec![4; 4]);
+        assert_eq!(c.knee(), Some(6));
+        // A congestion still lowers it: 4 in flight 2x slower, knee 2, one request.
+        assert_eq!(script(&mut c, &[2.0], true), vec![1]);
+        assert_eq!(c.knee(), Some(2));
     }
 
     #[test]

@@ -515,7 +515,10 @@ impl State {
         let expected = self.baselines[i].expected(records);
         if solo {
             self.baselines[i].add_solo(records, latency, self.prober.round());
-            if let Some(t) = timing {
+            // Transport is learned during probes only: at one request in flight every
+            // request is solo, and waits behind customers would creep into it and hide
+            // queueing.
+            if let Some(t) = timing.filter(|_| self.prober.active()) {
                 let x = t.response.saturating_sub(t.execution).as_secs_f64();
                 self.transport = Some(
                     self.transport
@@ -552,14 +555,14 @@ impl State {
             .map(|r| (r, true))
             .or_else(|| expected.map(|e| (latency.as_secs_f64() / e.as_secs_f64(), false)))
         {
-            let change = if queue {
-                self.controller.on_queue_ratio(started.seq, ratio)
+            let (change, signal) = if queue {
+                (self.controller.on_queue_ratio(started.seq, ratio), "queue")
             } else {
-                self.controller.on_latency(started.seq, ratio)
+                (self.controller.on_latency(started.seq, ratio), "latency")
             };
-            // The window's mean ratio decided, not this request's.
-            let mean = self.controller.last_ratio().unwrap_or(ratio);
-            log_change(change, "latency", mean, self.controller.knee());
+            // The window's ratio decided, not this request's.
+            let window = self.controller.last_ratio().unwrap_or(ratio);
+            log_change(change, signal, window, self.controller.knee());
         }
     }
 

@@ -113,7 +113,9 @@ impl Prober {
             || active.growing >= MAX_GROWING
             || active.others >= MAX_OTHERS
         {
-            let scheduled = active.scheduled;
+            // An early probe that reached the schedule's due time (or nearly) counts as the
+            // scheduled one, so the two do not run back to back.
+            let scheduled = active.scheduled || now + MIN_GAP >= self.periodic_at;
             self.active = None;
             self.last_end = Some(now);
             self.last_scheduled = scheduled;
@@ -164,6 +166,19 @@ mod tests {
         assert!(!p.last_scheduled());
         assert!(!p.poll(at(65)));
         assert!(p.poll(at(66)));
+        for _ in 0..SOLO_SAMPLES {
+            p.on_completion(true, true, at(67));
+        }
+        // An early probe ending within MIN_GAP of the due time counts as the scheduled one:
+        // no second probe right after it.
+        p.request(at(80));
+        assert!(p.poll(at(94)));
+        for _ in 0..SOLO_SAMPLES {
+            p.on_completion(true, true, at(95));
+        }
+        assert!(p.last_scheduled());
+        assert!(!p.poll(at(96)));
+        assert!(p.poll(at(125)));
     }
 
     #[test]

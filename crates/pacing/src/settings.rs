@@ -98,7 +98,8 @@ pub struct PacerSnapshot {
     pub probing: bool,
     /// Remaining pause ordered by a `Retry-After`.
     pub paused_for: Option<Duration>,
-    /// Mean latency / unloaded latency over the last decision window.
+    /// The last decision window's latency ratio: median of queue waits (answer against the
+    /// shop's `Execution-Time`), or mean of latency / unloaded latency.
     pub latency_ratio: Option<f64>,
     /// Per class, in [`ResourceClass::ALL`] order.
     pub classes: [ClassSnapshot; 3],
