@@ -247,23 +247,23 @@ impl Controller {
         if self.window.ratios.len() < self.limit.max(MIN_WINDOW) {
             return Change::Hold;
         }
-        let mean = if self.window.queue_samples * 2 > self.window.ratios.len() {
+        let signal = if self.window.queue_samples * 2 > self.window.ratios.len() {
             median(&mut self.window.ratios)
         } else {
             self.window.ratios.iter().sum::<f64>() / self.window.ratios.len() as f64
         };
         let binding = self.window.max_in_flight >= self.limit;
-        self.last_ratio = Some(mean);
+        self.last_ratio = Some(signal);
         self.restart_window();
         let settling = std::mem::take(&mut self.settling);
-        if mean >= self.profile.shrink_above {
+        if signal >= self.profile.shrink_above {
             if settling {
                 // The queue the old limit left behind, not the new limit's: a second
                 // decrease here measured knees of one worker on a 4-worker shop.
                 self.holdoff = self.holdoff.saturating_sub(1);
                 return Change::Hold;
             }
-            return self.decrease(LATENCY_DECREASE, Some(mean));
+            return self.decrease(LATENCY_DECREASE, Some(signal));
         }
         if binding {
             self.good_limit = Some(self.limit);
@@ -276,7 +276,7 @@ impl Controller {
             self.holdoff -= 1;
             return Change::Hold;
         }
-        if mean > self.profile.grow_below {
+        if signal > self.profile.grow_below {
             // Near the knee: hold. Slow start ends after two such windows in a row: one may
             // be noise, or a baseline measured a few percent low.
             self.in_band += 1;
@@ -311,7 +311,7 @@ impl Controller {
             return Change::Hold;
         }
         let from = self.limit;
-        let quiet = mean <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
+        let quiet = signal <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
         let to = match (self.slow_start, quiet) {
             (true, _) if from < SLOW_START_STEP_BELOW => from + 1,
             (true, true) => from * 2,
@@ -345,7 +345,7 @@ impl Controller {
         self.decrease(BACKPRESSURE_DECREASE, None)
     }
 
-    /// Lowers the limit by `factor`; a decrease caused by latency (the window's mean ratio in
+    /// Lowers the limit by `factor`; a decrease caused by latency (the window's ratio in
     /// `knee_ratio`) also records the knee. Back-pressure does not: a stray 500 says nothing
     /// about capacity.
     fn decrease(&mut self, factor: f64, knee_ratio: Option<f64>) -> Change {

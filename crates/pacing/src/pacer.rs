@@ -520,10 +520,7 @@ impl State {
             // queueing.
             if let Some(t) = timing.filter(|_| self.prober.active()) {
                 let x = t.response.saturating_sub(t.execution).as_secs_f64();
-                self.transport = Some(
-                    self.transport
-                        .map_or(x, |avg| avg + TRANSPORT_EWMA * (x - avg)),
-                );
+                self.transport = Some(ewma(self.transport, x, TRANSPORT_EWMA));
             }
         } else if expected.is_none() && records == self.pages[i].size() {
             // Paging at a size no probe measured: the latency cannot be judged yet.
@@ -576,12 +573,13 @@ impl State {
     /// itself slows down. Without the header, the class's idle model judges.
     fn queue_ratio(&self, timing: Option<ServerTiming>) -> Option<f64> {
         let t = timing?;
+        let transport = self.transport?;
         let expected =
-            (t.execution.as_secs_f64() + self.transport?).max(MIN_EXPECTED_ANSWER.as_secs_f64());
+            (t.execution.as_secs_f64() + transport).max(MIN_EXPECTED_ANSWER.as_secs_f64());
         tracing::trace!(
             response_ms = t.response.as_secs_f64() * 1e3,
             execution_ms = t.execution.as_secs_f64() * 1e3,
-            transport_ms = self.transport? * 1e3,
+            transport_ms = transport * 1e3,
             "pacer: shop timing"
         );
         Some(t.response.as_secs_f64() / expected)
@@ -638,10 +636,7 @@ impl State {
 
     fn note_retry_latency(&mut self, latency: Duration) {
         let x = latency.as_secs_f64();
-        self.retry_latency = Some(
-            self.retry_latency
-                .map_or(x, |avg| avg + RETRY_EWMA * (x - avg)),
-        );
+        self.retry_latency = Some(ewma(self.retry_latency, x, RETRY_EWMA));
     }
 
     /// Exponential back-off for the n-th retry, with jitter in [50 %, 100 %] so that
@@ -656,6 +651,12 @@ impl State {
         let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
         delay.mul_f64(0.5 + 0.5 * unit)
     }
+}
+
+/// An exponentially weighted moving average: `x` weighs `weight` against the average so far
+/// (the first sample is the average).
+fn ewma(average: Option<f64>, x: f64, weight: f64) -> f64 {
+    average.map_or(x, |avg| avg + weight * (x - avg))
 }
 
 fn log_change(change: Change, signal: &str, ratio: f64, knee: Option<usize>) {
