@@ -496,3 +496,72 @@ async fn nul_characters_are_removed_so_a_page_never_fails_on_them() {
     })
     .await;
 }
+
+/// The page size of a SQLite file, read outside the store.
+async fn page_size(path: &std::path::Path) -> i64 {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn new_sqlite_files_use_large_pages_and_older_files_keep_theirs() {
+    use prestalink_store::{MasterKeySource, Store, StoreOptions};
+    let options = || StoreOptions {
+        master_key: MasterKeySource::Bytes(common::KEY),
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // A new file: 32 KiB pages, so a record of a few KB is not an overflow chain.
+    let new = dir.path().join("new.db");
+    let store = Store::open_with(new.to_str().unwrap(), options())
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(page_size(&new).await, 32768);
+
+    // A file made with SQLite's default 4 KiB pages (as earlier versions did) opens,
+    // migrates, takes records and gives them back; its page size does not change.
+    let old = dir.path().join("old.db");
+    {
+        use sqlx::Connection as _;
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", old.display()))
+                .await
+                .unwrap();
+        for s in [
+            "PRAGMA page_size = 4096",
+            "PRAGMA journal_mode = WAL",
+            "CREATE TABLE made_before (x INTEGER)",
+        ] {
+            sqlx::query(s).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::open_with(old.to_str().unwrap(), options())
+        .await
+        .unwrap();
+    let conn = connection(&store).await;
+    let raw: Vec<RawRecord> = (1..=50)
+        .map(|i| RawRecord {
+            source_id: i.to_string(),
+            parent_key: None,
+            data: json!({"fields": {"id": i.to_string(), "note": "x".repeat(6000)}}),
+        })
+        .collect();
+    let s = store
+        .upsert_raw_page(&conn, "orders", &raw, None, at(1))
+        .await
+        .unwrap();
+    assert_eq!(s, stats(50, 0, 0));
+    let back = store.get_raw(&conn, "orders", "50").await.unwrap().unwrap();
+    assert_eq!(back.data, raw[49].data);
+    store.close().await;
+    assert_eq!(page_size(&old).await, 4096);
+}
