@@ -2,6 +2,7 @@
 //! content is written, together with its checkpoint, in one transaction), deletion marks,
 //! reads and the API's paged queries.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -186,10 +187,21 @@ fn prepare_raw(records: &[RawRecord]) -> Vec<Prepared> {
 
 /// The record and its JSON text without NUL characters, which PostgreSQL's JSONB cannot
 /// hold (a shop's dirty text must not stop a sync); removed on both engines alike.
-fn without_nul(data: &Value) -> (std::borrow::Cow<'_, Value>, String) {
+fn without_nul(data: &Value) -> (Cow<'_, Value>, String) {
+    let data = nul_free(data);
     let text = data.to_string();
-    if !text.contains("\\u0000") {
-        return (std::borrow::Cow::Borrowed(data), text);
+    (data, text)
+}
+
+/// `data`, or a copy of it with the NUL characters of its strings and keys removed.
+fn nul_free(data: &Value) -> Cow<'_, Value> {
+    fn has_nul(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(has_nul),
+            Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
     }
     fn strip(value: &mut Value) {
         match value {
@@ -206,21 +218,53 @@ fn without_nul(data: &Value) -> (std::borrow::Cow<'_, Value>, String) {
             _ => {}
         }
     }
+    if !has_nul(data) {
+        return Cow::Borrowed(data);
+    }
     let mut clean = data.clone();
     strip(&mut clean);
-    let text = clean.to_string();
-    (std::borrow::Cow::Owned(clean), text)
+    Cow::Owned(clean)
 }
+
+/// A commerce record's JSON text with `modifiedDate` set to `modified`: the same text as
+/// inserting the key into the object and serializing it (in its place if the record has
+/// one, else last), without copying the record first.
+fn with_modified_date(data: &Value, modified: &str) -> String {
+    struct WithModified<'a>(&'a serde_json::Map<String, Value>, &'a str);
+    impl serde::Serialize for WithModified<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let had = self.0.contains_key(MODIFIED_DATE);
+            let mut map = s.serialize_map(Some(self.0.len() + usize::from(!had)))?;
+            for (key, value) in self.0 {
+                if key == MODIFIED_DATE {
+                    map.serialize_entry(key, self.1)?;
+                } else {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+            if !had {
+                map.serialize_entry(MODIFIED_DATE, self.1)?;
+            }
+            map.end()
+        }
+    }
+    match data {
+        Value::Object(map) => {
+            serde_json::to_string(&WithModified(map, modified)).expect("JSON values serialize")
+        }
+        other => other.to_string(),
+    }
+}
+
+const MODIFIED_DATE: &str = "modifiedDate";
 
 fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared> {
     dedup_last(records, |r| &r.id)
         .into_iter()
         .map(|r| {
-            let mut data = without_nul(&r.data).0.into_owned();
-            let hash = content_hash(&data, &["modifiedDate"]);
-            if let Value::Object(map) = &mut data {
-                map.insert("modifiedDate".into(), Value::String(modified.to_string()));
-            }
+            let data = nul_free(&r.data);
+            let hash = content_hash(&data, &[MODIFIED_DATE]);
             let source_modified_date = r.source_modified_date.clone().or_else(|| {
                 r.data
                     .get("sourceModifiedDate")
@@ -229,7 +273,7 @@ fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared>
             });
             Prepared {
                 id: r.id.clone(),
-                data: data.to_string(),
+                data: with_modified_date(&data, modified),
                 hash,
                 source_modified_date,
                 parent_key: None,
@@ -812,5 +856,36 @@ mod tests {
         assert_eq!(kept.len(), 2);
         assert_eq!((kept[0].id.as_str(), kept[0].data.as_str()), ("1", "3"));
         assert_eq!(kept[1].id, "2");
+    }
+
+    #[test]
+    fn the_modified_date_is_written_as_inserting_it_would() {
+        use serde_json::json;
+        for data in [
+            json!({"id": "1", "modifiedDate": "old", "total": 2.5}),
+            json!({"id": "1", "total": 2.5, "lines": [{"modifiedDate": "kept"}]}),
+            json!("not an object"),
+        ] {
+            let mut expected = data.clone();
+            if let Value::Object(map) = &mut expected {
+                map.insert(MODIFIED_DATE.into(), Value::String("2025-01-01".into()));
+            }
+            assert_eq!(
+                with_modified_date(&data, "2025-01-01"),
+                expected.to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn nul_characters_are_removed_from_strings_and_keys_only_when_present() {
+        use serde_json::json;
+        let clean = json!({"a": ["x", {"b": 1}]});
+        assert!(matches!(nul_free(&clean), Cow::Borrowed(_)));
+        let dirty = json!({"a\0": ["x\0y", {"b": "\0"}]});
+        let fixed = nul_free(&dirty);
+        assert_eq!(*fixed, json!({"a": ["xy", {"b": ""}]}));
+        let (_, text) = without_nul(&dirty);
+        assert!(!text.contains("\\u0000"), "{text}");
     }
 }
