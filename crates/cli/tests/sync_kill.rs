@@ -3,6 +3,7 @@
 //! (when `PRESTALINK_TEST_POSTGRES` is set) PostgreSQL.
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use prestalink_simulator::capacity::Capacity;
@@ -18,9 +19,17 @@ const RUNS: usize = 20;
 
 fn sync_command(sim: &Simulator, db: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_prestalink"));
+    // Every other run uses two worker threads (`--threads`), so a sync killed with one
+    // thread is resumed with two and the other way round: both end at the same truth.
+    static RUNS_STARTED: AtomicUsize = AtomicUsize::new(0);
+    let threads = if RUNS_STARTED.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+        "1"
+    } else {
+        "2"
+    };
     command
         .args(["sync", "--url", &sim.base_url(), "--key", sim.key()])
-        .args(["--db", db, "--json"])
+        .args(["--db", db, "--json", "--threads", threads])
         .env("PRESTALINK_MASTER_KEY", test_master_key_hex())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

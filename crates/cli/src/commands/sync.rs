@@ -60,6 +60,12 @@ pub struct SyncArgs {
     /// Seconds to wait for each answer of the shop.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// Threads for decoding, mapping and hashing (SQLite has its own). One is the lightest
+    /// and as fast where the shop is the limit; more help a very large, fast shop read
+    /// from a machine with cores to spare.
+    #[arg(long, env = "PRESTALINK_THREADS", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
     /// Print one JSON object instead of progress bars and a summary.
     #[arg(long)]
     pub json: bool,
@@ -87,16 +93,23 @@ pub fn run(args: SyncArgs) -> ExitCode {
             }
         },
     };
-    // One thread: a sync mostly waits for the shop, and its CPU work (decoding, mapping,
-    // hashing) is sequential per page while SQLite runs on sqlx's own threads. The
-    // multi-threaded runtime's hand-offs between workers cost more than they overlap: on
-    // the bench's 2,000-order store it used 2.1 CPU s on cluster and 2.9 on laptop, this
-    // one 1.6 and 2.2, with the same wall time (2.3 s on cluster) and half the context
-    // switches.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread by default: a sync mostly waits for the shop, and SQLite runs on sqlx's
+    // own threads. The multi-threaded runtime's hand-offs between workers cost more than
+    // they overlap: on the bench's 2,000-order store it used 2.1 CPU s on cluster and 2.9
+    // on laptop, one thread 1.6 and 2.2, with the same wall time (2.3 s on cluster) and
+    // half the context switches. Where the reader's CPU is the limit (10,000 orders from
+    // the simulator at time scale 0) one thread took ~5 % longer.
+    let built = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(usize::from(args.threads))
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
