@@ -22,7 +22,10 @@ fn sync_command(sim: &Simulator, db: &str) -> Command {
     // Every other run uses two worker threads (`--threads`), so a sync killed with one
     // thread is resumed with two and the other way round: both end at the same truth.
     static RUNS_STARTED: AtomicUsize = AtomicUsize::new(0);
-    let threads = if RUNS_STARTED.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+    let threads = if RUNS_STARTED
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(2)
+    {
         "1"
     } else {
         "2"
