@@ -37,6 +37,9 @@ pub fn run_child(program: &Path, args: &[String], stderr_file: &Path) -> anyhow:
     let started = Instant::now();
     let mut child = Command::new(program)
         .args(args)
+        // Every reader runs as documented (one thread); a variable of the caller's shell
+        // must not change the results silently.
+        .env_remove("PRESTALINK_THREADS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))

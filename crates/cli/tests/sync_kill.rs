@@ -3,7 +3,6 @@
 //! (when `PRESTALINK_TEST_POSTGRES` is set) PostgreSQL.
 
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use prestalink_simulator::capacity::Capacity;
@@ -17,22 +16,12 @@ use rand::{Rng, SeedableRng};
 
 const RUNS: usize = 20;
 
-fn sync_command(sim: &Simulator, db: &str) -> Command {
+/// `prestalink sync` on `db` with `threads` worker threads (`--threads`).
+fn sync_command(sim: &Simulator, db: &str, threads: u8) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_prestalink"));
-    // Every other run uses two worker threads (`--threads`), so a sync killed with one
-    // thread is resumed with two and the other way round: both end at the same truth.
-    static RUNS_STARTED: AtomicUsize = AtomicUsize::new(0);
-    let threads = if RUNS_STARTED
-        .fetch_add(1, Ordering::Relaxed)
-        .is_multiple_of(2)
-    {
-        "1"
-    } else {
-        "2"
-    };
     command
         .args(["sync", "--url", &sim.base_url(), "--key", sim.key()])
-        .args(["--db", db, "--json", "--threads", threads])
+        .args(["--db", db, "--json", "--threads", &threads.to_string()])
         .env("PRESTALINK_MASTER_KEY", test_master_key_hex())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -40,8 +29,10 @@ fn sync_command(sim: &Simulator, db: &str) -> Command {
 }
 
 /// Runs `prestalink sync` to completion and returns its JSON report.
-fn sync_to_completion(sim: &Simulator, db: &str) -> serde_json::Value {
-    let output = sync_command(sim, db).output().expect("prestalink runs");
+fn sync_to_completion(sim: &Simulator, db: &str, threads: u8) -> serde_json::Value {
+    let output = sync_command(sim, db, threads)
+        .output()
+        .expect("prestalink runs");
     assert!(
         output.status.success(),
         "the resumed sync completes: {}\n{}",
@@ -53,8 +44,10 @@ fn sync_to_completion(sim: &Simulator, db: &str) -> serde_json::Value {
 
 /// Starts a sync and kills it with SIGKILL after `after`; returns whether it was still
 /// running (a kill that came too late proves nothing about resuming).
-fn sync_killed_after(sim: &Simulator, db: &str, after: Duration) -> bool {
-    let mut child = sync_command(sim, db).spawn().expect("prestalink starts");
+fn sync_killed_after(sim: &Simulator, db: &str, after: Duration, threads: u8) -> bool {
+    let mut child = sync_command(sim, db, threads)
+        .spawn()
+        .expect("prestalink starts");
     let deadline = Instant::now() + after;
     while Instant::now() < deadline {
         if child.try_wait().expect("child status").is_some() {
@@ -81,9 +74,15 @@ async fn open(db: &str) -> Store {
 }
 
 /// One kill-and-resume round trip against `db`; panics unless the result is the truth.
-async fn kill_and_resume(sim: &Simulator, db: &str, kill_after: Duration) -> bool {
-    let killed = tokio::task::block_in_place(|| sync_killed_after(sim, db, kill_after));
-    let report = tokio::task::block_in_place(|| sync_to_completion(sim, db));
+/// Round `run` kills a sync on one thread and resumes it on two, or the other way round.
+async fn kill_and_resume(sim: &Simulator, db: &str, kill_after: Duration, run: usize) -> bool {
+    let (first, second) = if run.is_multiple_of(2) {
+        (1, 2)
+    } else {
+        (2, 1)
+    };
+    let killed = tokio::task::block_in_place(|| sync_killed_after(sim, db, kill_after, first));
+    let report = tokio::task::block_in_place(|| sync_to_completion(sim, db, second));
     let connection = report["connectionId"].as_str().expect("connection id");
     let store = open(db).await;
     let linked = store
@@ -128,7 +127,7 @@ async fn simulator() -> Simulator {
 /// How long a clean sync takes, to spread the kills over it.
 fn clean_duration(sim: &Simulator, db: &str) -> Duration {
     let started = Instant::now();
-    sync_to_completion(sim, db);
+    sync_to_completion(sim, db, 1);
     started.elapsed()
 }
 
@@ -152,7 +151,7 @@ async fn killed_syncs_resume_to_the_truth_on_sqlite() {
     for run in 0..RUNS {
         let db = dir.path().join(format!("run{run}.db"));
         let after = span.mul_f64(rng.gen_range(0.02..0.85));
-        if kill_and_resume(&sim, db.to_str().unwrap(), after).await {
+        if kill_and_resume(&sim, db.to_str().unwrap(), after, run).await {
             mid_run += 1;
         }
     }
@@ -175,10 +174,10 @@ async fn killed_syncs_resume_to_the_truth_on_postgres() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let mut mid_run = 0;
     // Fewer rounds than SQLite: each one creates a database.
-    for _ in 0..RUNS / 2 {
+    for run in 0..RUNS / 2 {
         let db = ScratchDatabase::create("kill").await.unwrap().unwrap();
         let after = span.mul_f64(rng.gen_range(0.02..0.85));
-        if kill_and_resume(&sim, &db.url, after).await {
+        if kill_and_resume(&sim, &db.url, after, run).await {
             mid_run += 1;
         }
         db.drop_now().await.unwrap();

@@ -29,8 +29,8 @@
 //! - Leave the storefront its share. The first congestion of a run shows where the shop's
 //!   knee is: the congested limit divided by its latency ratio (W workers running c > W
 //!   requests answer c / W times slower), and never below the last limit that ran clean
-//!   (clean by the window's mean as well as its signal: the median overlooks a third of the
-//!   pages queueing).
+//!   (clean meaning fewer than a quarter of its samples past the back-off threshold, as
+//!   well as its signal: the median overlooks a third of the pages queueing).
 //!   Two windows in a row in the hold band at a limit in use mark the knee too: that limit.
 //!   From then on requests are granted up to the knee minus the pace's storefront reserve
 //!   (balanced: a third of the knee, at least one worker; max: none), so shoppers find a
@@ -249,17 +249,24 @@ impl Controller {
         if self.window.ratios.len() < self.limit.max(MIN_WINDOW) {
             return Change::Hold;
         }
-        let mean = self.window.ratios.iter().sum::<f64>() / self.window.ratios.len() as f64;
         let signal = if self.window.queue_samples * 2 > self.window.ratios.len() {
             median(&mut self.window.ratios)
         } else {
-            mean
+            self.window.ratios.iter().sum::<f64>() / self.window.ratios.len() as f64
         };
-        // A floor for the knee needs a window clean by its mean too: the median passes over
-        // a queue that holds a third of the requests (3 in flight on 2 workers read 1.08 by
-        // the median in the benchmark), and that limit then floored the knee at 3, so a
-        // 2-worker shop was read 2 at a time with shoppers waiting behind 200 ms pages.
-        let clean = mean <= self.profile.grow_below;
+        // A floor for the knee needs a window where our own requests did not queue: the
+        // median passes over a queue that holds a third of them (3 in flight on 2 workers
+        // read 1.08 by the median in the benchmark), and that limit then floored the knee
+        // at 3, so a 2-worker shop was read 2 at a time with shoppers waiting behind 200 ms
+        // pages. A quarter of the samples past the back-off threshold is such a queue; one
+        // page in six behind a customer is not (the mean would count it).
+        let queued = self
+            .window
+            .ratios
+            .iter()
+            .filter(|&&r| r >= self.profile.shrink_above)
+            .count();
+        let clean = queued * 4 < self.window.ratios.len();
         let binding = self.window.max_in_flight >= self.limit;
         self.last_ratio = Some(signal);
         self.restart_window();
@@ -535,8 +542,10 @@ mod tests {
             c.limit()
         };
         assert_eq!(window(&mut c, &[1.0, 1.05, 3.8, 1.0, 1.02, 1.0]), 5);
-        // 5 in flight, median 1.55: knee 4 (grown from), a third of it kept free.
+        // 5 in flight, median 1.55: knee 4 (grown from: one page behind a customer does not
+        // make a window unclean), a third of it kept free.
         assert_eq!(window(&mut c, &[1.6, 1.05, 1.8, 1.0, 1.7, 1.5]), 2);
+        assert_eq!(c.knee(), Some(4));
         // Judged by the idle model, the same outlier moves the mean (1.48): decrease.
         let mut c = balanced(4, false);
         let seqs: Vec<StartSeq> = (0..6).map(|_| c.on_start(4)).collect();

@@ -137,7 +137,7 @@ impl Store {
             // documents of 1-5 KB, which 4 KiB pages split into overflow chains. On the
             // bench's 2,000-order store a full sync made 222,000 system calls with 4 KiB
             // pages (65,000 page reads, 60,000 page writes) and 83,000 with 32 KiB (8,000
-            // and 9,000); the file is 15 % smaller.
+            // and 9,000); the file is 16 % smaller.
             .page_size(32768);
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(4))

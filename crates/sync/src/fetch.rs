@@ -108,8 +108,10 @@ impl Fetcher {
             // The request runs as its own task: its latency is timed, and the pacer told,
             // the moment the answer is decoded, not when the reader (busy writing or
             // mapping on its own task) next looks at it, which read as latency on a fast
-            // shop and made the pacer see a knee that was ours. Decoding runs on another
-            // thread meanwhile.
+            // shop and made the pacer see a knee that was ours. On a multi-threaded
+            // runtime another thread decodes meanwhile; on one thread (the CLI's default)
+            // the answer waits at most for the step the thread is on (a page's preparation
+            // for writing, a few ms), which a window's median does not count.
             let client = self.client.clone();
             let owned = query.clone();
             let task = tokio::spawn(async move {
