@@ -196,18 +196,10 @@ async fn sqlite_creates_a_private_key_file_and_uses_wal() {
         .await
         .unwrap();
     assert_eq!(reopened.decrypt_key(&c.id).await.unwrap(), KEY_A);
-    let mode: String = {
-        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-            "sqlite://{}",
-            db.display()
-        ))
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut common::sqlite_connection(&db).await)
         .await
         .unwrap();
-        sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    };
     assert_eq!(mode, "wal");
 }
 

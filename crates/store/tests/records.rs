@@ -499,42 +499,28 @@ async fn nul_characters_are_removed_so_a_page_never_fails_on_them() {
 
 /// The page size of a SQLite file, read outside the store.
 async fn page_size(path: &std::path::Path) -> i64 {
-    use sqlx::Connection as _;
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
     sqlx::query_scalar("PRAGMA page_size")
-        .fetch_one(&mut conn)
+        .fetch_one(&mut common::sqlite_connection(path).await)
         .await
         .unwrap()
 }
 
 #[tokio::test]
 async fn new_sqlite_files_use_large_pages_and_older_files_keep_theirs() {
-    use prestalink_store::{MasterKeySource, Store, StoreOptions};
-    let options = || StoreOptions {
-        master_key: MasterKeySource::Bytes(common::KEY),
-        ..Default::default()
-    };
-    let dir = tempfile::tempdir().unwrap();
-
     // A new file: 32 KiB pages, so a record of a few KB is not an overflow chain.
-    let new = dir.path().join("new.db");
-    let store = Store::open_with(new.to_str().unwrap(), options())
-        .await
-        .unwrap();
-    store.close().await;
-    assert_eq!(page_size(&new).await, 32768);
+    let t = common::sqlite_store().await;
+    t.store.close().await;
+    let common::Location::Sqlite { path, .. } = &t.location else {
+        unreachable!("a SQLite store")
+    };
+    assert_eq!(page_size(path).await, 32768);
 
     // A file made with SQLite's default 4 KiB pages (as earlier versions did) opens,
     // migrates, takes records and gives them back; its page size does not change.
-    let old = dir.path().join("old.db");
+    let old = path.with_file_name("old.db");
     {
         use sqlx::Connection as _;
-        let mut conn =
-            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", old.display()))
-                .await
-                .unwrap();
+        let mut conn = common::sqlite_connection(&old).await;
         for s in [
             "PRAGMA page_size = 4096",
             "PRAGMA journal_mode = WAL",
@@ -544,9 +530,7 @@ async fn new_sqlite_files_use_large_pages_and_older_files_keep_theirs() {
         }
         conn.close().await.unwrap();
     }
-    let store = Store::open_with(old.to_str().unwrap(), options())
-        .await
-        .unwrap();
+    let store = common::open_sqlite(&old).await;
     let conn = connection(&store).await;
     let raw: Vec<RawRecord> = (1..=50)
         .map(|i| RawRecord {

@@ -25,9 +25,7 @@ fn kind_of(declared: &str) -> String {
 }
 
 async fn sqlite_schema(path: &std::path::Path) -> (Schema, Vec<String>) {
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut conn = common::sqlite_connection(path).await;
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
          AND name <> '_sqlx_migrations' ORDER BY name",

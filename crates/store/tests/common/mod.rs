@@ -80,10 +80,7 @@ impl TestStore {
     pub async fn execute(&self, statements: &[&str]) {
         match &self.location {
             Location::Sqlite { path, .. } => {
-                let mut conn =
-                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                        .await
-                        .unwrap();
+                let mut conn = sqlite_connection(path).await;
                 for s in statements {
                     sqlx::query(s).execute(&mut conn).await.unwrap();
                 }
@@ -104,11 +101,16 @@ impl TestStore {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A fresh SQLite store in a temporary directory.
-pub async fn sqlite_store() -> TestStore {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("prestalink.db");
-    let store = Store::open_with(
+/// A plain SQLite connection to the file at `path` (created if missing), outside the store.
+pub async fn sqlite_connection(path: &std::path::Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap()
+}
+
+/// The store in the SQLite file at `path` (created if missing), with the test master key.
+pub async fn open_sqlite(path: &std::path::Path) -> Store {
+    Store::open_with(
         path.to_str().unwrap(),
         StoreOptions {
             master_key: MasterKeySource::Bytes(KEY),
@@ -116,7 +118,14 @@ pub async fn sqlite_store() -> TestStore {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// A fresh SQLite store in a temporary directory.
+pub async fn sqlite_store() -> TestStore {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prestalink.db");
+    let store = open_sqlite(&path).await;
     TestStore {
         store,
         location: Location::Sqlite { path, _dir: dir },
