@@ -42,23 +42,36 @@ fn sync_to_completion(sim: &Simulator, db: &str, threads: u8) -> serde_json::Val
     serde_json::from_slice(&output.stdout).expect("one JSON object")
 }
 
-/// Starts a sync and kills it with SIGKILL after `after`; returns whether it was still
-/// running (a kill that came too late proves nothing about resuming).
-fn sync_killed_after(sim: &Simulator, db: &str, after: Duration, threads: u8) -> bool {
+/// What became of a sync that was to be killed.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// Killed while it ran.
+    MidRun,
+    /// It had finished, after this long, before the kill came: the kill proves nothing
+    /// about resuming, and a full sync takes at most this long now.
+    TooLate(Duration),
+}
+
+/// Starts a sync and kills it with SIGKILL after `after`.
+fn sync_killed_after(sim: &Simulator, db: &str, after: Duration, threads: u8) -> Kill {
+    let started = Instant::now();
     let mut child = sync_command(sim, db, threads)
         .spawn()
         .expect("prestalink starts");
-    let deadline = Instant::now() + after;
+    let deadline = started + after;
     while Instant::now() < deadline {
         if child.try_wait().expect("child status").is_some() {
-            return false;
+            return Kill::TooLate(started.elapsed());
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let running = child.try_wait().expect("child status").is_none();
+    let outcome = match child.try_wait().expect("child status") {
+        None => Kill::MidRun,
+        Some(_) => Kill::TooLate(started.elapsed()),
+    };
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
-    running
+    outcome
 }
 
 async fn open(db: &str) -> Store {
@@ -75,13 +88,13 @@ async fn open(db: &str) -> Store {
 
 /// One kill-and-resume round trip against `db`; panics unless the result is the truth.
 /// Round `run` kills a sync on one thread and resumes it on two, or the other way round.
-async fn kill_and_resume(sim: &Simulator, db: &str, kill_after: Duration, run: usize) -> bool {
+async fn kill_and_resume(sim: &Simulator, db: &str, kill_after: Duration, run: usize) -> Kill {
     let (first, second) = if run.is_multiple_of(2) {
         (1, 2)
     } else {
         (2, 1)
     };
-    let killed = tokio::task::block_in_place(|| sync_killed_after(sim, db, kill_after, first));
+    let kill = tokio::task::block_in_place(|| sync_killed_after(sim, db, kill_after, first));
     let report = tokio::task::block_in_place(|| sync_to_completion(sim, db, second));
     let connection = report["connectionId"].as_str().expect("connection id");
     let store = open(db).await;
@@ -100,7 +113,7 @@ async fn kill_and_resume(sim: &Simulator, db: &str, kill_after: Duration, run: u
     if let Some(diff) = difference(&expected, &actual) {
         panic!("killed after {kill_after:?}, then resumed: the data differs:\n{diff}");
     }
-    killed
+    kill
 }
 
 async fn simulator() -> Simulator {
@@ -146,20 +159,88 @@ async fn killed_syncs_resume_to_the_truth_on_sqlite() {
             .min()
             .unwrap()
     });
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
-    let mut mid_run = 0;
-    for run in 0..RUNS {
-        let db = dir.path().join(format!("run{run}.db"));
-        let after = span.mul_f64(rng.gen_range(0.02..0.85));
-        if kill_and_resume(&sim, db.to_str().unwrap(), after, run).await {
-            mid_run += 1;
+    let mut rounds = Rounds::new(RUNS, span, 2026);
+    while let Some((run, after)) = rounds.next() {
+        let db = dir.path().join(format!("run{}.db", rounds.attempts));
+        let kill = kill_and_resume(&sim, db.to_str().unwrap(), after, run).await;
+        rounds.record(kill);
+    }
+    rounds.assert_mid_run();
+    sim.shutdown().await;
+}
+
+/// The kill delays: `rounds` rounds at random points of a clean sync's span. The span is
+/// measured once up front, but the machine's load changes while the test runs (the other
+/// test of this file, other processes); a sync that finished before its kill shortens the
+/// span to what it took, and its round is played again once, at the shorter span.
+struct Rounds {
+    rounds: usize,
+    span: Duration,
+    rng: rand::rngs::StdRng,
+    run: usize,
+    retried: bool,
+    attempts: usize,
+    mid_run: usize,
+    too_late: Vec<Duration>,
+}
+
+impl Rounds {
+    fn new(rounds: usize, span: Duration, seed: u64) -> Self {
+        Rounds {
+            rounds,
+            span,
+            rng: rand::rngs::StdRng::seed_from_u64(seed),
+            run: 0,
+            retried: false,
+            attempts: 0,
+            mid_run: 0,
+            too_late: Vec::new(),
         }
     }
-    assert!(
-        mid_run >= RUNS * 3 / 4,
-        "only {mid_run} of {RUNS} kills fell while the sync ran (clean sync: {span:?})"
-    );
-    sim.shutdown().await;
+
+    /// The next round and how long after its start to kill it.
+    fn next(&mut self) -> Option<(usize, Duration)> {
+        (self.run < self.rounds)
+            .then(|| (self.run, self.span.mul_f64(self.rng.gen_range(0.02..0.85))))
+    }
+
+    fn record(&mut self, kill: Kill) {
+        self.attempts += 1;
+        match kill {
+            Kill::MidRun => {
+                self.mid_run += 1;
+                self.advance();
+            }
+            Kill::TooLate(took) => {
+                self.too_late.push(took);
+                self.span = self.span.min(took);
+                if self.retried {
+                    self.advance();
+                } else {
+                    self.retried = true;
+                }
+            }
+        }
+    }
+
+    fn advance(&mut self) {
+        self.run += 1;
+        self.retried = false;
+    }
+
+    /// At least three rounds in four killed a running sync.
+    fn assert_mid_run(&self) {
+        assert!(
+            self.mid_run >= self.rounds * 3 / 4,
+            "only {} of {} rounds killed a running sync ({} attempts; span now {:?}; \
+             syncs that finished before their kill took {:?})",
+            self.mid_run,
+            self.run,
+            self.attempts,
+            self.span,
+            self.too_late
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,20 +252,14 @@ async fn killed_syncs_resume_to_the_truth_on_postgres() {
     };
     let span = tokio::task::block_in_place(|| clean_duration(&sim, &probe.url));
     probe.drop_now().await.unwrap();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
-    let mut mid_run = 0;
     // Fewer rounds than SQLite: each one creates a database.
-    for run in 0..RUNS / 2 {
+    let mut rounds = Rounds::new(RUNS / 2, span, 9);
+    while let Some((run, after)) = rounds.next() {
         let db = ScratchDatabase::create("kill").await.unwrap().unwrap();
-        let after = span.mul_f64(rng.gen_range(0.02..0.85));
-        if kill_and_resume(&sim, &db.url, after, run).await {
-            mid_run += 1;
-        }
+        let kill = kill_and_resume(&sim, &db.url, after, run).await;
+        rounds.record(kill);
         db.drop_now().await.unwrap();
     }
-    assert!(
-        mid_run >= RUNS / 2 * 3 / 4,
-        "only {mid_run} kills fell mid-run"
-    );
+    rounds.assert_mid_run();
     sim.shutdown().await;
 }
