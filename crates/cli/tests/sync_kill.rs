@@ -161,7 +161,7 @@ async fn killed_syncs_resume_to_the_truth_on_sqlite() {
     });
     let mut rounds = Rounds::new(RUNS, span, 2026);
     while let Some((run, after)) = rounds.next() {
-        let db = dir.path().join(format!("run{}.db", rounds.attempts));
+        let db = dir.path().join(format!("run{}.db", rounds.attempts()));
         let kill = kill_and_resume(&sim, db.to_str().unwrap(), after, run).await;
         rounds.record(kill);
     }
@@ -179,7 +179,6 @@ struct Rounds {
     rng: rand::rngs::StdRng,
     run: usize,
     retried: bool,
-    attempts: usize,
     mid_run: usize,
     too_late: Vec<Duration>,
 }
@@ -192,7 +191,6 @@ impl Rounds {
             rng: rand::rngs::StdRng::seed_from_u64(seed),
             run: 0,
             retried: false,
-            attempts: 0,
             mid_run: 0,
             too_late: Vec::new(),
         }
@@ -204,8 +202,12 @@ impl Rounds {
             .then(|| (self.run, self.span.mul_f64(self.rng.gen_range(0.02..0.85))))
     }
 
+    /// Rounds played so far, replays included.
+    fn attempts(&self) -> usize {
+        self.mid_run + self.too_late.len()
+    }
+
     fn record(&mut self, kill: Kill) {
-        self.attempts += 1;
         match kill {
             Kill::MidRun => {
                 self.mid_run += 1;
@@ -236,7 +238,7 @@ impl Rounds {
              syncs that finished before their kill took {:?})",
             self.mid_run,
             self.run,
-            self.attempts,
+            self.attempts(),
             self.span,
             self.too_late
         );
