@@ -430,12 +430,6 @@ impl Engine {
                 .sum()
         };
 
-        // Data types are mapped on tasks of their own, `MAP_TASKS` at a time: mapping is
-        // CPU work (decoding stored rows, mapping, hashing) and SQLite work, and the shop is
-        // idle by now. On one runtime thread (the CLI's default) the two tasks' SQLite work
-        // overlaps with each other's mapping; with `--threads 2` or more their mapping runs
-        // side by side too. Orders, payments, transactions and the payment-method census each
-        // read the orders again.
         // The first source of a data type that could not be read: the data type fails with it.
         let failed_source = |dt: DataType| {
             dt.sources().iter().find_map(|s| match outcomes.get(s) {
@@ -445,6 +439,12 @@ impl Engine {
         };
         let reference = Arc::new(reference);
         let full = ctx.options.full || reference_changed;
+        // Data types are mapped on tasks of their own, `MAP_TASKS` at a time: mapping is
+        // CPU work (decoding stored rows, mapping, hashing) and SQLite work, and the shop is
+        // idle by now. On one runtime thread (the CLI's default) the two tasks' SQLite work
+        // overlaps with each other's mapping; with `--threads 2` or more their mapping runs
+        // side by side too. Orders, payments, transactions and the payment-method census each
+        // read the orders again.
         let mut mapped: HashMap<DataType, Result<MapOutcome, SyncError>> = HashMap::new();
         if fatal.is_none() {
             let to_map: Vec<DataType> = data_types
