@@ -13,6 +13,7 @@ use reqwest::header::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::address_guard::{check_literal_host, find_forbidden, PublicOnlyResolver};
 use crate::decode::{self, Document, ResourceIndex, DEFAULT_MAX_BODY_BYTES};
 use crate::error::{Error, Format, HtmlKind, PsError};
 use crate::key::WebserviceKey;
@@ -62,11 +63,17 @@ pub struct Connection {
     pub connect_timeout: Duration,
     /// Accept TLS certificates that do not verify (self-signed); off by default.
     pub accept_invalid_certs: bool,
+    /// Reach public addresses only (off by default): the store host may not be or resolve to a
+    /// loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast or
+    /// reserved address, checked on every connection (see [`crate::address_guard`]); proxies
+    /// from the environment are not used. For servers that connect to store URLs their API
+    /// clients submit.
+    pub public_only: bool,
 }
 
 impl Connection {
     /// A connection with the defaults: Basic auth, `/api/` URLs, JSON records, 64 MiB body
-    /// cap, 30 s request and 10 s connect time limits, certificates verified.
+    /// cap, 30 s request and 10 s connect time limits, certificates verified, any address.
     pub fn new(store_url: StoreUrl, key: WebserviceKey) -> Connection {
         Connection {
             store_url,
@@ -78,6 +85,7 @@ impl Connection {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             accept_invalid_certs: false,
+            public_only: false,
         }
     }
 
@@ -193,19 +201,30 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for an already resolved connection (no request is made).
+    /// A client for an already resolved connection (no request is made). With
+    /// [`Connection::public_only`], a store URL whose host is a forbidden IP address is refused
+    /// here ([`Error::ForbiddenAddress`]), and host names are resolved by
+    /// [`PublicOnlyResolver`], which fails every request to a name that points only to
+    /// forbidden addresses. Every request of a client goes to its store URL's host (URLs are
+    /// built from it and redirects are never followed), so checking an IP host once is enough.
     pub fn new(connection: Connection) -> Result<Client, Error> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(connection.timeout)
             .connect_timeout(connection.connect_timeout)
             .danger_accept_invalid_certs(connection.accept_invalid_certs)
-            .user_agent(concat!("prestalink/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Transport {
-                url: connection.store_url.to_string(),
-                detail: format!("cannot set up the HTTP client: {e}"),
-            })?;
+            .user_agent(concat!("prestalink/", env!("CARGO_PKG_VERSION")));
+        if connection.public_only {
+            check_literal_host(connection.store_url.as_url())?;
+            // A proxy would connect on our behalf to an address we never checked.
+            builder = builder
+                .no_proxy()
+                .dns_resolver(Arc::new(PublicOnlyResolver));
+        }
+        let http = builder.build().map_err(|e| Error::Transport {
+            url: connection.store_url.to_string(),
+            detail: format!("cannot set up the HTTP client: {e}"),
+        })?;
         Ok(Client {
             connection: Arc::new(connection),
             http,
@@ -275,6 +294,11 @@ impl Client {
     ) -> Result<RawResponse, Error> {
         let connection = &self.connection;
         let url = connection.url_for(query, format);
+        if connection.public_only {
+            // Already checked in `new` (the host never changes); kept next to the request so
+            // that no future URL form can bypass it.
+            check_literal_host(&url)?;
+        }
         let shown = redact_url(&url);
         let mut request = self.http.get(url.clone());
         if connection.auth_mode == AuthMode::Basic {
@@ -380,6 +404,9 @@ fn meta(
 
 /// Turns a transport failure into the variant that says what to check.
 fn transport_error(e: &reqwest::Error, url: &Url, connection: &Connection) -> Error {
+    if let Some(forbidden) = find_forbidden(e) {
+        return forbidden.clone().into();
+    }
     let host = url.host_str().unwrap_or_default().to_owned();
     let port = url.port_or_known_default().unwrap_or(0);
     let shown = redact_url(url);

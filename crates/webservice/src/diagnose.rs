@@ -80,6 +80,12 @@ pub struct DiagnoseOptions {
     pub timeout: Duration,
     /// Preferred record format for the connection that results.
     pub format: Format,
+    /// Reach public addresses only: every connection the diagnosis makes (and the one it
+    /// returns) refuses loopback, private, link-local, cloud metadata and other non-public
+    /// addresses ([`Connection::public_only`]); a store that points to one ends with
+    /// [`DiagnosisCode::ForbiddenAddress`]. Off by default; servers that accept store URLs
+    /// from their API clients turn it on.
+    pub public_only: bool,
 }
 
 impl Default for DiagnoseOptions {
@@ -89,6 +95,7 @@ impl Default for DiagnoseOptions {
             accept_invalid_certs: false,
             timeout: Duration::from_secs(15),
             format: Format::Json,
+            public_only: false,
         }
     }
 }
@@ -125,6 +132,9 @@ pub enum DiagnosisCode {
     NoPermission,
     /// The server failed (5xx, unreadable answer).
     ServerError,
+    /// The store address points to a private or local network address, which this
+    /// prestalink may not connect to ([`DiagnoseOptions::public_only`]).
+    ForbiddenAddress,
 }
 
 impl DiagnosisCode {
@@ -145,6 +155,7 @@ impl DiagnosisCode {
             DiagnosisCode::InvalidKey => "invalid_key",
             DiagnosisCode::NoPermission => "no_permission",
             DiagnosisCode::ServerError => "server_error",
+            DiagnosisCode::ForbiddenAddress => "forbidden_address",
         }
     }
 }
@@ -360,6 +371,7 @@ async fn discover(
     connection.timeout = options.timeout;
     connection.connect_timeout = options.timeout;
     connection.accept_invalid_certs = options.accept_invalid_certs;
+    connection.public_only = options.public_only;
     let mut stripped = false;
     let mut dispatcher = false;
     let mut hops = 0;
@@ -454,6 +466,7 @@ async fn discover(
                 | Error::ConnectionRefused { .. }
                 | Error::Tls { .. }
                 | Error::Transport { .. }
+                | Error::ForbiddenAddress { .. }
                 | Error::Redirect { .. }
                 | Error::Decode { .. }
         ),
@@ -796,6 +809,35 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
              firewall refuses connections from this machine: ask your host to allow it."
                 .into(),
         ),
+        Error::ForbiddenAddress {
+            host,
+            address,
+            reason,
+        } => {
+            let literal = crate::address_guard::ForbiddenAddress {
+                host: host.clone(),
+                address: *address,
+                reason,
+            }
+            .is_literal();
+            (
+                C::ForbiddenAddress,
+                if literal {
+                    format!(
+                        "The store address {address} is a private or local network address \
+                         ({reason}) that prestalink's server may not connect to."
+                    )
+                } else {
+                    format!(
+                        "The store address {host} points to {address} ({reason}), a private or \
+                         local network address that prestalink's server may not connect to."
+                    )
+                },
+                "Use the shop's public address. If prestalink runs on your own network and you \
+                 trust every user of its API, start the server with --allow-private-stores."
+                    .into(),
+            )
+        }
         Error::Transport { detail, .. } => (
             C::Unreachable,
             format!("The connection to the shop{at} failed: {detail}."),

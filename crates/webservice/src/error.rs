@@ -2,6 +2,7 @@
 //! are already redacted (no key).
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::key::KeyProblem;
@@ -127,6 +128,18 @@ pub enum Error {
         /// The TLS library's message (e.g. "invalid peer certificate: UnknownIssuer").
         detail: String,
     },
+    /// The store address points to a loopback, private, link-local or otherwise non-public
+    /// address, and the connection may reach public addresses only
+    /// ([`crate::Connection::public_only`]; see [`crate::address_guard`]).
+    #[error("{}", crate::address_guard::ForbiddenAddress { host: host.clone(), address: *address, reason })]
+    ForbiddenAddress {
+        /// The host of the store URL (a name, or the IP address itself).
+        host: String,
+        /// The forbidden address it points to.
+        address: IpAddr,
+        /// Why the address is refused ("loopback", "private network", …).
+        reason: &'static str,
+    },
     /// Another transport failure (connection dropped mid-answer, protocol error).
     #[error("the request to {url} failed: {detail}")]
     Transport {
@@ -232,6 +245,16 @@ pub enum Error {
         /// Byte offset of the problem, when known.
         at: Option<u64>,
     },
+}
+
+impl From<crate::address_guard::ForbiddenAddress> for Error {
+    fn from(f: crate::address_guard::ForbiddenAddress) -> Error {
+        Error::ForbiddenAddress {
+            host: f.host,
+            address: f.address,
+            reason: f.reason,
+        }
+    }
 }
 
 impl Error {

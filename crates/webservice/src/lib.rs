@@ -4,8 +4,11 @@
 //! - [`StoreUrl`] and [`WebserviceKey`] parse what merchants paste.
 //! - [`Query`] builds reads; [`Client`] sends them over a resolved [`Connection`].
 //! - [`decode`] turns XML or JSON bodies into [`record::Record`]s.
+//! - [`address_guard`] keeps connections away from private and local addresses
+//!   ([`Connection::public_only`]).
 //! - [`diagnose()`] probes a store once and says what works, what does not, and how to fix it.
 
+pub mod address_guard;
 pub mod client;
 pub mod decode;
 pub mod diagnose;

@@ -65,6 +65,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         accept_redirect: args.accept_redirect,
         accept_invalid_certs: args.insecure_tls,
         timeout: Duration::from_secs(args.timeout),
+        public_only: false,
         format: match args.format {
             RecordFormat::Json => Format::Json,
             RecordFormat::Xml => Format::Xml,

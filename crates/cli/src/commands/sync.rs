@@ -123,6 +123,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
             accept_redirect: args.accept_redirect,
             accept_invalid_certs: args.insecure_tls,
             timeout: Duration::from_secs(args.timeout),
+            public_only: false,
             format: Format::Json,
         },
         options: SyncOptions {
