@@ -8,21 +8,28 @@ use sqlx::Row;
 
 use crate::crypto::{key_hint, masked_key, MasterKey};
 use crate::error::{Result, StoreError};
+use crate::paging::JsonTable;
 use crate::records::parse_json;
 use crate::time::format_timestamp;
-use crate::{new_id, on_pool, Store};
+use crate::{new_id, on_pool, Db, Store};
 
 /// A company: the owner of one or more connections (Codat's "company").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Company {
     /// Random UUID.
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Free text about the company.
+    pub description: Option<String>,
+    /// Tags (a JSON object of string values), e.g. `{"region": "eu"}`.
+    pub tags: Value,
     /// When it was created.
     pub created_at: String,
 }
+
+const COMPANY_COLUMNS: &str = "id, name, description, tags, created_at";
 
 /// Whether a connection can be read, in Codat's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,43 +101,121 @@ impl Store {
 
     /// Creates a company.
     pub async fn create_company(&self, name: &str, now: DateTime<Utc>) -> Result<Company> {
+        self.create_company_with(name, None, &Value::Object(Default::default()), now)
+            .await
+    }
+
+    /// Creates a company with a description and tags (a JSON object).
+    pub async fn create_company_with(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        tags: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Company> {
         let company = Company {
             id: new_id(),
             name: name.to_string(),
+            description: description.map(str::to_string),
+            tags: tags.clone(),
             created_at: format_timestamp(now),
         };
         on_pool!(&self.db, pool => {
-            sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)")
-                .bind(&company.id)
-                .bind(&company.name)
-                .bind(&company.created_at)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "INSERT INTO companies (id, name, description, tags, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&company.id)
+            .bind(&company.name)
+            .bind(&company.description)
+            .bind(company.tags.to_string())
+            .bind(&company.created_at)
+            .execute(pool)
+            .await?;
         });
         Ok(company)
     }
 
+    /// Replaces a company's name, description and tags; `false` when it does not exist.
+    pub async fn update_company(
+        &self,
+        id: &str,
+        name: &str,
+        description: Option<&str>,
+        tags: &Value,
+    ) -> Result<bool> {
+        on_pool!(&self.db, pool => {
+            let done = sqlx::query(
+                "UPDATE companies SET name = $2, description = $3, tags = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(description)
+            .bind(tags.to_string())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// The companies as a [`JsonTable`] of `{id, name, description, tags, created}`, for the
+    /// API's paged and queryable list.
+    pub fn companies_table(&self) -> JsonTable<'static> {
+        let object = match self.db {
+            Db::Sqlite(_) => {
+                "json_object('id', id, 'name', name, 'description', description, \
+                 'tags', json(tags), 'created', created_at)"
+            }
+            Db::Postgres(_) => {
+                "jsonb_build_object('id', id, 'name', name, 'description', description, \
+                 'tags', tags::jsonb, 'created', created_at)"
+            }
+        };
+        JsonTable {
+            from: format!(
+                "(SELECT id, {object} AS data, created_at AS modified_date, FALSE AS deleted \
+                 FROM companies) AS t"
+            ),
+            scope: "TRUE".to_string(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// A company's connections as a [`JsonTable`] of `{id, status, storeUrl, created}`.
+    pub fn connections_table<'a>(&self, company_id: &'a str) -> JsonTable<'a> {
+        let object = match self.db {
+            Db::Sqlite(_) => {
+                "json_object('id', id, 'status', status, 'storeUrl', store_url, 'created', created_at)"
+            }
+            Db::Postgres(_) => {
+                "jsonb_build_object('id', id, 'status', status, 'storeUrl', store_url, 'created', created_at)"
+            }
+        };
+        JsonTable {
+            from: format!(
+                "(SELECT id, company_id, {object} AS data, created_at AS modified_date, \
+                 FALSE AS deleted FROM connections) AS t"
+            ),
+            scope: "company_id = $1".to_string(),
+            binds: vec![company_id],
+        }
+    }
+
     /// A company by id.
     pub async fn get_company(&self, id: &str) -> Result<Option<Company>> {
+        let sql = format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1");
         on_pool!(&self.db, pool => {
-            let row = sqlx::query("SELECT id, name, created_at FROM companies WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            row.map(|r| Ok(Company { id: r.try_get(0)?, name: r.try_get(1)?, created_at: r.try_get(2)? }))
-                .transpose()
+            let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
+            row.map(|r| read_company(&r)).transpose()
         })
     }
 
     /// All companies, oldest first.
     pub async fn list_companies(&self) -> Result<Vec<Company>> {
+        let sql = format!("SELECT {COMPANY_COLUMNS} FROM companies ORDER BY created_at, id");
         on_pool!(&self.db, pool => {
-            let rows = sqlx::query("SELECT id, name, created_at FROM companies ORDER BY created_at, id")
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| Ok(Company { id: r.try_get(0)?, name: r.try_get(1)?, created_at: r.try_get(2)? }))
-                .collect()
+            let rows = sqlx::query(&sql).fetch_all(pool).await?;
+            rows.iter().map(read_company).collect()
         })
     }
 
@@ -346,6 +431,10 @@ impl Store {
     /// Deletes a company with its connections and everything they hold.
     pub async fn delete_company(&self, company_id: &str) -> Result<bool> {
         on_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM sync_settings WHERE scope = $1")
+                .bind(company_id)
+                .execute(pool)
+                .await?;
             let done = sqlx::query("DELETE FROM companies WHERE id = $1")
                 .bind(company_id)
                 .execute(pool)
@@ -364,6 +453,21 @@ impl Store {
             Ok(done.rows_affected() > 0)
         })
     }
+}
+
+fn read_company<R: Row>(row: &R) -> Result<Company>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Company {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        description: row.try_get(2)?,
+        tags: parse_json(row.try_get(3)?, "companies.tags")?,
+        created_at: row.try_get(4)?,
+    })
 }
 
 fn read_connection<R: Row>(row: &R) -> Result<Connection>

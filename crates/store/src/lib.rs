@@ -9,16 +9,20 @@
 //!
 //! Entry point: [`Store::open`].
 
+mod api_keys;
 mod checkpoints;
 mod connections;
 pub mod crypto;
+mod datasets;
 mod error;
 mod hash;
 mod jobs;
+mod paging;
 pub mod query;
 mod raw_links;
 mod records;
 mod runs;
+mod settings;
 mod time;
 
 use std::path::PathBuf;
@@ -30,18 +34,22 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection as _, PgPool, SqlitePool};
 
+pub use api_keys::{api_key_hash, ApiKeyInfo};
 pub use checkpoints::Checkpoint;
 pub use connections::{Company, Connection, ConnectionStatus};
 pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
+pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};
 pub use error::{Result, StoreError};
 pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
+pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use records::{
     CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
     StoredRecord, UpsertStats,
 };
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
+pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
 pub use time::format_timestamp;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -330,5 +338,15 @@ fn redact_url(url: &str) -> String {
         }
         Ok(parsed) => parsed.to_string(),
         Err(_) => "<unparseable URL>".to_string(),
+    }
+}
+
+impl Store {
+    /// Whether the database answers (`SELECT 1`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(&self.db, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
     }
 }

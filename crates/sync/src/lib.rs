@@ -21,7 +21,10 @@ pub use engine::{
 };
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};
-pub use link::{sync_store, LinkError, Linked, SyncRequest, DEFAULT_COMPANY};
+pub use link::{
+    connection_settings, needs_relink, sync_connection, sync_store, LinkError, Linked, SyncRequest,
+    DEFAULT_COMPANY,
+};
 pub use map::MapOutcome;
 pub use options::SyncOptions;
 pub use progress::{ProgressEvent, Stage};

@@ -5,9 +5,9 @@
 
 use chrono::Utc;
 use prestalink_pacing::{Caps, Pace, Pacer, PacerSettings};
-use prestalink_store::Store;
+use prestalink_store::{ConnectionStatus, Store};
 use prestalink_webservice::client::Client;
-use prestalink_webservice::diagnose::{diagnose, DiagnoseOptions, Diagnosis};
+use prestalink_webservice::diagnose::{diagnose, DiagnoseOptions, Diagnosis, DiagnosisCode};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::{Engine, SyncReport};
@@ -85,22 +85,43 @@ pub async fn sync_store(
     let linked = db
         .create_or_get_connection(&company.id, &store_url, &request.key, Utc::now())
         .await?;
-    let settings = serde_json::json!({
+    db.set_connection_settings(&linked.id, &connection_settings(&diagnosis), Utc::now())
+        .await?;
+    let report = run_engine(db, &linked, connection, request, progress).await?;
+    Ok(Linked { diagnosis, report })
+}
+
+/// What is remembered of a diagnosis with the connection (shown by the API as
+/// `connectionInfo`).
+pub fn connection_settings(diagnosis: &Diagnosis) -> serde_json::Value {
+    serde_json::json!({
+        "storeUrl": diagnosis.store_url,
         "authMode": diagnosis.auth_mode,
         "urlMode": diagnosis.url_mode,
         "version": diagnosis.version,
         "timezone": diagnosis.timezone,
         "currency": diagnosis.currency,
-        "languages": diagnosis.languages.len(),
-        "shops": diagnosis.shops.len(),
-    });
-    db.set_connection_settings(&linked.id, &settings, Utc::now())
-        .await?;
+        "languages": diagnosis.languages,
+        "shops": diagnosis.shops,
+        "warnings": diagnosis.warnings,
+        "missingPermissions": diagnosis.missing_permissions,
+    })
+}
+
+/// Runs the engine on a linked connection with the pacer's remembered settings.
+async fn run_engine(
+    db: &Store,
+    linked: &prestalink_store::Connection,
+    connection: prestalink_webservice::client::Connection,
+    request: &SyncRequest,
+    progress: Option<UnboundedSender<ProgressEvent>>,
+) -> Result<SyncReport, SyncError> {
     let start: Option<PacerSettings> = linked
         .pacer_settings
         .as_ref()
         .and_then(|v| serde_json::from_value(v.clone()).ok());
     let pacer = Pacer::new(request.pace, request.caps, start);
+    let store_url = connection.store_url.to_string();
     let client = Client::new(connection).map_err(SyncError::from)?;
     let mut engine = Engine::new(
         client,
@@ -113,6 +134,93 @@ pub async fn sync_store(
     if let Some(sender) = progress {
         engine = engine.with_progress(sender);
     }
-    let report = engine.run().await?;
+    engine.run().await
+}
+
+/// Whether a failed diagnosis means the key no longer works (the merchant must re-link),
+/// rather than a passing failure of the host.
+pub fn needs_relink(code: DiagnosisCode) -> bool {
+    matches!(
+        code,
+        DiagnosisCode::InvalidKey
+            | DiagnosisCode::InvalidKeyFormat
+            | DiagnosisCode::NoPermission
+            | DiagnosisCode::WebserviceDisabled
+    )
+}
+
+/// Syncs an already linked connection (what the server's workers do): checks the store
+/// again with the stored key, marks the connection `Deauthorized` (with a connection error)
+/// when the key no longer works, and runs the engine. `request.url` and `request.key` are
+/// ignored: the connection's own are used.
+pub async fn sync_connection(
+    db: &Store,
+    connection_id: &str,
+    request: &SyncRequest,
+    progress: Option<UnboundedSender<ProgressEvent>>,
+) -> Result<Linked, LinkError> {
+    let linked = db.get_connection(connection_id).await?.ok_or_else(|| {
+        prestalink_store::StoreError::NotFound {
+            what: "connection",
+            id: connection_id.to_string(),
+        }
+    })?;
+    let key = db.decrypt_key(connection_id).await?;
+    let mut options = request.diagnose.clone();
+    options.accept_redirect = false;
+    let mut diagnosis = diagnose(&linked.store_url, &key, &options).await;
+    let now = Utc::now();
+    let connection = match (diagnosis.ok, diagnosis.connection.take()) {
+        (true, Some(connection)) => connection,
+        _ => {
+            db.add_connection_error(
+                connection_id,
+                diagnosis.code.as_str(),
+                if needs_relink(diagnosis.code) {
+                    "Unauthorized"
+                } else {
+                    "Unavailable"
+                },
+                &diagnosis.message,
+                now,
+            )
+            .await?;
+            if needs_relink(diagnosis.code) {
+                db.set_connection_status(
+                    connection_id,
+                    ConnectionStatus::Deauthorized,
+                    Some(&diagnosis.message),
+                    now,
+                )
+                .await?;
+            }
+            return Err(LinkError::NotReadable(Box::new(diagnosis)));
+        }
+    };
+    if linked.status != ConnectionStatus::Linked {
+        db.set_connection_status(connection_id, ConnectionStatus::Linked, None, now)
+            .await?;
+        db.resolve_connection_errors(connection_id, now).await?;
+    }
+    db.set_connection_settings(connection_id, &connection_settings(&diagnosis), now)
+        .await?;
+    let report = run_engine(db, &linked, connection, request, progress).await?;
+    if report.fatal.is_some() {
+        if let Some(after) = db.get_connection(connection_id).await? {
+            if after.status == ConnectionStatus::Deauthorized {
+                db.add_connection_error(
+                    connection_id,
+                    "invalid_key",
+                    "Unauthorized",
+                    after
+                        .status_reason
+                        .as_deref()
+                        .unwrap_or("the key was refused"),
+                    Utc::now(),
+                )
+                .await?;
+            }
+        }
+    }
     Ok(Linked { diagnosis, report })
 }

@@ -1,0 +1,70 @@
+//! How a server runs: where it listens, which stores it may reach, how often it schedules,
+//! how it retries webhooks.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use prestalink_pacing::Pace;
+
+use crate::clock::Clock;
+
+/// Settings of a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen (`127.0.0.1:8800`; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The address clients reach the server at, for links (defaults to `http://<listen>`).
+    pub public_url: Option<String>,
+    /// Let API clients link stores on loopback, private and link-local addresses (self-hosted
+    /// setups and tests). Off by default: the server would otherwise read its own network.
+    pub allow_private_stores: bool,
+    /// Sync workers in this process (0: none, for API-only replicas).
+    pub workers: usize,
+    /// How often the scheduler looks for due syncs.
+    pub scheduler_tick: Duration,
+    /// How long a worker holds a job before it must renew its lease.
+    pub lease: Duration,
+    /// Waits between webhook delivery attempts; after the last, the delivery has failed.
+    pub webhook_retries: Vec<Duration>,
+    /// Time limit of one webhook delivery attempt.
+    pub webhook_timeout: Duration,
+    /// Let webhooks be sent to private addresses (tests); off by default.
+    pub allow_private_webhooks: bool,
+    /// How long an API key list is trusted before the database is read again.
+    pub api_key_cache: Duration,
+    /// How long a `totalResults` count is reused for the same query.
+    pub count_cache: Duration,
+    /// Pace of the syncs this server runs.
+    pub pace: Pace,
+    /// The clock (tests move it).
+    pub clock: Clock,
+}
+
+/// The retry schedule of Standard Webhooks senders (Svix): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+/// 10 h: about 27.6 hours in all, each wait with ±20 % jitter.
+pub fn default_webhook_retries() -> Vec<Duration> {
+    [5, 300, 1800, 7200, 18000, 36000, 36000]
+        .into_iter()
+        .map(Duration::from_secs)
+        .collect()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8800)),
+            public_url: None,
+            allow_private_stores: false,
+            workers: 1,
+            scheduler_tick: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+            webhook_retries: default_webhook_retries(),
+            webhook_timeout: Duration::from_secs(15),
+            allow_private_webhooks: false,
+            api_key_cache: Duration::from_secs(1),
+            count_cache: Duration::from_secs(2),
+            pace: Pace::Balanced,
+            clock: Clock::system(),
+        }
+    }
+}

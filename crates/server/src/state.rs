@@ -1,0 +1,132 @@
+//! What every handler and background task shares: the store, the configuration, the clock,
+//! and small caches (API key hashes, record counts).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use prestalink_store::Store;
+use tokio::sync::{watch, Notify};
+
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+
+/// Shared state of one server; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The fields behind [`AppState`].
+pub struct Inner {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: ServerConfig,
+    /// The clock schedules and leases read.
+    pub clock: Clock,
+    /// The base URL links are built on (`http://127.0.0.1:8800`).
+    pub base_url: String,
+    /// Wakes the sync workers when a job is queued.
+    pub jobs_queued: Notify,
+    /// Wakes the webhook sender when an event is queued.
+    pub events_queued: Notify,
+    /// Serializes queueing, so that two requests cannot queue the same data type twice.
+    pub queue_lock: tokio::sync::Mutex<()>,
+    /// Turns true when the server is asked to stop.
+    pub stopping: watch::Receiver<bool>,
+    api_keys: Mutex<Option<(Instant, Arc<Vec<[u8; 32]>>)>>,
+    counts: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// New state for a server.
+    pub fn new(
+        store: Store,
+        config: ServerConfig,
+        base_url: String,
+        stopping: watch::Receiver<bool>,
+    ) -> AppState {
+        let clock = config.clock.clone();
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            clock,
+            base_url,
+            jobs_queued: Notify::new(),
+            events_queued: Notify::new(),
+            queue_lock: tokio::sync::Mutex::new(()),
+            stopping,
+            api_keys: Mutex::new(None),
+            counts: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The SHA-256 hashes of the active API keys, re-read from the database at most every
+    /// `api_key_cache` (so a revoked key stops working within that time).
+    pub async fn api_key_hashes(&self) -> Result<Arc<Vec<[u8; 32]>>, prestalink_store::StoreError> {
+        if let Some((at, hashes)) = self.api_keys.lock().expect("lock").as_ref() {
+            if at.elapsed() < self.config.api_key_cache {
+                return Ok(hashes.clone());
+            }
+        }
+        let hashes: Vec<[u8; 32]> = self
+            .store
+            .active_api_key_hashes()
+            .await?
+            .iter()
+            .filter_map(|h| hex::decode(h).ok()?.try_into().ok())
+            .collect();
+        let hashes = Arc::new(hashes);
+        *self.api_keys.lock().expect("lock") = Some((Instant::now(), hashes.clone()));
+        Ok(hashes)
+    }
+
+    /// A cached count (see [`crate::config::ServerConfig::count_cache`]).
+    pub fn cached_count(&self, key: &str) -> Option<u64> {
+        let counts = self.counts.lock().expect("lock");
+        counts
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < self.config.count_cache)
+            .map(|(_, n)| *n)
+    }
+
+    /// Remembers a count.
+    pub fn remember_count(&self, key: String, count: u64) {
+        let mut counts = self.counts.lock().expect("lock");
+        if counts.len() > 10_000 {
+            let ttl = self.config.count_cache;
+            counts.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        counts.insert(key, (Instant::now(), count));
+    }
+
+    /// Forgets the counts of a connection (its records changed).
+    pub fn forget_counts(&self, connection_id: &str) {
+        let prefix = format!("{connection_id}|");
+        self.counts
+            .lock()
+            .expect("lock")
+            .retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// Whether the server is stopping.
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+}
+
+/// How long to sleep before polling again, shortened when the server stops.
+pub async fn sleep_or_stop(state: &AppState, wait: Duration, notify: &Notify) {
+    let mut stopping = state.stopping.clone();
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = notify.notified() => {}
+        _ = async { let _ = stopping.wait_for(|s| *s).await; } => {}
+    }
+}

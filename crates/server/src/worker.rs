@@ -1,0 +1,485 @@
+//! Sync workers: queue syncs (one job per connection and request, one pull operation per
+//! data type), claim jobs with a lease they renew while the sync runs, run the sync through
+//! `prestalink_sync::sync_connection`, and record each data type's outcome. At most one job
+//! runs per connection (the job queue's unique index), so one store is read by one worker.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::Duration as ChronoDuration;
+use prestalink_commerce::{DataType, Support};
+use prestalink_pacing::Caps;
+use prestalink_store::{Company, ConnectionStatus, Dataset, DatasetUpdate, Job};
+use prestalink_sync::{
+    needed_resources, needs_relink, sync_connection, LinkError, ProgressEvent, Stage, SyncOptions,
+    SyncRequest,
+};
+use prestalink_webservice::diagnose::DiagnoseOptions;
+use prestalink_webservice::Format;
+use serde_json::json;
+
+use crate::error::ApiResult;
+use crate::state::{sleep_or_stop, AppState};
+use crate::webhooks;
+
+/// Why a sync was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Asked for through the API.
+    Manual,
+    /// Due by the sync schedule.
+    Schedule,
+    /// The connection was just linked.
+    FirstLink,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::FirstLink => "firstLink",
+        }
+    }
+}
+
+/// Queues a sync of `data_types` for a connection: one job, one pull operation per data type
+/// not already queued or running. Data types PrestaShop cannot provide get a `NotSupported`
+/// pull operation at once. Returns the pull operations created.
+pub async fn queue_sync(
+    state: &AppState,
+    company: &Company,
+    connection_id: &str,
+    data_types: &[DataType],
+    trigger: Trigger,
+) -> ApiResult<Vec<Dataset>> {
+    let _serial = state.queue_lock.lock().await;
+    let store = &state.store;
+    let now = state.clock.now();
+    let active: Vec<String> = store
+        .active_datasets(connection_id)
+        .await?
+        .into_iter()
+        .map(|d| d.data_type)
+        .collect();
+    let mut created = Vec::new();
+    let mut wanted = Vec::new();
+    for dt in data_types {
+        if dt.support() != Support::Supported {
+            if trigger != Trigger::Schedule {
+                let d = store
+                    .create_dataset(
+                        &company.id,
+                        connection_id,
+                        dt.key(),
+                        "NotSupported",
+                        trigger.as_str(),
+                        false,
+                        None,
+                        now,
+                    )
+                    .await?;
+                let update = DatasetUpdate {
+                    status_description: Some("PrestaShop has no such data"),
+                    progress: Some(100),
+                    completed: true,
+                    ..DatasetUpdate::default()
+                };
+                store.update_dataset(&d.id, &update, now).await?;
+                created.push(store.get_dataset(&d.id).await?.unwrap_or(d));
+            }
+            continue;
+        }
+        if !active.iter().any(|a| a == dt.key()) && !wanted.contains(dt) {
+            wanted.push(*dt);
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(created);
+    }
+    let keys: Vec<&str> = wanted.iter().map(|d| d.key()).collect();
+    let job_id = store
+        .enqueue_job(
+            connection_id,
+            "sync",
+            &json!({ "dataTypes": keys }),
+            now,
+            now,
+        )
+        .await?;
+    for dt in wanted {
+        let initial = !store.data_type_requested(connection_id, dt.key()).await?;
+        created.push(
+            store
+                .create_dataset(
+                    &company.id,
+                    connection_id,
+                    dt.key(),
+                    "Queued",
+                    trigger.as_str(),
+                    initial,
+                    Some(job_id),
+                    now,
+                )
+                .await?,
+        );
+    }
+    state.jobs_queued.notify_one();
+    Ok(created)
+}
+
+/// Queues the data types whose settings say `fetchOnFirstLink`.
+pub async fn queue_first_link(
+    state: &AppState,
+    company: &Company,
+    connection_id: &str,
+) -> ApiResult<Vec<Dataset>> {
+    let settings = crate::routes::settings::effective(state, &company.id).await?;
+    let data_types: Vec<DataType> = settings
+        .iter()
+        .filter(|s| s.fetch_on_first_link)
+        .filter_map(|s| s.data_type.parse().ok())
+        .collect();
+    queue_sync(
+        state,
+        company,
+        connection_id,
+        &data_types,
+        Trigger::FirstLink,
+    )
+    .await
+}
+
+/// A worker: claims due jobs and runs them until the server stops.
+pub async fn run(state: AppState, n: usize) {
+    let worker = format!("{}-{}-{n}", std::process::id(), &crate::random_id()[..8]);
+    loop {
+        if state.is_stopping() {
+            break;
+        }
+        let lease =
+            ChronoDuration::from_std(state.config.lease).unwrap_or(ChronoDuration::minutes(2));
+        match state
+            .store
+            .claim_job(&worker, lease, state.clock.now())
+            .await
+        {
+            Ok(Some(job)) => run_job(&state, &worker, job).await,
+            Ok(None) => sleep_or_stop(&state, Duration::from_secs(1), &state.jobs_queued).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim a job");
+                sleep_or_stop(&state, Duration::from_secs(2), &state.jobs_queued).await;
+            }
+        }
+    }
+}
+
+/// The options of a sync run by the server.
+fn sync_request(state: &AppState, data_types: Vec<DataType>) -> SyncRequest {
+    SyncRequest {
+        url: String::new(),
+        key: String::new(),
+        diagnose: DiagnoseOptions {
+            timeout: Duration::from_secs(30),
+            format: Format::Json,
+            public_only: !state.config.allow_private_stores,
+            ..DiagnoseOptions::default()
+        },
+        options: SyncOptions {
+            data_types,
+            ..SyncOptions::default()
+        },
+        pace: state.config.pace,
+        caps: Caps::default(),
+    }
+}
+
+async fn set_all(state: &AppState, datasets: &[Dataset], update: &DatasetUpdate<'_>) {
+    let now = state.clock.now();
+    for d in datasets {
+        if let Err(e) = state.store.update_dataset(&d.id, update, now).await {
+            tracing::warn!(error = %e, dataset = %d.id, "cannot update a pull operation");
+        }
+    }
+}
+
+/// Runs one sync job to its end (or to the server's stop, when it goes back to the queue).
+async fn run_job(state: &AppState, worker: &str, job: Job) {
+    let store = &state.store;
+    let datasets = store.datasets_of_job(job.id).await.unwrap_or_default();
+    let connection = store
+        .get_connection(&job.connection_id)
+        .await
+        .ok()
+        .flatten();
+    let company = match &connection {
+        Some(c) => store.get_company(&c.company_id).await.ok().flatten(),
+        None => None,
+    };
+    let (Some(connection), Some(company)) = (connection, company) else {
+        let _ = store.complete_job(job.id, worker, state.clock.now()).await;
+        return;
+    };
+    if connection.status != ConnectionStatus::Linked {
+        let (status, text) = match connection.status {
+            ConnectionStatus::Deauthorized => (
+                "AuthError",
+                "The connection is deauthorized: link it again with a working key",
+            ),
+            _ => ("Cancelled", "The connection is unlinked"),
+        };
+        let update = DatasetUpdate {
+            status: Some(status),
+            error_message: Some(text),
+            completed: true,
+            ..DatasetUpdate::default()
+        };
+        set_all(state, &datasets, &update).await;
+        let _ = store.complete_job(job.id, worker, state.clock.now()).await;
+        metrics::counter!("prestalink_syncs_total", "outcome" => "cancelled").increment(1);
+        return;
+    }
+    let data_types: Vec<DataType> = job
+        .payload
+        .get("dataTypes")
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let fetching = DatasetUpdate {
+        status: Some("Fetching"),
+        status_description: Some("Reading the store"),
+        ..DatasetUpdate::default()
+    };
+    set_all(state, &datasets, &fetching).await;
+
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let progress = tokio::spawn(track_progress(
+        state.clone(),
+        datasets.clone(),
+        needed_resources(&data_types).len(),
+        receiver,
+    ));
+    let request = sync_request(state, data_types);
+    let sync = sync_connection(store, &connection.id, &request, Some(sender));
+    tokio::pin!(sync);
+    let mut renew = tokio::time::interval(state.config.lease / 3);
+    renew.tick().await;
+    let mut stopping = state.stopping.clone();
+    let lease = ChronoDuration::from_std(state.config.lease).unwrap_or(ChronoDuration::minutes(2));
+    let outcome = loop {
+        tokio::select! {
+            result = &mut sync => break Some(result),
+            _ = renew.tick() => {
+                match store.renew_lease(job.id, worker, lease, state.clock.now()).await {
+                    Ok(true) => {}
+                    Ok(false) => { tracing::warn!(job = job.id, "lost the job's lease; stopping"); break None; }
+                    Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
+                }
+            }
+            _ = async { let _ = stopping.wait_for(|s| *s).await; } => break None,
+        }
+    };
+    // The sync future is dropped here when it did not finish: every page it wrote is
+    // committed with its checkpoint, so the next worker resumes from there.
+    let _ = progress.await;
+    let now = state.clock.now();
+    let Some(result) = outcome else {
+        let _ = store.requeue_datasets_of_job(job.id).await;
+        let _ = store
+            .fail_job(
+                job.id,
+                worker,
+                "stopped with the server; resumes from its checkpoints",
+                Some(now),
+                now,
+            )
+            .await;
+        metrics::counter!("prestalink_syncs_total", "outcome" => "interrupted").increment(1);
+        return;
+    };
+    state.forget_counts(&connection.id);
+    let outcome_label = record_outcome(state, &company, &connection.id, &datasets, result).await;
+    metrics::counter!("prestalink_syncs_total", "outcome" => outcome_label).increment(1);
+    let _ = store.complete_job(job.id, worker, state.clock.now()).await;
+    let finished: Vec<Dataset> = {
+        let mut out = Vec::new();
+        for d in &datasets {
+            if let Ok(Some(d)) = store.get_dataset(&d.id).await {
+                out.push(d);
+            }
+        }
+        out
+    };
+    webhooks::emit_read_completed(state, &company, &finished).await;
+}
+
+/// Writes each pull operation's outcome; returns the sync's outcome for metrics.
+async fn record_outcome(
+    state: &AppState,
+    company: &Company,
+    connection_id: &str,
+    datasets: &[Dataset],
+    result: Result<prestalink_sync::Linked, LinkError>,
+) -> &'static str {
+    match result {
+        Ok(linked) => {
+            let report = linked.report;
+            let mut all_ok = true;
+            for d in datasets {
+                let r = report.data_types.get(&d.data_type);
+                let (status, description, error) = match r.map(|r| r.status.as_str()) {
+                    Some("completed") => ("Complete", "The data type is up to date", None),
+                    Some("notSupported") => ("NotSupported", "PrestaShop has no such data", None),
+                    _ => {
+                        all_ok = false;
+                        let error = r
+                            .and_then(|r| r.error.clone())
+                            .or_else(|| report.fatal.clone())
+                            .unwrap_or_else(|| "the sync did not complete".to_string());
+                        ("FetchError", "The store could not be read", Some(error))
+                    }
+                };
+                let written = r.map(|r| (r.written + r.deleted) as i64).unwrap_or(0);
+                metrics::counter!("prestalink_records_written_total").increment(written as u64);
+                let update = DatasetUpdate {
+                    status: Some(status),
+                    status_description: Some(description),
+                    error_message: error.as_deref(),
+                    progress: Some(100),
+                    records_modified: Some(written),
+                    run_id: Some(&report.run_id),
+                    completed: true,
+                };
+                let _ = state
+                    .store
+                    .update_dataset(&d.id, &update, state.clock.now())
+                    .await;
+            }
+            metrics::counter!("prestalink_store_requests_total").increment(report.requests);
+            if report.fatal.is_some() {
+                connection_failed(state, company, connection_id).await;
+            }
+            if all_ok {
+                "completed"
+            } else {
+                "partial"
+            }
+        }
+        Err(LinkError::NotReadable(diagnosis)) => {
+            let relink = needs_relink(diagnosis.code);
+            let message = match &diagnosis.fix {
+                Some(fix) => format!("{} {}", diagnosis.message, fix),
+                None => diagnosis.message.clone(),
+            };
+            let update = DatasetUpdate {
+                status: Some(if relink { "AuthError" } else { "FetchError" }),
+                status_description: Some("The store could not be read"),
+                error_message: Some(&message),
+                completed: true,
+                ..DatasetUpdate::default()
+            };
+            set_all(state, datasets, &update).await;
+            if relink {
+                connection_failed(state, company, connection_id).await;
+            }
+            if relink {
+                "auth_error"
+            } else {
+                "unreachable"
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, connection = connection_id, "sync failed");
+            let update = DatasetUpdate {
+                status: Some("InternalError"),
+                error_message: Some("prestalink failed while syncing; the failure was logged and the next sync resumes"),
+                completed: true,
+                ..DatasetUpdate::default()
+            };
+            set_all(state, datasets, &update).await;
+            "internal_error"
+        }
+    }
+}
+
+/// Emits `connection.failed` when the connection ended up deauthorized.
+async fn connection_failed(state: &AppState, company: &Company, connection_id: &str) {
+    if let Ok(Some(c)) = state.store.get_connection(connection_id).await {
+        if c.status == ConnectionStatus::Deauthorized {
+            let detail = json!({"status": "Deauthorized", "reason": c.status_reason});
+            webhooks::emit_connection_event(
+                state,
+                "connection.failed",
+                company,
+                connection_id,
+                detail,
+            )
+            .await;
+        }
+    }
+}
+
+/// Turns progress events into pull-operation progress: reads fill the first half, mapping a
+/// data type its second half. Writes at most twice a second per pull operation.
+async fn track_progress(
+    state: AppState,
+    datasets: Vec<Dataset>,
+    resources: usize,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>,
+) {
+    let mut read_done = 0usize;
+    let mut last_write: HashMap<String, Instant> = HashMap::new();
+    let mut mapping: Vec<String> = Vec::new();
+    while let Some(event) = events.recv().await {
+        let (targets, status, progress): (Vec<&Dataset>, &str, i64) = match &event.stage {
+            Stage::Read(_) => {
+                if event.finished {
+                    read_done += 1;
+                }
+                let p = (50 * read_done / resources.max(1)).min(50) as i64;
+                let fetching = datasets
+                    .iter()
+                    .filter(|d| !mapping.contains(&d.data_type))
+                    .collect();
+                (fetching, "Fetching", p)
+            }
+            Stage::Map(dt) => {
+                if !mapping.contains(dt) {
+                    mapping.push(dt.clone());
+                }
+                let share = match event.total {
+                    Some(total) if total > 0 => (event.records as f64 / total as f64).min(1.0),
+                    _ if event.finished => 1.0,
+                    _ => 0.0,
+                };
+                let p = 50 + (49.0 * share) as i64;
+                (
+                    datasets.iter().filter(|d| &d.data_type == dt).collect(),
+                    "Mapping",
+                    p,
+                )
+            }
+        };
+        for d in targets {
+            let due = last_write
+                .get(&d.id)
+                .is_none_or(|at| at.elapsed() >= Duration::from_millis(500));
+            if due || event.finished {
+                last_write.insert(d.id.clone(), Instant::now());
+                let update = DatasetUpdate {
+                    status: Some(status),
+                    progress: Some(progress),
+                    ..DatasetUpdate::default()
+                };
+                let _ = state
+                    .store
+                    .update_dataset(&d.id, &update, state.clock.now())
+                    .await;
+            }
+        }
+    }
+}
