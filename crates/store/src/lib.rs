@@ -24,6 +24,7 @@ mod records;
 mod runs;
 mod settings;
 mod time;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -51,6 +52,10 @@ pub use records::{
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
 pub use time::format_timestamp;
+pub use webhooks::{
+    WebhookAttempt, WebhookConsumer, WebhookDelivery, WebhookOutcome, WEBHOOK_DELIVERED,
+    WEBHOOK_FAILED, WEBHOOK_PENDING,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
