@@ -28,6 +28,10 @@ enum Command {
     Sync(Box<commands::sync::SyncArgs>),
     /// Write the commerce records of one data type (JSON lines, JSON or CSV).
     Export(commands::export::ExportArgs),
+    /// Serve the REST API (Codat-shaped) with its scheduler and sync workers until Ctrl-C.
+    Serve(Box<commands::serve::ServeArgs>),
+    /// Create, list or revoke API keys of the REST API.
+    ApiKey(commands::api_key::ApiKeyArgs),
     /// Start a simulated store, sync it into a SQLite file, change it, sync again.
     Demo(commands::demo::DemoArgs),
     /// Serve a simulated PrestaShop store (Webservice, hosting faults, capacity) until Ctrl-C.
@@ -64,6 +68,8 @@ fn main() -> std::process::ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Sync(args) => commands::sync::run(*args),
         Command::Export(args) => commands::export::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
+        Command::ApiKey(args) => commands::api_key::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Simulate(args) => commands::simulate::run(*args),
         Command::Bench(args) => commands::bench::run(*args),

@@ -56,6 +56,15 @@ fn unauthorized() -> Response {
     response
 }
 
+/// Whether `digest` is one of `hashes`, compared with every one in constant time.
+fn matches_any(hashes: &[[u8; 32]], digest: &[u8; 32]) -> bool {
+    let mut matched = subtle::Choice::from(0u8);
+    for hash in hashes {
+        matched |= hash.ct_eq(digest);
+    }
+    bool::from(matched)
+}
+
 /// Middleware: lets the request through only with an active API key.
 pub async fn require_api_key(
     State(state): State<AppState>,
@@ -74,16 +83,24 @@ pub async fn require_api_key(
         return unauthorized();
     };
     let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    let hashes = match state.api_key_hashes().await {
+    let hashes = match state.api_key_hashes(false).await {
         Ok(h) => h,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    // Compare with every key, without stopping at a match.
-    let mut found = subtle::Choice::from(0u8);
-    for hash in hashes.iter() {
-        found |= hash.ct_eq(&digest);
+    let mut found = matches_any(&hashes, &digest);
+    if !found {
+        // A key created since the list was read: one indexed look-up of its hash, and the
+        // list is read again when it is there.
+        match state.store.api_key_hash_active(&hex::encode(digest)).await {
+            Ok(true) => {
+                found = true;
+                let _ = state.api_key_hashes(true).await;
+            }
+            Ok(false) => {}
+            Err(e) => return ApiError::from(e).into_response(),
+        }
     }
-    if bool::from(found) {
+    if found {
         next.run(request).await
     } else {
         unauthorized()

@@ -61,7 +61,7 @@ pub struct ApiError {
     /// Stable code (0 when none).
     pub detailed_code: u32,
     /// Extra fields merged into the envelope (e.g. a diagnosis or a redirect).
-    pub extra: Option<serde_json::Value>,
+    pub extra: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -105,7 +105,7 @@ impl ApiError {
 
     /// Adds fields to the envelope.
     pub fn with_extra(mut self, extra: serde_json::Value) -> ApiError {
-        self.extra = Some(extra);
+        self.extra = Some(Box::new(extra));
         self
     }
 
@@ -144,7 +144,7 @@ impl IntoResponse for ApiError {
         };
         let mut body = serde_json::to_value(&envelope).unwrap_or_default();
         if let (Some(serde_json::Value::Object(extra)), serde_json::Value::Object(map)) =
-            (self.extra, &mut body)
+            (self.extra.map(|e| *e), &mut body)
         {
             for (k, v) in extra {
                 map.entry(k).or_insert(v);

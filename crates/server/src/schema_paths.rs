@@ -58,33 +58,6 @@ fn expand<'a>(node: &'a Value, defs: Option<&'a Value>, depth: usize) -> Vec<&'a
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use prestalink_commerce::{json_schema, DataType};
-
-    fn path(text: &str) -> Vec<String> {
-        text.split('.').map(str::to_string).collect()
-    }
-
-    #[test]
-    fn order_fields_resolve_and_typos_do_not() {
-        let schema = json_schema(DataType::Orders);
-        for ok in [
-            "id",
-            "totalAmount",
-            "modifiedDate",
-            "currency",
-            "customerRef.id",
-        ] {
-            assert!(resolves(&schema, &path(ok)), "{ok}");
-        }
-        for bad in ["totalAmountt", "customerRef.nope", "id.x"] {
-            assert!(!resolves(&schema, &path(bad)), "{bad}");
-        }
-    }
-}
-
 /// Every field the paging's `query` and `orderBy` name resolves in `schema`; otherwise a 400
 /// naming the first that does not. Syntax errors are left to the store, which names them.
 pub fn check_fields(
@@ -150,4 +123,31 @@ pub fn object_schema(fields: &[&str]) -> Value {
         })
         .collect();
     serde_json::json!({"type": "object", "properties": properties})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prestalink_commerce::{json_schema, DataType};
+
+    fn path(text: &str) -> Vec<String> {
+        text.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn order_fields_resolve_and_typos_do_not() {
+        let schema = json_schema(DataType::Orders);
+        for ok in [
+            "id",
+            "totalAmount",
+            "modifiedDate",
+            "currency",
+            "customerRef.id",
+        ] {
+            assert!(resolves(&schema, &path(ok)), "{ok}");
+        }
+        for bad in ["totalAmountt", "customerRef.nope", "id.x"] {
+            assert!(!resolves(&schema, &path(bad)), "{bad}");
+        }
+    }
 }

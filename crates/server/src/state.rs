@@ -11,6 +11,9 @@ use tokio::sync::{watch, Notify};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 
+/// The API key hashes and when they were read.
+type KeyList = (Instant, Arc<Vec<[u8; 32]>>);
+
 /// Shared state of one server; cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -33,7 +36,7 @@ pub struct Inner {
     pub queue_lock: tokio::sync::Mutex<()>,
     /// Turns true when the server is asked to stop.
     pub stopping: watch::Receiver<bool>,
-    api_keys: Mutex<Option<(Instant, Arc<Vec<[u8; 32]>>)>>,
+    api_keys: Mutex<Option<KeyList>>,
     counts: Mutex<HashMap<String, (Instant, u64)>>,
 }
 
@@ -68,10 +71,19 @@ impl AppState {
     }
 
     /// The SHA-256 hashes of the active API keys, re-read from the database at most every
-    /// `api_key_cache` (so a revoked key stops working within that time).
-    pub async fn api_key_hashes(&self) -> Result<Arc<Vec<[u8; 32]>>, prestalink_store::StoreError> {
+    /// `api_key_cache` (so a revoked key stops working within that time); with `fresh`,
+    /// re-read now.
+    pub async fn api_key_hashes(
+        &self,
+        fresh: bool,
+    ) -> Result<Arc<Vec<[u8; 32]>>, prestalink_store::StoreError> {
         if let Some((at, hashes)) = self.api_keys.lock().expect("lock").as_ref() {
-            if at.elapsed() < self.config.api_key_cache {
+            let limit = if fresh {
+                Duration::ZERO
+            } else {
+                self.config.api_key_cache
+            };
+            if at.elapsed() < limit {
                 return Ok(hashes.clone());
             }
         }

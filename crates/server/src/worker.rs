@@ -135,10 +135,12 @@ pub async fn queue_first_link(
     connection_id: &str,
 ) -> ApiResult<Vec<Dataset>> {
     let settings = crate::routes::settings::effective(state, &company.id).await?;
+    // Data types PrestaShop cannot provide are recorded as `NotSupported` at once.
     let data_types: Vec<DataType> = settings
         .iter()
-        .filter(|s| s.fetch_on_first_link)
-        .filter_map(|s| s.data_type.parse().ok())
+        .filter_map(|s| Some((s.data_type.parse::<DataType>().ok()?, s.fetch_on_first_link)))
+        .filter(|(dt, fetch)| *fetch || dt.support() != Support::Supported)
+        .map(|(dt, _)| dt)
         .collect();
     queue_sync(
         state,
@@ -264,8 +266,12 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         receiver,
     ));
     let request = sync_request(state, data_types);
-    let sync = sync_connection(store, &connection.id, &request, Some(sender));
-    tokio::pin!(sync);
+    let mut sync = Box::pin(sync_connection(
+        store,
+        &connection.id,
+        &request,
+        Some(sender),
+    ));
     let mut renew = tokio::time::interval(state.config.lease / 3);
     renew.tick().await;
     let mut stopping = state.stopping.clone();
@@ -283,8 +289,10 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
             _ = async { let _ = stopping.wait_for(|s| *s).await; } => break None,
         }
     };
-    // The sync future is dropped here when it did not finish: every page it wrote is
-    // committed with its checkpoint, so the next worker resumes from there.
+    // A sync that did not finish is dropped here: every page it wrote is committed with its
+    // checkpoint, so the next worker resumes from there. Dropping it also closes the
+    // progress channel.
+    drop(sync);
     let _ = progress.await;
     let now = state.clock.now();
     let Some(result) = outcome else {

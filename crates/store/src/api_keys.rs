@@ -108,6 +108,19 @@ impl Store {
         })
     }
 
+    /// Whether a key with this hash exists and is not revoked.
+    pub async fn api_key_hash_active(&self, hash: &str) -> Result<bool> {
+        on_pool!(&self.db, pool => {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?;
+            Ok(found.is_some())
+        })
+    }
+
     /// The hashes of the keys not revoked, for the server to compare presented keys with.
     pub async fn active_api_key_hashes(&self) -> Result<Vec<String>> {
         on_pool!(&self.db, pool => {

@@ -65,6 +65,7 @@ impl SyncError {
                     | WsError::Tls { .. }
                     | WsError::Redirect { .. }
                     | WsError::Timeout { .. }
+                    | WsError::ForbiddenAddress { .. }
             )
         )
     }
