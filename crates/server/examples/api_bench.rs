@@ -14,6 +14,7 @@
 //! database, `commerce-orders` only (the orders bring their customers, addresses, details,
 //! payments… as raw records). With `--reuse` an existing load (SQLite file at `--db`,
 //! PostgreSQL schema `--pg-schema`) is kept and reused; without it the database is rebuilt.
+//! Then `Store::refresh_statistics`, and the database is settled (see [`settle`]).
 //!
 //! Measuring: the API runs in this process (`prestalink_server::start`, no sync workers, as
 //! `prestalink serve` does on the multi-threaded runtime and mimalloc); `wrk` runs in a child
@@ -54,7 +55,7 @@ const PAGE_SIZE: u64 = 100;
 const USAGE: &str = "usage: api_bench [--engines sqlite,postgres] [--orders N] [--db PATH] \
 [--pg URL] [--pg-schema NAME] [--reuse] [--duration SECONDS] [--connections N] [--threads N] \
 [--query TEXT] [--writer-orders N] [--churn PER_SECOND] [--no-sync] \
-[--scenarios unfiltered,query] [--no-probe]";
+[--scenarios unfiltered,query] [--no-probe] [--no-settle]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Engine {
@@ -88,6 +89,7 @@ struct Args {
     sync_scenarios: bool,
     scenarios: Vec<String>,
     probes: bool,
+    settle: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -107,6 +109,7 @@ fn parse_args() -> anyhow::Result<Args> {
         sync_scenarios: true,
         scenarios: vec!["unfiltered".to_string(), "query".to_string()],
         probes: true,
+        settle: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -148,6 +151,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 }
             }
             "--no-probe" => args.probes = false,
+            "--no-settle" => args.settle = false,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -326,6 +330,45 @@ async fn load(store: &Store, sims: &SimHost, orders: u32) -> anyhow::Result<()> 
         "  loaded in {:.1} s ({} requests)",
         started.elapsed().as_secs_f64(),
         linked.report.requests
+    );
+    Ok(())
+}
+
+/// Brings the database to the state it reaches by itself some time after a load, so that
+/// runs right after loading and runs on a reused database compare: SQLite's write-ahead log
+/// checkpointed and truncated; on PostgreSQL, `VACUUM (ANALYZE)` of the records (what
+/// autovacuum does after a large insert), which sets the visibility map: without it the
+/// planner does not use index-only scans for deep pages (`--no-settle` measures that state).
+async fn settle(engine: Engine, args: &Args, sqlite_path: &Path) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let started = Instant::now();
+    match engine {
+        Engine::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new().filename(sqlite_path);
+            let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+        }
+        Engine::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&args.pg).await?;
+            sqlx::query(&format!(
+                "VACUUM (ANALYZE) {}.commerce_records",
+                args.pg_schema
+            ))
+            .execute(&mut conn)
+            .await?;
+            conn.close().await?;
+        }
+    }
+    eprintln!(
+        "  settled ({}) in {:.1} s",
+        match engine {
+            Engine::Sqlite => "WAL checkpoint",
+            Engine::Postgres => "VACUUM (ANALYZE) commerce_records",
+        },
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -620,6 +663,9 @@ async fn bench_engine(
         }
     }
     store.refresh_statistics().await?;
+    if args.settle {
+        settle(engine, args, &sqlite_path).await?;
+    }
     let total = count_orders(&store, &connection_id).await?;
 
     let (key_info, key) = store.create_api_key("api_bench", Utc::now()).await?;

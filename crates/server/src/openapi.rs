@@ -59,7 +59,104 @@ fn build() -> Value {
     let mut webhooks = serde_json::to_value(crate::webhooks::ApiDoc::openapi()).unwrap_or_default();
     merge_paths(&mut doc, &mut webhooks);
     add_record_schemas(&mut doc);
+    name_operations(&mut doc);
+    add_links(&mut doc);
     doc
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Unique operation ids (`get-companies-companyId`): handlers of different areas share
+/// function names, and an OpenAPI document needs each id once.
+fn name_operations(doc: &mut Value) {
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            if let Some(op) = item.get_mut(method) {
+                let slug: String = path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.trim_matches(|c| c == '{' || c == '}'))
+                    .collect::<Vec<_>>()
+                    .join("-");
+                op["operationId"] = Value::String(format!("{method}-{slug}"));
+            }
+        }
+    }
+}
+
+/// The path parameters of a path, in order.
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+/// OpenAPI links from what creates a resource to what reads, changes or deletes it, so that
+/// clients (and schemathesis' stateful tests) can follow ids from one answer to the next
+/// request: `POST /companies` → `/companies/{companyId}…`, `POST …/connections` →
+/// `…/connections/{connectionId}…`, `POST /webhooks` → `/webhooks/{webhookId}…`, and a
+/// queued pull operation → its history entry.
+fn add_links(doc: &mut Value) {
+    let Some(Value::Object(paths)) = doc.get("paths") else {
+        return;
+    };
+    let mut targets: Vec<(String, String, String)> = Vec::new();
+    for (path, item) in paths {
+        for method in METHODS {
+            if let Some(id) = item.get(method).and_then(|op| op.get("operationId")).and_then(Value::as_str) {
+                targets.push((path.clone(), method.to_string(), id.to_string()));
+            }
+        }
+    }
+    let creators: Vec<(String, String, &str)> = vec![
+        ("/companies".into(), "201".into(), "post"),
+        ("/companies/{companyId}/connections".into(), "201".into(), "post"),
+        ("/webhooks".into(), "201".into(), "post"),
+    ];
+    let mut added: Vec<(String, String, String, Value)> = Vec::new();
+    for (base, status, method) in &creators {
+        let known = path_params(base);
+        for (path, _, id) in &targets {
+            let Some(rest) = path.strip_prefix(base.as_str()).and_then(|r| r.strip_prefix('/')) else {
+                continue;
+            };
+            let new: Vec<&str> = path_params(rest);
+            let Some(first) = new.first() else { continue };
+            if new.len() != 1 || !rest.starts_with(&format!("{{{first}}}")) {
+                continue;
+            }
+            let mut parameters = Map::new();
+            for k in &known {
+                parameters.insert(k.to_string(), Value::String(format!("$request.path.{k}")));
+            }
+            parameters.insert(first.to_string(), Value::String("$response.body#/id".into()));
+            added.push((
+                base.clone(),
+                format!("{method}/{status}"),
+                id.clone(),
+                json!({"operationId": id, "parameters": parameters}),
+            ));
+        }
+    }
+    let queue = "/companies/{companyId}/data/queue/{dataType}";
+    added.push((
+        queue.to_string(),
+        "post/200".to_string(),
+        "get-companies-companyId-data-history-datasetId".to_string(),
+        json!({"operationId": "get-companies-companyId-data-history-datasetId",
+               "parameters": {"companyId": "$request.path.companyId", "datasetId": "$response.body#/id"}}),
+    ));
+    for (path, at, id, link) in added {
+        let (method, status) = at.split_once('/').unwrap_or(("post", "201"));
+        let pointer = format!("/paths/{}/{method}/responses/{status}", path.replace('/', "~1"));
+        if let Some(Value::Object(response)) = doc.pointer_mut(&pointer) {
+            let links = response.entry("links").or_insert_with(|| json!({}));
+            links[id] = link;
+        }
+    }
 }
 
 /// Adds another document's paths and schemas (the webhooks').
