@@ -36,16 +36,39 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 
+CONNECTION="$(curl -fsS -H "$AUTH" "http://127.0.0.1:$API_PORT/companies/$COMPANY/connections" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')"
+ORDER="$(curl -fsS -H "$AUTH" "http://127.0.0.1:$API_PORT/companies/$COMPANY/connections/$CONNECTION/data/commerce-orders?pageSize=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')"
+# The linked company, connection and an order as path parameters, so that the data
+# endpoints answer with records (whose schemas are checked) rather than 404.
+# Deletes get no fixed ids (they would delete the linked company for every other test).
+cat >"$WORK/schemathesis.toml" <<TOML
+[[operations]]
+include-method-regex = "^(GET|POST|PUT|PATCH)$"
+parameters.companyId = "$COMPANY"
+parameters.connectionId = "$CONNECTION"
+parameters.recordId = "$ORDER"
+parameters.dataType = "commerce-orders"
+parameters.resource = "orders"
+TOML
+
 # positive_data_acceptance is left out: a schema cannot say everything the server checks
 # (query and orderBy name record fields, store URLs must reach a PrestaShop, names must not
 # be blank), and such requests rightly answer 400/422 in the documented envelope.
-schemathesis run "http://127.0.0.1:$API_PORT/openapi.json" \
-  --header "$AUTH" \
-  --checks all \
-  --exclude-checks positive_data_acceptance \
-  --phases examples,coverage,fuzzing,stateful \
-  --max-examples 25 \
-  --max-time 240 \
-  --workers 2 \
-  --suppress-health-check all \
-  --report junit --report-dir "$WORK/report" || { echo "--- server log"; tail -50 "$WORK/serve.log"; exit 1; }
+# Two runs: the generated phases with the linked company's ids, then the stateful phase,
+# which takes its ids from the links between operations (fixed ids would mix with them).
+run() { # run CONFIG_FILE_OR_EMPTY PHASES
+  local config=()
+  [ -n "$1" ] && config=(--config-file "$1")
+  schemathesis "${config[@]}" run "http://127.0.0.1:$API_PORT/openapi.json" \
+    --phases "$2" \
+    --header "$AUTH" \
+    --checks all \
+    --exclude-checks positive_data_acceptance \
+    --max-examples 25 \
+    --max-time "${SCHEMATHESIS_MAX_TIME:-150}" \
+    --workers 2 \
+    --suppress-health-check all \
+    || { echo "--- server log"; tail -50 "$WORK/serve.log"; exit 1; }
+}
+run "$WORK/schemathesis.toml" examples,coverage,fuzzing
+run "" stateful

@@ -165,6 +165,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, id } => {
                 ApiError::not_found(format!("{what} {id} not found"))
             }
+            // A company or connection deleted by another request while this one ran.
+            StoreError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                ApiError::not_found("The company or connection no longer exists")
+            }
+            StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                ApiError::conflict("Another request changed the same resource at the same time; try again")
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 ApiError::new(

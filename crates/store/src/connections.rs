@@ -349,6 +349,40 @@ impl Store {
             })
     }
 
+    /// Replaces a connection's Webservice key (encrypted); the status goes back to
+    /// `PendingAuth` until the new key is verified. `NotFound` when the connection is gone.
+    pub async fn set_connection_key(
+        &self,
+        connection_id: &str,
+        webservice_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let master_key = self.master_key()?;
+        let sealed = master_key.encrypt(webservice_key, connection_id);
+        let affected = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE connections SET key_ciphertext = $1, key_fingerprint = $2, key_hint = $3, \
+                 status = $4, status_reason = NULL, updated_at = $5 WHERE id = $6",
+            )
+            .bind(sealed)
+            .bind(master_key.fingerprint())
+            .bind(key_hint(webservice_key))
+            .bind(ConnectionStatus::PendingAuth.as_str())
+            .bind(format_timestamp(now))
+            .bind(connection_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if affected == 0 {
+            return Err(StoreError::NotFound {
+                what: "connection",
+                id: connection_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Sets the link status (e.g. `Deauthorized` with the reason when the key is refused).
     pub async fn set_connection_status(
         &self,

@@ -296,10 +296,7 @@ pub async fn update(
                 .as_ref()
                 .map(|c| c.key.expose().to_string())
                 .unwrap_or(key);
-            state
-                .store
-                .create_or_get_connection(&company_id, &connection.store_url, &key, now)
-                .await?;
+            state.store.set_connection_key(&connection_id, &key, now).await?;
             link(&state, &company, &connection_id, &diagnosis).await?;
         }
         _ => {
