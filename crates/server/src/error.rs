@@ -170,7 +170,9 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found("The company or connection no longer exists")
             }
             StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                ApiError::conflict("Another request changed the same resource at the same time; try again")
+                ApiError::conflict(
+                    "Another request changed the same resource at the same time; try again",
+                )
             }
             other => {
                 tracing::error!(error = %other, "database error");

@@ -106,21 +106,32 @@ fn add_links(doc: &mut Value) {
     let mut targets: Vec<(String, String, String)> = Vec::new();
     for (path, item) in paths {
         for method in METHODS {
-            if let Some(id) = item.get(method).and_then(|op| op.get("operationId")).and_then(Value::as_str) {
+            if let Some(id) = item
+                .get(method)
+                .and_then(|op| op.get("operationId"))
+                .and_then(Value::as_str)
+            {
                 targets.push((path.clone(), method.to_string(), id.to_string()));
             }
         }
     }
     let creators: Vec<(String, String, &str)> = vec![
         ("/companies".into(), "201".into(), "post"),
-        ("/companies/{companyId}/connections".into(), "201".into(), "post"),
+        (
+            "/companies/{companyId}/connections".into(),
+            "201".into(),
+            "post",
+        ),
         ("/webhooks".into(), "201".into(), "post"),
     ];
     let mut added: Vec<(String, String, String, Value)> = Vec::new();
     for (base, status, method) in &creators {
         let known = path_params(base);
         for (path, _, id) in &targets {
-            let Some(rest) = path.strip_prefix(base.as_str()).and_then(|r| r.strip_prefix('/')) else {
+            let Some(rest) = path
+                .strip_prefix(base.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            else {
                 continue;
             };
             let new: Vec<&str> = path_params(rest);
@@ -132,7 +143,10 @@ fn add_links(doc: &mut Value) {
             for k in &known {
                 parameters.insert(k.to_string(), Value::String(format!("$request.path.{k}")));
             }
-            parameters.insert(first.to_string(), Value::String("$response.body#/id".into()));
+            parameters.insert(
+                first.to_string(),
+                Value::String("$response.body#/id".into()),
+            );
             added.push((
                 base.clone(),
                 format!("{method}/{status}"),
@@ -151,7 +165,10 @@ fn add_links(doc: &mut Value) {
     ));
     for (path, at, id, link) in added {
         let (method, status) = at.split_once('/').unwrap_or(("post", "201"));
-        let pointer = format!("/paths/{}/{method}/responses/{status}", path.replace('/', "~1"));
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('/', "~1")
+        );
         if let Some(Value::Object(response)) = doc.pointer_mut(&pointer) {
             let links = response.entry("links").or_insert_with(|| json!({}));
             links[id] = link;

@@ -367,7 +367,6 @@ async fn record_outcome(
                     .update_dataset(&d.id, &update, state.clock.now())
                     .await;
             }
-            metrics::counter!("prestalink_store_requests_total").increment(report.requests);
             if report.fatal.is_some() {
                 connection_failed(state, company, connection_id).await;
             }

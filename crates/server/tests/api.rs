@@ -289,6 +289,26 @@ async fn a_store_linked_through_the_api_reads_back_the_ground_truth() {
         assert_eq!((status, &one["id"]), (200, &first["id"]));
         let (_, company) = h.get(&format!("/companies/{company_id}")).await;
         assert!(company["lastSync"].is_string(), "{company}");
+        let metrics = h
+            .http
+            .get(format!("{}/metrics", h.base))
+            .bearer_auth(&h.key)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for name in [
+            "prestalink_syncs_total{outcome=\"completed\"}",
+            "prestalink_records_written_total",
+            "prestalink_store_requests_total{outcome=\"ok\"}",
+            "prestalink_pacer_concurrency{store=\"127.0.0.1\"}",
+            "prestalink_http_request_duration_seconds_bucket",
+        ] {
+            assert!(metrics.contains(name), "{name} missing from /metrics");
+        }
+        assert!(!metrics.contains(h.sim.key()) && !metrics.contains(&h.key));
         h.stop().await;
     }
 }

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 
 async fn history(h: &Harness, company_id: &str) -> Vec<Value> {
     let (status, page) = h
-        .get(&format!("/companies/{company_id}/data/history?pageSize=5000"))
+        .get(&format!(
+            "/companies/{company_id}/data/history?pageSize=5000"
+        ))
         .await;
     assert_eq!(status, 200, "{page}");
     page["results"].as_array().unwrap().clone()
@@ -28,12 +30,28 @@ async fn queueing_conflicts_and_data_never_requested() {
     let (_, company) = h.post("/companies", json!({"name": "Queue"})).await;
     let company_id = company["id"].as_str().unwrap();
     let settings = json!({"settings": [{"dataType": "commerce-products", "fetchOnFirstLink": false, "syncSchedule": 0}]});
-    let (status, _) = h.post(&format!("/companies/{company_id}/syncSettings"), settings).await;
+    let (status, _) = h
+        .post(&format!("/companies/{company_id}/syncSettings"), settings)
+        .await;
     assert_eq!(status, 204);
-    let (_, got) = h.get(&format!("/companies/{company_id}/syncSettings")).await;
+    let (_, got) = h
+        .get(&format!("/companies/{company_id}/syncSettings"))
+        .await;
     assert_eq!(got["overridesDefaults"], true);
-    let products = got["settings"].as_array().unwrap().iter().find(|s| s["dataType"] == "commerce-products").unwrap().clone();
-    assert_eq!((products["fetchOnFirstLink"].clone(), products["syncSchedule"].clone()), (json!(false), json!(0)));
+    let products = got["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["dataType"] == "commerce-products")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            products["fetchOnFirstLink"].clone(),
+            products["syncSchedule"].clone()
+        ),
+        (json!(false), json!(0))
+    );
 
     let (status, connection) = h
         .post(
@@ -52,33 +70,94 @@ async fn queueing_conflicts_and_data_never_requested() {
     let data = format!("/companies/{company_id}/connections/{connection_id}/data");
     let (status, body) = h.get(&format!("{data}/commerce-products")).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"].as_str().unwrap().starts_with("The data set has not been requested"));
-    let (status, op) = h.post(&format!("/companies/{company_id}/data/queue/commerce-products"), json!({})).await;
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("The data set has not been requested"));
+    let (status, op) = h
+        .post(
+            &format!("/companies/{company_id}/data/queue/commerce-products"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{op}");
-    assert_eq!((op["status"].as_str(), op["dataType"].as_str()), (Some("Queued"), Some("commerce-products")));
-    let (status, body) = h.post(&format!("/companies/{company_id}/data/queue/commerce-products?connectionId={connection_id}"), json!({})).await;
+    assert_eq!(
+        (op["status"].as_str(), op["dataType"].as_str()),
+        (Some("Queued"), Some("commerce-products"))
+    );
+    let (status, body) = h
+        .post(
+            &format!(
+                "/companies/{company_id}/data/queue/commerce-products?connectionId={connection_id}"
+            ),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["code"], "DatasetAlreadyInProgress");
-    let (status, _) = h.post(&format!("/companies/{company_id}/data/queue/commerce-disputes"), json!({})).await;
+    let (status, _) = h
+        .post(
+            &format!("/companies/{company_id}/data/queue/commerce-disputes"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = h.post(&format!("/companies/{company_id}/data/queue/commerce-nope"), json!({})).await;
+    let (status, _) = h
+        .post(
+            &format!("/companies/{company_id}/data/queue/commerce-nope"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 404);
     // Everything is already queued: data/all adds only the NotSupported record.
-    let (status, _) = h.post(&format!("/companies/{company_id}/data/all"), json!({})).await;
+    let (status, _) = h
+        .post(&format!("/companies/{company_id}/data/all"), json!({}))
+        .await;
     assert_eq!(status, 204);
     assert_eq!(history(&h, company_id).await.len(), 12);
 
     // Unlink, and queueing is refused; link again with a wrong key: 422; with the key: Linked.
     let path = format!("/companies/{company_id}/connections/{connection_id}");
-    let (status, c) = h.call(reqwest::Method::PATCH, &path, Some(json!({"status": "Unlinked"}))).await;
+    let (status, c) = h
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"status": "Unlinked"})),
+        )
+        .await;
     assert_eq!((status, c["status"].as_str()), (200, Some("Unlinked")));
-    let (status, _) = h.post(&format!("/companies/{company_id}/data/queue/commerce-orders?connectionId={connection_id}"), json!({})).await;
+    let (status, _) = h
+        .post(
+            &format!(
+                "/companies/{company_id}/data/queue/commerce-orders?connectionId={connection_id}"
+            ),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 409);
-    let (status, body) = h.call(reqwest::Method::PATCH, &path, Some(json!({"webserviceKey": "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"}))).await;
+    let (status, body) = h
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"webserviceKey": "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"})),
+        )
+        .await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_key")));
-    let (status, c) = h.call(reqwest::Method::PATCH, &path, Some(json!({"status": "Linked"}))).await;
+    let (status, c) = h
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"status": "Linked"})),
+        )
+        .await;
     assert_eq!((status, c["status"].as_str()), (200, Some("Linked")), "{c}");
-    let (status, _) = h.call(reqwest::Method::PATCH, &path, Some(json!({"status": "Bogus"}))).await;
+    let (status, _) = h
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"status": "Bogus"})),
+        )
+        .await;
     assert_eq!(status, 400);
     let (status, list) = h.get(&format!("/companies/{company_id}/connections")).await;
     assert_eq!((status, list["totalResults"].as_u64()), (200, Some(1)));
@@ -104,11 +183,18 @@ async fn the_scheduler_syncs_again_when_the_schedule_is_due() {
         h.server.state().clock.advance(chrono::Duration::hours(25));
         let started = Instant::now();
         while history(&h, company_id).await.len() < first + 10 {
-            assert!(started.elapsed() < Duration::from_secs(30), "the scheduler did not queue the due syncs");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the scheduler did not queue the due syncs"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let status = h.settled(company_id, Duration::from_secs(120)).await;
-        assert_eq!(history(&h, company_id).await.len(), first + 10, "each due data type once");
+        assert_eq!(
+            history(&h, company_id).await.len(),
+            first + 10,
+            "each due data type once"
+        );
         assert_eq!(status["commerce-orders"]["currentStatus"], "Complete");
         h.stop().await;
     }
@@ -116,7 +202,12 @@ async fn the_scheduler_syncs_again_when_the_schedule_is_due() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_on_the_store_deauthorizes_the_connection() {
-    let h = Harness::start(TestDb::sqlite().await.unwrap(), small_store(9), test_config()).await;
+    let h = Harness::start(
+        TestDb::sqlite().await.unwrap(),
+        small_store(9),
+        test_config(),
+    )
+    .await;
     let (company, connection) = h.linked_company("Revoked").await;
     let company_id = company["id"].as_str().unwrap();
     let connection_id = connection["id"].as_str().unwrap();
@@ -124,31 +215,67 @@ async fn a_key_revoked_on_the_store_deauthorizes_the_connection() {
     // The merchant deletes the key: the same store answers on the same address, with another key.
     let data = h.sim.store().read().unwrap().clone();
     let addr = h.sim.addr();
-    let Harness { sim, server, db, key, http, base } = h;
+    let Harness {
+        sim,
+        server,
+        db,
+        key,
+        http,
+        base,
+    } = h;
     sim.shutdown().await;
     let replaced = Simulator::start_with_store(
         SimulatorConfig {
             listen: addr,
-            keys: vec![("ABCDEFGHIJKLMNOPQRSTUVWXYZ123456".to_string(), Default::default())],
+            keys: vec![(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456".to_string(),
+                Default::default(),
+            )],
             ..small_store(9)
         },
         data,
     )
     .await
     .unwrap();
-    let h = Harness { sim: replaced, server, db, key, http, base };
-    let (status, op) = h.post(&format!("/companies/{company_id}/data/queue/commerce-orders"), json!({})).await;
+    let h = Harness {
+        sim: replaced,
+        server,
+        db,
+        key,
+        http,
+        base,
+    };
+    let (status, op) = h
+        .post(
+            &format!("/companies/{company_id}/data/queue/commerce-orders"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{op}");
     h.settled(company_id, Duration::from_secs(60)).await;
-    let (_, op) = h.get(&format!("/companies/{company_id}/data/history/{}", op["id"].as_str().unwrap())).await;
+    let (_, op) = h
+        .get(&format!(
+            "/companies/{company_id}/data/history/{}",
+            op["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(op["status"], "AuthError", "{op}");
     assert_eq!(op["isErrored"], true);
-    let (_, c) = h.get(&format!("/companies/{company_id}/connections/{connection_id}")).await;
+    let (_, c) = h
+        .get(&format!(
+            "/companies/{company_id}/connections/{connection_id}"
+        ))
+        .await;
     assert_eq!(c["status"], "Deauthorized", "{c}");
     let errors = c["dataConnectionErrors"].as_array().unwrap();
     assert_eq!(errors[0]["statusCode"], "invalid_key", "{c}");
     // The scheduler leaves a deauthorized connection alone; queueing says why.
-    let (status, body) = h.post(&format!("/companies/{company_id}/data/queue/commerce-orders"), json!({})).await;
+    let (status, body) = h
+        .post(
+            &format!("/companies/{company_id}/data/queue/commerce-orders"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
     h.stop().await;
 }
@@ -156,35 +283,81 @@ async fn a_key_revoked_on_the_store_deauthorizes_the_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_mid_sync_puts_the_job_back_and_the_next_server_finishes_it() {
     let mut slow = small_store(10);
-    slow.capacity = Capacity { time_scale: 1.0, ..Capacity::profile(Profile::SharedHosting) };
+    slow.capacity = Capacity {
+        time_scale: 1.0,
+        ..Capacity::profile(Profile::SharedHosting)
+    };
     let db = TestDb::sqlite().await.unwrap();
     let h = Harness::start(db, slow, test_config()).await;
     let (company, connection) = h.linked_company("Interrupted").await;
     let company_id = company["id"].as_str().unwrap().to_string();
     let started = Instant::now();
-    while !history(&h, &company_id).await.iter().any(|d| d["status"] == "Fetching") {
-        assert!(started.elapsed() < Duration::from_secs(30), "the sync did not start");
+    while !history(&h, &company_id)
+        .await
+        .iter()
+        .any(|d| d["status"] == "Fetching")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sync did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let Harness { sim, server, db, key, http, .. } = h;
+    let Harness {
+        sim,
+        server,
+        db,
+        key,
+        http,
+        ..
+    } = h;
     let store = server.state().store.clone();
     let stop = Instant::now();
     server.shutdown().await;
-    assert!(stop.elapsed() < Duration::from_secs(10), "shutdown took {:?}", stop.elapsed());
-    let runs = store.data_status(connection["id"].as_str().unwrap()).await.unwrap();
-    assert!(runs.iter().any(|r| r.last_successful_sync.is_none()), "the sync had finished before the shutdown");
+    assert!(
+        stop.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        stop.elapsed()
+    );
+    let runs = store
+        .data_status(connection["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        runs.iter().any(|r| r.last_successful_sync.is_none()),
+        "the sync had finished before the shutdown"
+    );
     // The pull operations wait in the queue again.
-    let waiting = store.active_datasets(connection["id"].as_str().unwrap()).await.unwrap();
-    assert!(!waiting.is_empty() && waiting.iter().all(|d| d.status == "Queued"), "{waiting:?}");
+    let waiting = store
+        .active_datasets(connection["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !waiting.is_empty() && waiting.iter().all(|d| d.status == "Queued"),
+        "{waiting:?}"
+    );
 
     sim.set_capacity(Capacity::default());
-    let server = prestalink_server::start(store.clone(), test_config()).await.unwrap();
+    let server = prestalink_server::start(store.clone(), test_config())
+        .await
+        .unwrap();
     let base = server.base_url();
-    let h = Harness { sim, server, db, key, http, base };
+    let h = Harness {
+        sim,
+        server,
+        db,
+        key,
+        http,
+        base,
+    };
     let status = h.settled(&company_id, Duration::from_secs(120)).await;
     for (dt, s) in status.as_object().unwrap() {
-        let want = if dt == "commerce-disputes" { "NotSupported" } else { "Complete" };
+        let want = if dt == "commerce-disputes" {
+            "NotSupported"
+        } else {
+            "Complete"
+        };
         assert_eq!(s["currentStatus"], want, "{dt}: {status}");
     }
     h.stop().await;

@@ -147,7 +147,9 @@ impl Fetcher {
                 }
                 result
             });
-            match AbortOnDrop(task).await {
+            let result = AbortOnDrop(task).await;
+            self.record_metrics(result.is_ok());
+            match result {
                 Ok(page) => return Ok(page),
                 Err(error) => {
                     attempt += 1;
@@ -159,6 +161,18 @@ impl Fetcher {
                 }
             }
         }
+    }
+}
+
+impl Fetcher {
+    /// Requests to stores by outcome, and the pacer's concurrency per store host, through
+    /// the `metrics` facade (a no-op unless a recorder is installed, as the server does).
+    fn record_metrics(&self, ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        metrics::counter!("prestalink_store_requests_total", "outcome" => outcome).increment(1);
+        let host = self.client.connection().store_url.host();
+        metrics::gauge!("prestalink_pacer_concurrency", "store" => host)
+            .set(self.pacer.snapshot().limit as f64);
     }
 }
 
