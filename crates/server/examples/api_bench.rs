@@ -551,6 +551,14 @@ async fn run_wrk(
     })
 }
 
+/// The machine's 1-minute load average, to tell a run disturbed by other work.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
+}
+
 /// One line of the report.
 struct Row {
     engine: Engine,
@@ -711,7 +719,7 @@ async fn bench_engine(
     }
     for &(label, prefix, pages) in &scenarios {
         let result = run_wrk(args, &base, prefix, pages, &key, args.duration).await?;
-        eprintln!("  {label}: {result:?}");
+        eprintln!("  {label}: {result:?} (load average {})", load_average());
         rows.push(Row {
             engine,
             scenario: label.to_string(),
@@ -730,7 +738,10 @@ async fn bench_engine(
                 written: after.written - before.written,
                 failures: after.failures - before.failures,
             };
-            eprintln!("  {label} during sync: {result:?} {writes:?}");
+            eprintln!(
+                "  {label} during sync: {result:?} {writes:?} (load average {})",
+                load_average()
+            );
             rows.push(Row {
                 engine,
                 scenario: format!("{label} during sync"),

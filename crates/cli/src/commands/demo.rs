@@ -30,6 +30,12 @@ pub struct DemoArgs {
     /// Seed of the simulated store.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Sync twice and exit, instead of serving the API afterwards (for scripts).
+    #[arg(long)]
+    pub once: bool,
+    /// Where the API listens after the syncs (port 0: a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// Runs the demo.
@@ -102,15 +108,112 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         report.len()
     );
     let code = super::sync::sync(&args.db, &request, false).await;
-    sim.shutdown().await;
-    if code != ExitCode::SUCCESS {
+    if code != ExitCode::SUCCESS || args.once {
+        sim.shutdown().await;
+        if code == ExitCode::SUCCESS {
+            println!(
+                "\nDone. Export records with: prestalink export --db {} --data-type commerce-orders",
+                args.db
+            );
+        }
         return Ok(code);
     }
-    println!(
-        "\nDone. Export records with: prestalink export --db {} --data-type commerce-orders",
-        args.db
+    serve(&args, sim).await
+}
+
+/// After the syncs: serves the API on the demo database, keeps the simulated store changing
+/// and syncing every few seconds (through the API), until Ctrl-C.
+async fn serve(args: &DemoArgs, sim: Simulator) -> anyhow::Result<ExitCode> {
+    let store = prestalink_store::Store::open(&args.db).await?;
+    let (_, key) = store.create_api_key("demo", Utc::now()).await?;
+    let company = store
+        .list_companies()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the demo sync linked no company"))?;
+    let connection = store
+        .list_connections(Some(&company.id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the demo sync linked no connection"))?;
+    let config = prestalink_server::ServerConfig {
+        listen: args.listen,
+        // The simulated store runs on this machine's loopback address.
+        allow_private_stores: true,
+        ..prestalink_server::ServerConfig::default()
+    };
+    let server = prestalink_server::start(store, config).await?;
+    let api = server.base_url();
+    let orders = format!(
+        "{api}/companies/{}/connections/{}/data/commerce-orders?pageSize=5",
+        company.id, connection.id
     );
+    println!("\n== the API serves the demo database at {api}");
+    println!("API key (shown once): {key}");
+    println!("Try: curl -H 'Authorization: Bearer {key}' '{orders}'");
+    println!(
+        "     curl -H 'Authorization: Bearer {key}' {api}/companies/{}/dataStatus",
+        company.id
+    );
+    println!("OpenAPI: {api}/openapi.json   (the store keeps changing and syncing every 10 s; Ctrl-C stops)");
+
+    let http = DemoClient::new(&api, &key, &company.id);
+    let mut churn = Churn::new(args.seed + 1);
+    let mut ticker = tokio::time::interval(Duration::from_secs(10));
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = ticker.tick() => {
+                {
+                    let shared = sim.store();
+                    let mut data = shared.write().expect("store lock");
+                    let zone: chrono_tz::Tz = data.timezone.parse().unwrap_or(chrono_tz::UTC);
+                    let now = Utc::now().with_timezone(&zone).naive_local();
+                    churn.step(&mut data, now, 10);
+                }
+                if let Err(e) = http.queue_all().await {
+                    eprintln!("warning: could not queue a sync: {e}");
+                }
+            }
+        }
+    }
+    println!("stopping");
+    server.shutdown().await;
+    sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Queues syncs through the demo's own API (`POST …/data/all`), as a client would.
+struct DemoClient {
+    http: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl DemoClient {
+    fn new(api: &str, key: &str, company: &str) -> DemoClient {
+        DemoClient {
+            http: reqwest::Client::new(),
+            url: format!("{api}/companies/{company}/data/all"),
+            key: key.to_string(),
+        }
+    }
+
+    async fn queue_all(&self) -> anyhow::Result<()> {
+        let answer = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.key)
+            .send()
+            .await?;
+        let status = answer.status().as_u16();
+        // 409: nothing linked to sync (cannot happen here, but is not a failure).
+        anyhow::ensure!(status == 204 || status == 409, "the API answered {status}");
+        Ok(())
+    }
 }
 
 /// Removes a previous demo database (and its WAL, shared-memory and key files).

@@ -1,7 +1,5 @@
 //! `/companies`: create, list (paged, queryable), read, replace, update, delete.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +32,7 @@ pub struct CompanyRequest {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Tags: string values by name (at most 50).
-    #[schema(value_type = Option<HashMap<String, String>>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub tags: Option<serde_json::Map<String, Value>>,
 }
 
@@ -49,7 +47,7 @@ pub struct CompanyUpdate {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// New tags.
-    #[schema(value_type = Option<HashMap<String, String>>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub tags: Option<serde_json::Map<String, Value>>,
 }
 

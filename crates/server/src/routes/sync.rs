@@ -214,6 +214,22 @@ pub async fn status(
     company_or_404(&state, &company_id).await?;
     let mut out: BTreeMap<String, DataStatusView> = BTreeMap::new();
     for c in state.store.list_connections(Some(&company_id)).await? {
+        // Syncs run outside the server (`prestalink sync`) have runs but no pull operations.
+        for run in state.store.data_status(&c.id).await? {
+            let current = match run.current_status {
+                prestalink_store::SyncStatus::Completed => "Complete",
+                prestalink_store::SyncStatus::Running => "Fetching",
+                prestalink_store::SyncStatus::Cancelled => "Cancelled",
+                prestalink_store::SyncStatus::Failed => "FetchError",
+            };
+            out.entry(run.data_type.clone()).or_insert(DataStatusView {
+                data_type: run.data_type,
+                last_successful_sync: run.last_successful_sync,
+                current_status: current.to_string(),
+                latest_sync_id: Some(run.latest_sync_id),
+                latest_successful_sync_id: run.latest_successful_sync_id,
+            });
+        }
         let complete = state.store.latest_complete_datasets(&c.id).await?;
         for d in state.store.latest_datasets(&c.id).await? {
             let good = complete.iter().find(|g| g.data_type == d.data_type);
