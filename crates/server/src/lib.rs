@@ -39,20 +39,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A random UUID v4 (correlation ids, message ids).
 pub(crate) fn random_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    prestalink_store::new_id()
 }
 
 /// The whole API as a router on `state`.

@@ -95,6 +95,41 @@ pub fn page_body(
     body
 }
 
+/// A page answer: `results` (JSON texts) in Codat's envelope with its links.
+pub fn page_response(
+    path: &str,
+    paging: &Paging,
+    page: &prestalink_store::JsonPage,
+    results: &[String],
+    total: u64,
+) -> axum::response::Response {
+    let links = page_links(
+        path,
+        paging,
+        page.page_number,
+        page.page_size,
+        page.has_next,
+    );
+    json_response(page_body(
+        results,
+        page.page_number,
+        page.page_size,
+        total,
+        &links,
+    ))
+}
+
+/// The `id` of each document of a page (the API's own tables put it first).
+pub fn ids_of(page: &prestalink_store::JsonPage) -> Vec<String> {
+    page.results
+        .iter()
+        .filter_map(|text| {
+            let value: serde_json::Value = serde_json::from_str(text).ok()?;
+            Some(value.get("id")?.as_str()?.to_string())
+        })
+        .collect()
+}
+
 /// A JSON body from a string already serialized.
 pub fn json_response(body: String) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -9,22 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{small_store, test_config, Harness};
-use prestalink_testkit::TestDb;
+use prestalink_testkit::{normalize, TestDb};
 use serde_json::{json, Value};
-
-/// Drops `modifiedDate` at every level, as the ground truth does.
-fn normalize(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(k, _)| k != "modifiedDate")
-                .map(|(k, v)| (k, normalize(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
-        other => other,
-    }
-}
 
 /// Every record of a list, following `_links.next` until it is absent.
 async fn read_all(h: &Harness, first: &str) -> (Vec<Value>, u64, usize) {

@@ -316,8 +316,8 @@ impl sqlx::Encode<'_, sqlx::Postgres> for IdList {
     }
 }
 
-/// A random identifier in UUID v4 form, for companies and connections.
-pub(crate) fn new_id() -> String {
+/// A random identifier in UUID v4 form (companies, connections, messages, correlation ids).
+pub fn new_id() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut b);

@@ -49,7 +49,8 @@ struct Compiled {
     order: String,
 }
 
-fn check_paging(query: &Query) -> Result<()> {
+/// Page from 1, page size from 1 to [`MAX_PAGE_SIZE`].
+pub(crate) fn check_paging(query: &Query) -> Result<()> {
     if query.page < 1 {
         return Err(StoreError::Paging("page starts at 1".to_string()));
     }

@@ -13,9 +13,7 @@ use sqlx::{QueryBuilder, Row};
 use crate::checkpoints::{save_checkpoint_sql, Checkpoint};
 use crate::error::{Result, StoreError};
 use crate::hash::content_hash;
-use crate::query::{
-    compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam, MAX_PAGE_SIZE,
-};
+use crate::query::{compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam};
 use crate::raw_links::stored_raw;
 use crate::time::format_timestamp;
 use crate::{on_pool, Db, Dialect, IdList, Store};
@@ -669,15 +667,7 @@ impl Store {
         data_type: &str,
         query: &Query,
     ) -> Result<Page<StoredRecord>> {
-        if query.page < 1 {
-            return Err(StoreError::Paging("page starts at 1".to_string()));
-        }
-        if query.page_size < 1 || query.page_size > MAX_PAGE_SIZE {
-            return Err(StoreError::Paging(format!(
-                "pageSize must be between 1 and {MAX_PAGE_SIZE}, got {}",
-                query.page_size
-            )));
-        }
+        crate::paging::check_paging(query)?;
         let dialect = self.dialect();
         let order = query
             .order_by

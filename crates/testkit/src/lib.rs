@@ -109,7 +109,7 @@ pub async fn synced(db: &Store, connection_id: &str) -> anyhow::Result<Records> 
 
 /// Drops what depends on when a record was written rather than on what it is:
 /// `modifiedDate`, at every level (nested payments and variants carry one too).
-fn normalize(value: Value) -> Value {
+pub fn normalize(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()

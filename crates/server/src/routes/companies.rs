@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiJson, ApiQuery, Paging};
-use crate::links::{json_response, page_body, page_links};
+use crate::links::{ids_of, page_response};
 use crate::routes::company_or_404;
 use crate::schema_paths::{check_fields, object_schema};
 use crate::state::AppState;
@@ -123,30 +123,13 @@ pub async fn list(
         .json_table_page(&state.store.companies_table(), &query)
         .await?;
     let mut results = Vec::with_capacity(page.results.len());
-    for text in &page.results {
-        let id = serde_json::from_str::<Value>(text)
-            .ok()
-            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_default();
+    for id in ids_of(&page) {
         if let Some(company) = state.store.get_company(&id).await? {
             let view = company_view(&state.store, &state.base_url, &company).await?;
             results.push(serde_json::to_string(&view).unwrap_or_default());
         }
     }
-    let links = page_links(
-        "/companies",
-        &paging,
-        page.page_number,
-        page.page_size,
-        page.has_next,
-    );
-    Ok(json_response(page_body(
-        &results,
-        page.page_number,
-        page.page_size,
-        total,
-        &links,
-    )))
+    Ok(page_response("/companies", &paging, &page, &results, total))
 }
 
 /// One company.

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiJson, ApiQuery, Paging};
-use crate::links::{json_response, page_body, page_links};
+use crate::links::{ids_of, page_response};
 use crate::routes::{company_or_404, connection_or_404};
 use crate::schema_paths::{check_fields, object_schema};
 use crate::state::AppState;
@@ -212,31 +212,14 @@ pub async fn list(
     let table = state.store.connections_table(&company_id);
     let (page, total) = state.store.json_table_page(&table, &query).await?;
     let mut results = Vec::new();
-    for text in &page.results {
-        let id = serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .and_then(|v| v.get("id").and_then(|i| i.as_str().map(str::to_string)))
-            .unwrap_or_default();
+    for id in ids_of(&page) {
         if let Some(c) = state.store.get_connection(&id).await? {
             let view = connection_view(&state.store, &state.base_url, &c).await?;
             results.push(serde_json::to_string(&view).unwrap_or_default());
         }
     }
     let path = format!("/companies/{company_id}/connections");
-    let links = page_links(
-        &path,
-        &paging,
-        page.page_number,
-        page.page_size,
-        page.has_next,
-    );
-    Ok(json_response(page_body(
-        &results,
-        page.page_number,
-        page.page_size,
-        total,
-        &links,
-    )))
+    Ok(page_response(&path, &paging, &page, &results, total))
 }
 
 /// One connection.

@@ -10,7 +10,7 @@ use prestalink_store::{JsonTable, Query};
 
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiQuery, Paging};
-use crate::links::{json_response, page_body, page_links};
+use crate::links::{json_response, page_response};
 use crate::routes::connection_or_404;
 use crate::schema_paths::check_fields;
 use crate::state::AppState;
@@ -84,20 +84,7 @@ pub async fn list(
         "/companies/{company_id}/connections/{connection_id}/data/{}",
         dt.key()
     );
-    let links = page_links(
-        &path,
-        &paging,
-        page.page_number,
-        page.page_size,
-        page.has_next,
-    );
-    Ok(json_response(page_body(
-        &page.results,
-        page.page_number,
-        page.page_size,
-        total,
-        &links,
-    )))
+    Ok(page_response(&path, &paging, &page, &page.results, total))
 }
 
 /// `totalResults`, reused for a moment for the same query (paging through a data type asks
@@ -224,18 +211,5 @@ pub async fn raw(
         )));
     }
     let path = format!("/companies/{company_id}/connections/{connection_id}/data/raw/{resource}");
-    let links = page_links(
-        &path,
-        &paging,
-        page.page_number,
-        page.page_size,
-        page.has_next,
-    );
-    Ok(json_response(page_body(
-        &page.results,
-        page.page_number,
-        page.page_size,
-        total,
-        &links,
-    )))
+    Ok(page_response(&path, &paging, &page, &page.results, total))
 }

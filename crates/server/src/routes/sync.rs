@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiQuery, Paging};
-use crate::links::{json_response, page_body, page_links};
+use crate::links::page_response;
 use crate::routes::company_or_404;
 use crate::schema_paths::{check_fields, object_schema};
 use crate::state::AppState;
@@ -295,20 +295,7 @@ pub async fn history(
     let table = state.store.datasets_table(&company_id);
     let (page, total) = state.store.json_table_page(&table, &query).await?;
     let path = format!("/companies/{company_id}/data/history");
-    let links = page_links(
-        &path,
-        &paging,
-        page.page_number,
-        page.page_size,
-        page.has_next,
-    );
-    Ok(json_response(page_body(
-        &page.results,
-        page.page_number,
-        page.page_size,
-        total,
-        &links,
-    )))
+    Ok(page_response(&path, &paging, &page, &page.results, total))
 }
 
 /// One pull operation.
