@@ -20,14 +20,21 @@
 //! `prestalink serve` does on the multi-threaded runtime and mimalloc); `wrk` runs in a child
 //! process with a Lua script that asks for a uniformly random page (1 to the last page of the
 //! query) with `Authorization: Bearer`. Each scenario runs for `--duration` seconds after a
-//! warm-up. "during sync": a second simulated store (`--writer-orders` orders, changing
-//! `--churn` times per second) is linked as another connection of the same database and
-//! synced incrementally in a loop, in this process and on the same store as the API (as the
-//! server's own workers would), for the whole measurement; the records it wrote are reported.
-//! Before the load runs, single requests at chosen depths show what one page costs alone.
+//! 3-second warm-up; between runs the benchmark waits until the server has answered the
+//! requests `wrk` left in flight. "during sync": a second simulated store (`--writer-orders`
+//! orders, changing `--churn` times per second) is linked as another connection of the same
+//! database and synced incrementally in a loop, in this process and on the same store as the
+//! API (as the server's own workers would), for the whole measurement; the syncs that ended
+//! during a run and the order records written during it (their `modifiedDate`) are
+//! reported. Queries run `--query-duration` seconds: their pages are slow enough that a short
+//! run completes few. Before the load runs, single requests at chosen depths show what one
+//! page costs alone.
 //!
 //! The machine's cores are shared by everything: `wrk`, the API, the database (PostgreSQL's
-//! server too) and, during the sync scenarios, the simulated store and the sync.
+//! server too) and, during the sync scenarios, the simulated store and the sync. The last
+//! column, "other CPU", is the share of the machine other work used during the run (all CPU
+//! time but this process's, its children's and PostgreSQL's): a run with more than a few
+//! percent was disturbed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,7 +60,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const ORDERS: &str = "commerce-orders";
 const PAGE_SIZE: u64 = 100;
 const USAGE: &str = "usage: api_bench [--engines sqlite,postgres] [--orders N] [--db PATH] \
-[--pg URL] [--pg-schema NAME] [--reuse] [--duration SECONDS] [--connections N] [--threads N] \
+[--pg URL] [--pg-schema NAME] [--reuse] [--duration SECONDS] [--query-duration SECONDS] \
+[--connections N] [--threads N] \
 [--query TEXT] [--writer-orders N] [--churn PER_SECOND] [--no-sync] \
 [--scenarios unfiltered,query] [--no-probe] [--no-settle]";
 
@@ -81,6 +89,7 @@ struct Args {
     pg_schema: String,
     reuse: bool,
     duration: u64,
+    query_duration: u64,
     connections: u32,
     threads: u32,
     query: String,
@@ -101,6 +110,7 @@ fn parse_args() -> anyhow::Result<Args> {
         pg_schema: "api_bench".to_string(),
         reuse: false,
         duration: 10,
+        query_duration: 30,
         connections: 32,
         threads: 2,
         query: "totalAmount>100".to_string(),
@@ -134,6 +144,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--pg-schema" => args.pg_schema = value()?,
             "--reuse" => args.reuse = true,
             "--duration" => args.duration = value()?.parse()?,
+            "--query-duration" => args.query_duration = value()?.parse()?,
             "--connections" => args.connections = value()?.parse()?,
             "--threads" => args.threads = value()?.parse()?,
             "--query" => args.query = value()?,
@@ -376,7 +387,9 @@ async fn settle(engine: Engine, args: &Args, sqlite_path: &Path) -> anyhow::Resu
 /// What the background sync did so far.
 #[derive(Debug, Clone, Copy, Default)]
 struct WriterStats {
+    /// Syncs that ended.
     syncs: u64,
+    /// Order records the syncs wrote (new, changed or deleted).
     written: u64,
     failures: u64,
 }
@@ -448,6 +461,22 @@ impl Writer {
         *self.stats.lock().unwrap()
     }
 
+    /// Order records written since `since` (a store timestamp), syncs finished or not: the
+    /// store sets `modifiedDate` to the time it writes a record.
+    async fn written_since(&self, store: &Store, since: &str) -> anyhow::Result<u64> {
+        Ok(store
+            .count_matching_records(
+                &self.connection_id,
+                ORDERS,
+                &Query {
+                    query: Some(format!("modifiedDate>={since}")),
+                    include_deleted: true,
+                    ..Query::default()
+                },
+            )
+            .await?)
+    }
+
     /// Stops the loop after its current sync, then removes the connection again.
     async fn stop(self, store: &Store, sims: &SimHost) -> anyhow::Result<()> {
         self.stop.store(true, Ordering::Relaxed);
@@ -467,6 +496,8 @@ struct WrkResult {
     p99_ms: f64,
     max_ms: f64,
     errors: u64,
+    /// Other work on the machine during the run, in percent of all cores.
+    other_cpu: f64,
 }
 
 const WRK_SCRIPT: &str = r#"
@@ -522,13 +553,16 @@ async fn run_wrk(
         .arg("-d")
         .arg(format!("{seconds}s"))
         .arg("--timeout")
-        .arg("10s")
+        .arg("60s")
         .arg("-s")
         .arg(&script)
         .arg(format!("{base_url}/"));
+    let before = cpu_ticks();
+    let started = Instant::now();
     let output = tokio::task::spawn_blocking(move || command.output())
         .await?
         .context("cannot run wrk (apt-get install -y wrk)")?;
+    let other_cpu = other_cpu_percent(before, cpu_ticks(), started.elapsed().as_secs_f64());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
@@ -548,15 +582,76 @@ async fn run_wrk(
         p99_ms: n("p99_us") as f64 / 1e3,
         max_ms: n("max_us") as f64 / 1e3,
         errors: n("status") + n("socket"),
+        other_cpu,
     })
 }
 
-/// The machine's 1-minute load average, to tell a run disturbed by other work.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
+/// CPU time in clock ticks (USER_HZ): the whole machine busy, and the part of it that is
+/// this benchmark's own (this process, its waited-for children such as `wrk`, and every
+/// `postgres` process). The rest is other work on the machine, which disturbs a run.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuTicks {
+    busy: u64,
+    ours: u64,
+}
+
+/// `utime + stime (+ cutime + cstime)` of a `/proc/<pid>/stat` line.
+fn stat_ticks(stat: &str, with_children: bool) -> u64 {
+    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // utime is field 14, i.e. index 11 after the state (field 3).
+    let own = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    let children = f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0);
+    own + if with_children { children } else { 0 }
+}
+
+fn cpu_ticks() -> CpuTicks {
+    let busy = std::fs::read_to_string("/proc/stat")
         .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
+        .and_then(|s| {
+            let line = s.lines().next()?.to_string();
+            let v: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .map(|x| x.parse().unwrap_or(0))
+                .collect();
+            // user nice system idle iowait irq softirq steal
+            Some(
+                v.iter().take(8).sum::<u64>()
+                    - v.get(3).copied().unwrap_or(0)
+                    - v.get(4).copied().unwrap_or(0),
+            )
+        })
+        .unwrap_or(0);
+    let mut ours = std::fs::read_to_string("/proc/self/stat")
+        .map(|s| stat_ticks(&s, true))
+        .unwrap_or(0);
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let stat = entry.path().join("stat");
+            if let Ok(s) = std::fs::read_to_string(stat) {
+                // The postmaster's children times hold the backends and parallel workers
+                // that exited during the run.
+                if s.contains("(postgres)") {
+                    ours += stat_ticks(&s, true);
+                }
+            }
+        }
+    }
+    CpuTicks { busy, ours }
+}
+
+/// Share of the machine's CPU used by other work between two readings, in percent of all
+/// cores.
+fn other_cpu_percent(before: CpuTicks, after: CpuTicks, seconds: f64) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let other = after.busy.saturating_sub(before.busy) as f64
+        - after.ours.saturating_sub(before.ours) as f64;
+    (other.max(0.0) / 100.0) / (seconds * cores) * 100.0
 }
 
 /// One line of the report.
@@ -592,6 +687,30 @@ async fn get_page(
         bail!("{url}: {status}: {}", String::from_utf8_lossy(&body));
     }
     Ok((ms, serde_json::from_slice(&body)?))
+}
+
+/// Waits until the requests `wrk` left behind are answered: the server goes on with the
+/// requests in flight when `wrk` closes its connections, and slow ones (filtered deep pages)
+/// would run into the next measurement. Done when a first page comes back within 50 ms.
+async fn drain(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let (ms, _) = get_page(client, url, key).await?;
+        if ms < 50.0 {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("the server is still busy two minutes after the load stopped");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if started.elapsed() > Duration::from_millis(500) {
+        eprintln!(
+            "  (waited {:.1} s for the requests left in flight)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 async fn probe(
@@ -713,35 +832,43 @@ async fn bench_engine(
             probes.extend(probe(&client, engine, label, &base, prefix, pages, &key).await?);
         }
     }
-    // Warm-up (caches, pool, planner): not reported.
-    for &(_, prefix, pages) in &scenarios {
-        run_wrk(args, &base, prefix, pages, &key, 3).await?;
-    }
+    let drain_url = format!("{base}{plain_prefix}1");
+    let duration = |label: &str| {
+        if label == "query" {
+            args.query_duration
+        } else {
+            args.duration
+        }
+    };
     for &(label, prefix, pages) in &scenarios {
-        let result = run_wrk(args, &base, prefix, pages, &key, args.duration).await?;
-        eprintln!("  {label}: {result:?} (load average {})", load_average());
+        // Warm-up (caches, pool, planner): not reported.
+        run_wrk(args, &base, prefix, pages, &key, 3).await?;
+        drain(&client, &drain_url, &key).await?;
+        let result = run_wrk(args, &base, prefix, pages, &key, duration(label)).await?;
+        eprintln!("  {label}: {result:?}");
         rows.push(Row {
             engine,
             scenario: label.to_string(),
             result,
             writes: None,
         });
+        drain(&client, &drain_url, &key).await?;
     }
     if args.sync_scenarios {
         let writer = Writer::start(&store, sims, args).await?;
         for &(label, prefix, pages) in &scenarios {
             let before = writer.stats();
-            let result = run_wrk(args, &base, prefix, pages, &key, args.duration).await?;
+            let since = prestalink_store::format_timestamp(Utc::now());
+            let result = run_wrk(args, &base, prefix, pages, &key, duration(label)).await?;
             let after = writer.stats();
+            let written = writer.written_since(&store, &since).await?;
+            drain(&client, &drain_url, &key).await?;
             let writes = WriterStats {
                 syncs: after.syncs - before.syncs,
-                written: after.written - before.written,
+                written,
                 failures: after.failures - before.failures,
             };
-            eprintln!(
-                "  {label} during sync: {result:?} {writes:?} (load average {})",
-                load_average()
-            );
+            eprintln!("  {label} during sync: {result:?} {writes:?}");
             rows.push(Row {
                 engine,
                 scenario: format!("{label} during sync"),
@@ -776,26 +903,27 @@ fn main() -> anyhow::Result<()> {
     drop(sims);
 
     println!(
-        "\n{} orders, pages of {PAGE_SIZE} uniform over every page, wrk -t{} -c{} -d{}s, \
-         query `{}`, {} cores",
+        "\n{} orders, pages of {PAGE_SIZE} uniform over every page, wrk -t{} -c{} for {} s \
+         ({} s with the query), query `{}`, {} cores",
         args.orders,
         args.threads,
         args.connections,
         args.duration,
+        args.query_duration,
         args.query,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
     println!(
-        "| engine | scenario | pages/s | p50 ms | p99 ms | max ms | errors | sync during the run |"
+        "| engine | scenario | pages/s | p50 ms | p99 ms | max ms | errors | sync during the run | other CPU |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---|---:|");
     for row in &rows {
         let r = row.result;
         let writes = match row.writes {
             None => "-".to_string(),
             Some(w) => format!(
-                "{} syncs, {} records written{}",
+                "{} syncs ended, {} orders written{}",
                 w.syncs,
                 w.written,
                 if w.failures > 0 {
@@ -806,7 +934,7 @@ fn main() -> anyhow::Result<()> {
             ),
         };
         println!(
-            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {} | {:.0} % |",
             row.engine.name(),
             row.scenario,
             r.requests as f64 / r.seconds.max(1e-9),
@@ -814,7 +942,8 @@ fn main() -> anyhow::Result<()> {
             r.p99_ms,
             r.max_ms,
             r.errors,
-            writes
+            writes,
+            r.other_cpu
         );
     }
     println!(
