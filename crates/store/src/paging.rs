@@ -43,10 +43,13 @@ pub struct JsonTable<'a> {
 }
 
 /// Filter and order compiled for one query.
-struct Compiled {
-    filter: String,
-    params: Vec<SqlParam>,
-    order: String,
+pub(crate) struct Compiled {
+    /// ` AND …` conditions (the live-record condition included unless deleted are wanted).
+    pub(crate) filter: String,
+    /// Values of the filter's placeholders.
+    pub(crate) params: Vec<SqlParam>,
+    /// `ORDER BY` keys.
+    pub(crate) order: String,
 }
 
 /// Page from 1, page size from 1 to [`MAX_PAGE_SIZE`].
@@ -63,7 +66,8 @@ pub(crate) fn check_paging(query: &Query) -> Result<()> {
     Ok(())
 }
 
-fn compile(query: &Query, dialect: Dialect, first_param: usize) -> Result<Compiled> {
+/// A query's filter (placeholders from `first_param`) and order, compiled for `dialect`.
+pub(crate) fn compile(query: &Query, dialect: Dialect, first_param: usize) -> Result<Compiled> {
     let order = query
         .order_by
         .as_deref()
@@ -107,6 +111,7 @@ macro_rules! bind_params {
         q
     }};
 }
+pub(crate) use bind_params;
 
 impl Store {
     /// One page of a data type's records as stored JSON text (with `modifiedDate`), filtered by

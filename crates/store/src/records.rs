@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row};
 use crate::checkpoints::{save_checkpoint_sql, Checkpoint};
 use crate::error::{Result, StoreError};
 use crate::hash::content_hash;
-use crate::query::{compile_filter, compile_order_by, OrderBy, Page, Query, QueryExpr, SqlParam};
+use crate::query::{Page, Query, SqlParam};
 use crate::raw_links::stored_raw;
 use crate::time::format_timestamp;
 use crate::{on_pool, Db, Dialect, IdList, Store};
@@ -669,68 +669,34 @@ impl Store {
     ) -> Result<Page<StoredRecord>> {
         crate::paging::check_paging(query)?;
         let dialect = self.dialect();
-        let order = query
-            .order_by
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .map(OrderBy::parse)
-            .transpose()?;
-        let mut filter_sql = String::new();
-        let mut params = Vec::new();
-        if let Some(text) = query.query.as_deref().filter(|t| !t.trim().is_empty()) {
-            let parsed = QueryExpr::parse(text)?;
-            let compiled = compile_filter(parsed.expr(), dialect, 3)?;
-            filter_sql = format!(" AND {}", compiled.sql);
-            params = compiled.params;
-        }
-        if !query.include_deleted {
-            filter_sql.push_str(" AND deleted = FALSE");
-        }
-        let where_sql = format!("WHERE connection_id = $1 AND data_type = $2{filter_sql}");
-        let next = params.len() + 3;
+        let c = crate::paging::compile(query, dialect, 3)?;
+        let next = c.params.len() + 3;
         let select_sql = format!(
             "SELECT {RECORD_COLUMNS_PREFIX}{}, {RECORD_COLUMNS_SUFFIX} FROM commerce_records \
-             {where_sql} ORDER BY {} LIMIT ${next} OFFSET ${}",
+             WHERE connection_id = $1 AND data_type = $2{} ORDER BY {} LIMIT ${next} OFFSET ${}",
             self.json_column("data"),
-            compile_order_by(order.as_ref(), dialect),
+            c.filter,
+            c.order,
             next + 1
         );
-        let count_sql = format!("SELECT COUNT(*) FROM commerce_records {where_sql}");
         let offset = i64::from(query.page - 1) * i64::from(query.page_size);
-        on_pool!(&self.db, pool => {
-            let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(connection_id).bind(data_type);
-            let mut select = sqlx::query(&select_sql).bind(connection_id).bind(data_type);
-            for param in &params {
-                match param {
-                    SqlParam::Text(text) => {
-                        count = count.bind(text.clone());
-                        select = select.bind(text.clone());
-                    }
-                    SqlParam::Number(number) => {
-                        if dialect == Dialect::Sqlite {
-                            let value: f64 = number.parse().unwrap_or(f64::NAN);
-                            count = count.bind(value);
-                            select = select.bind(value);
-                        } else {
-                            count = count.bind(number.clone());
-                            select = select.bind(number.clone());
-                        }
-                    }
-                }
-            }
-            let total = count.fetch_one(pool).await?;
-            let rows = select
+        let total = self
+            .count_matching_records(connection_id, data_type, query)
+            .await?;
+        let results = on_pool!(&self.db, pool => {
+            let select = sqlx::query(&select_sql).bind(connection_id).bind(data_type);
+            let rows = crate::paging::bind_params!(select, &c.params, dialect)
                 .bind(i64::from(query.page_size))
                 .bind(offset)
                 .fetch_all(pool)
                 .await?;
-            let results = rows.iter().map(stored_record).collect::<Result<Vec<_>>>()?;
-            Ok(Page {
-                results,
-                page_number: query.page,
-                page_size: query.page_size,
-                total_results: total as u64,
-            })
+            rows.iter().map(stored_record).collect::<Result<Vec<_>>>()?
+        });
+        Ok(Page {
+            results,
+            page_number: query.page,
+            page_size: query.page_size,
+            total_results: total,
         })
     }
 

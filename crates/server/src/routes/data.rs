@@ -209,15 +209,10 @@ pub async fn raw(
         )));
     }
     let query = paging.to_query()?;
-    let json = match state.store.dialect() {
-        prestalink_store::Dialect::Sqlite => "data",
-        prestalink_store::Dialect::Postgres => "data",
-    };
     let table = JsonTable {
-        from: format!(
-            "(SELECT connection_id, resource, source_id AS id, {json} AS data, \
-             fetched_at AS modified_date, deleted FROM raw_records) AS t"
-        ),
+        from: "(SELECT connection_id, resource, source_id AS id, data, \
+               fetched_at AS modified_date, deleted FROM raw_records) AS t"
+            .to_string(),
         scope: "connection_id = $1 AND resource = $2".to_string(),
         binds: vec![&connection_id, &resource],
     };
