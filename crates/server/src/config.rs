@@ -32,8 +32,6 @@ pub struct ServerConfig {
     pub allow_private_webhooks: bool,
     /// How long an API key list is trusted before the database is read again.
     pub api_key_cache: Duration,
-    /// How long a `totalResults` count is reused for the same query.
-    pub count_cache: Duration,
     /// Pace of the syncs this server runs.
     pub pace: Pace,
     /// The clock (tests move it).
@@ -62,7 +60,6 @@ impl Default for ServerConfig {
             webhook_timeout: Duration::from_secs(15),
             allow_private_webhooks: false,
             api_key_cache: Duration::from_secs(1),
-            count_cache: Duration::from_secs(2),
             pace: Pace::Balanced,
             clock: Clock::system(),
         }

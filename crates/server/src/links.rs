@@ -75,14 +75,27 @@ pub fn page_body(
     links: &PageLinks,
 ) -> String {
     let size: usize = results.iter().map(|r| r.len() + 1).sum();
-    let mut body = String::with_capacity(size + 512);
-    body.push_str("{\"results\":[");
+    let mut joined = String::with_capacity(size);
     for (i, r) in results.iter().enumerate() {
         if i > 0 {
-            body.push(',');
+            joined.push(',');
         }
-        body.push_str(r);
+        joined.push_str(r);
     }
+    page_body_joined(&joined, page, page_size, total, links)
+}
+
+/// [`page_body`] with the results already joined by commas.
+pub fn page_body_joined(
+    joined: &str,
+    page: u32,
+    page_size: u32,
+    total: u64,
+    links: &PageLinks,
+) -> String {
+    let mut body = String::with_capacity(joined.len() + 512);
+    body.push_str("{\"results\":[");
+    body.push_str(joined);
     body.push_str("],\"pageNumber\":");
     body.push_str(&page.to_string());
     body.push_str(",\"pageSize\":");
@@ -115,6 +128,28 @@ pub fn page_response(
         page.page_number,
         page.page_size,
         total,
+        &links,
+    ))
+}
+
+/// A page of a data type's records in Codat's envelope with its links.
+pub fn records_page_response(
+    path: &str,
+    paging: &Paging,
+    page: &prestalink_store::RecordsPage,
+) -> axum::response::Response {
+    let links = page_links(
+        path,
+        paging,
+        page.page_number,
+        page.page_size,
+        page.has_next,
+    );
+    json_response(page_body_joined(
+        &page.joined,
+        page.page_number,
+        page.page_size,
+        page.total_results,
         &links,
     ))
 }

@@ -1,7 +1,7 @@
 //! What every handler and background task shares: the store, the configuration, the clock,
-//! and small caches (API key hashes, record counts).
+//! and small caches (API key hashes, data types requested).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ pub struct Inner {
     /// Turns true when the server is asked to stop.
     pub stopping: watch::Receiver<bool>,
     api_keys: Mutex<Option<KeyList>>,
-    counts: Mutex<HashMap<String, (Instant, u64)>>,
+    requested: Mutex<HashSet<String>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,7 +66,7 @@ impl AppState {
             queue_lock: tokio::sync::Mutex::new(()),
             stopping,
             api_keys: Mutex::new(None),
-            counts: Mutex::new(HashMap::new()),
+            requested: Mutex::new(HashSet::new()),
         }))
     }
 
@@ -99,32 +99,23 @@ impl AppState {
         Ok(hashes)
     }
 
-    /// A cached count (see [`crate::config::ServerConfig::count_cache`]).
-    pub fn cached_count(&self, key: &str) -> Option<u64> {
-        let counts = self.counts.lock().expect("lock");
-        counts
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.config.count_cache)
-            .map(|(_, n)| *n)
-    }
-
-    /// Remembers a count.
-    pub fn remember_count(&self, key: String, count: u64) {
-        let mut counts = self.counts.lock().expect("lock");
-        if counts.len() > 10_000 {
-            let ttl = self.config.count_cache;
-            counts.retain(|_, (at, _)| at.elapsed() < ttl);
-        }
-        counts.insert(key, (Instant::now(), count));
-    }
-
-    /// Forgets the counts of a connection (its records changed).
-    pub fn forget_counts(&self, connection_id: &str) {
-        let prefix = format!("{connection_id}|");
-        self.counts
+    /// Whether a data type of a connection is known to have been requested (synced or
+    /// queued). Once true it stays true for as long as the connection exists, and handlers
+    /// look the connection up first, so a positive answer is kept without expiry.
+    pub fn known_requested(&self, connection_id: &str, data_type: &str) -> bool {
+        self.requested
             .lock()
             .expect("lock")
-            .retain(|k, _| !k.starts_with(&prefix));
+            .contains(&format!("{connection_id}|{data_type}"))
+    }
+
+    /// Remembers that a data type of a connection was requested.
+    pub fn remember_requested(&self, connection_id: &str, data_type: &str) {
+        let mut requested = self.requested.lock().expect("lock");
+        if requested.len() >= 100_000 {
+            requested.clear();
+        }
+        requested.insert(format!("{connection_id}|{data_type}"));
     }
 
     /// Whether the server is stopping.

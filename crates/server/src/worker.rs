@@ -309,7 +309,6 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         metrics::counter!("prestalink_syncs_total", "outcome" => "interrupted").increment(1);
         return;
     };
-    state.forget_counts(&connection.id);
     let outcome_label = record_outcome(state, &company, &connection.id, &datasets, result).await;
     metrics::counter!("prestalink_syncs_total", "outcome" => outcome_label).increment(1);
     let _ = store.complete_job(job.id, worker, state.clock.now()).await;

@@ -20,6 +20,7 @@ mod jobs;
 mod paging;
 pub mod query;
 mod raw_links;
+mod record_pages;
 mod records;
 mod runs;
 mod settings;
@@ -45,6 +46,7 @@ pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use record_pages::RecordsPage;
 pub use records::{
     CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
     StoredRecord, UpsertStats,
@@ -95,6 +97,8 @@ pub(crate) use on_pool;
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) master_key: Option<MasterKey>,
+    /// Ordered keys of the API's record queries (record_pages.rs), shared by the clones.
+    pub(crate) key_lists: std::sync::Arc<record_pages::KeyLists>,
 }
 
 impl Store {
@@ -161,6 +165,7 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(pool),
             master_key,
+            key_lists: Default::default(),
         })
     }
 
@@ -203,6 +208,7 @@ impl Store {
         Ok(Store {
             db: Db::Postgres(pool),
             master_key,
+            key_lists: Default::default(),
         })
     }
 

@@ -3,8 +3,7 @@
 //! connections, pull operations) built as JSON by the database, so that one query language
 //! and one `orderBy` serve them all.
 //!
-//! Deep pages of records do not read the rows they skip: the page's keys are found in an
-//! index (`commerce_records_live`), then only its rows are read ("deferred join").
+//! Pages of records themselves are served by key (record_pages.rs).
 
 use serde::Serialize;
 
@@ -98,9 +97,9 @@ macro_rules! bind_params {
         let mut q = $q;
         for param in $params {
             match param {
-                SqlParam::Text(text) => q = q.bind(text.clone()),
-                SqlParam::Number(number) => {
-                    if $dialect == Dialect::Sqlite {
+                $crate::query::SqlParam::Text(text) => q = q.bind(text.clone()),
+                $crate::query::SqlParam::Number(number) => {
+                    if $dialect == $crate::query::Dialect::Sqlite {
                         q = q.bind(number.parse::<f64>().unwrap_or(f64::NAN));
                     } else {
                         q = q.bind(number.clone());
@@ -114,54 +113,6 @@ macro_rules! bind_params {
 pub(crate) use bind_params;
 
 impl Store {
-    /// One page of a data type's records as stored JSON text (with `modifiedDate`), filtered by
-    /// the query language and ordered by `orderBy`. Reads `page_size + 1` keys to tell
-    /// whether a next page exists; counting is [`Store::count_matching_records`].
-    pub async fn records_page(
-        &self,
-        connection_id: &str,
-        data_type: &str,
-        query: &Query,
-    ) -> Result<JsonPage> {
-        check_paging(query)?;
-        let dialect = self.dialect();
-        let c = compile(query, dialect, 3)?;
-        let next = c.params.len() + 3;
-        let keys = format!(
-            "FROM commerce_records WHERE connection_id = $1 AND data_type = $2{} ORDER BY {} \
-             LIMIT ${next} OFFSET ${}",
-            c.filter,
-            c.order,
-            next + 1
-        );
-        let sql = match dialect {
-            Dialect::Sqlite => format!(
-                "SELECT data FROM commerce_records WHERE rowid IN (SELECT rowid {keys}) \
-                 ORDER BY {}",
-                c.order
-            ),
-            Dialect::Postgres => format!(
-                "SELECT data::text FROM commerce_records WHERE (connection_id, data_type, id) IN \
-                 (SELECT connection_id, data_type, id {keys}) ORDER BY {}",
-                c.order
-            ),
-        };
-        let limit = i64::from(query.page_size) + 1;
-        let offset = i64::from(query.page - 1) * i64::from(query.page_size);
-        let mut results: Vec<String> = on_pool!(&self.db, pool => {
-            let q = sqlx::query_scalar::<_, String>(&sql).bind(connection_id).bind(data_type);
-            bind_params!(q, &c.params, dialect).bind(limit).bind(offset).fetch_all(pool).await?
-        });
-        let has_next = results.len() > query.page_size as usize;
-        results.truncate(query.page_size as usize);
-        Ok(JsonPage {
-            results,
-            page_number: query.page,
-            page_size: query.page_size,
-            has_next,
-        })
-    }
-
     /// How many of a data type's records match the query (paging ignored).
     pub async fn count_matching_records(
         &self,

@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row};
 use crate::checkpoints::{save_checkpoint_sql, Checkpoint};
 use crate::error::{Result, StoreError};
 use crate::hash::content_hash;
-use crate::query::{Page, Query, SqlParam};
+use crate::query::{Page, Query};
 use crate::raw_links::stored_raw;
 use crate::time::format_timestamp;
 use crate::{on_pool, Db, Dialect, IdList, Store};
@@ -280,6 +280,14 @@ fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared>
         .collect()
 }
 
+/// Moves a data type's `record_versions` counter; run in the transaction of every write
+/// that changes its commerce records, so that the API's cached key lists see it
+/// (record_pages.rs).
+const BUMP_RECORD_VERSION: &str =
+    "INSERT INTO record_versions (connection_id, data_type, version) \
+     VALUES ($1, $2, 1) ON CONFLICT (connection_id, data_type) \
+     DO UPDATE SET version = record_versions.version + 1";
+
 /// Upserts one group of prepared records inside the transaction `$tx`.
 macro_rules! upsert_group {
     ($store:expr, $tx:expr, $connection_id:expr, $set:expr, $prepared:expr, $now:expr) => {{
@@ -412,6 +420,13 @@ impl Store {
                 let set = RecordSet::Commerce(data_type);
                 let prepared = prepare_commerce(records, &now_text);
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
+                if s.written() > 0 {
+                    sqlx::query(BUMP_RECORD_VERSION)
+                        .bind(connection_id)
+                        .bind(*data_type)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 stats.commerce.add(s);
             }
             for checkpoint in &page.checkpoints {
@@ -528,6 +543,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 changed += done.rows_affected();
+            }
+            if let (RecordSet::Commerce(data_type), true) = (set, changed > 0) {
+                sqlx::query(BUMP_RECORD_VERSION)
+                    .bind(connection_id)
+                    .bind(data_type)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
         });

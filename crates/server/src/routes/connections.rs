@@ -305,7 +305,6 @@ pub async fn delete(
     let company = company_or_404(&state, &company_id).await?;
     connection_or_404(&state, &company_id, &connection_id).await?;
     state.store.delete_connection(&connection_id).await?;
-    state.forget_counts(&connection_id);
     webhooks::emit_connection_event(
         &state,
         "connection.deleted",

@@ -10,7 +10,7 @@ use prestalink_store::{JsonTable, Query};
 
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiQuery, Paging};
-use crate::links::{json_response, page_response};
+use crate::links::{json_response, page_response, records_page_response};
 use crate::routes::connection_or_404;
 use crate::schema_paths::check_fields;
 use crate::state::AppState;
@@ -52,11 +52,15 @@ fn record_schema(dt: DataType) -> &'static serde_json::Value {
 
 /// 409 when the data type was never requested for the connection.
 async fn requested(state: &AppState, connection_id: &str, dt: DataType) -> ApiResult<()> {
+    if state.known_requested(connection_id, dt.key()) {
+        return Ok(());
+    }
     if state
         .store
         .data_type_requested(connection_id, dt.key())
         .await?
     {
+        state.remember_requested(connection_id, dt.key());
         Ok(())
     } else {
         Err(ApiError::conflict(format!(
@@ -96,35 +100,11 @@ pub async fn list(
         .store
         .records_page(&connection_id, dt.key(), &query)
         .await?;
-    let total = count(&state, &connection_id, dt.key(), &query).await?;
     let path = format!(
         "/companies/{company_id}/connections/{connection_id}/data/{}",
         dt.key()
     );
-    Ok(page_response(&path, &paging, &page, &page.results, total))
-}
-
-/// `totalResults`, reused for a moment for the same query (paging through a data type asks
-/// for the same count once per page).
-async fn count(
-    state: &AppState,
-    connection_id: &str,
-    data_type: &str,
-    query: &Query,
-) -> ApiResult<u64> {
-    let key = format!(
-        "{connection_id}|{data_type}|{}",
-        query.query.as_deref().unwrap_or("")
-    );
-    if let Some(n) = state.cached_count(&key) {
-        return Ok(n);
-    }
-    let n = state
-        .store
-        .count_matching_records(connection_id, data_type, query)
-        .await?;
-    state.remember_count(key, n);
-    Ok(n)
+    Ok(records_page_response(&path, &paging, &page))
 }
 
 async fn single(
@@ -147,7 +127,7 @@ async fn single(
                     },
                 )
                 .await?;
-            page.results.into_iter().next()
+            (page.len > 0).then_some(page.joined)
         }
     };
     match text {

@@ -1,0 +1,407 @@
+//! Pages of a data type's records for the API, served by key.
+//!
+//! A query (filter, order, deleted or not) over one connection's data type is resolved once
+//! into the ordered list of its matching rows' keys (rowids on SQLite, ids on PostgreSQL),
+//! read in a single aggregated statement. Any page of it is then a slice of that list,
+//! fetched by primary key and aggregated into one row: page 900 of 1,000 costs what page 1
+//! costs, and `totalResults` is the list's length, from the same snapshot as the page.
+//!
+//! The list is cached in memory (`quick_cache`, bounded by weight) with the value of
+//! `record_versions.version` it was built at. That counter moves in the same transaction as
+//! every write to the data type's records (records.rs), so the page statement, which reads
+//! the counter together with the page's rows, serves a page only from a list that is still
+//! exact; otherwise the list is rebuilt, once for all the requests waiting on it, in a read
+//! snapshot shared with the page it serves. A write by another process moves the same
+//! counter, so several processes on one database stay exact.
+
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+use crate::error::Result;
+use crate::paging::{bind_params, check_paging, compile, Compiled};
+use crate::query::{Dialect, Query};
+use crate::{Db, Store};
+
+/// Weight budget of the cached key lists (about this many bytes of keys).
+const KEY_LIST_BUDGET: u64 = 64 * 1024 * 1024;
+
+/// Tries before a page is read from a fresh snapshot without its list being cached.
+const STALE_TRIES: usize = 3;
+
+/// One page of a data type's records, with the total of the query's matching records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordsPage {
+    /// The page's records as JSON texts joined by commas: the inside of a JSON array.
+    pub joined: String,
+    /// How many records the page holds.
+    pub len: usize,
+    /// 1-based page number.
+    pub page_number: u32,
+    /// Requested page size.
+    pub page_size: u32,
+    /// Whether a page follows this one.
+    pub has_next: bool,
+    /// Records matching the query, over all pages.
+    pub total_results: u64,
+}
+
+/// The ordered keys of one query's matching records, as of `version`.
+#[derive(Debug)]
+pub(crate) struct KeyList {
+    version: Option<i64>,
+    keys: Keys,
+}
+
+#[derive(Debug)]
+enum Keys {
+    /// SQLite rowids.
+    Rowids(Vec<i64>),
+    /// PostgreSQL record ids.
+    Ids(Vec<String>),
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        match self {
+            Keys::Rowids(k) => k.len(),
+            Keys::Ids(k) => k.len(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct KeyListWeight;
+
+impl Weighter<String, Arc<KeyList>> for KeyListWeight {
+    fn weight(&self, key: &String, list: &Arc<KeyList>) -> u64 {
+        let keys = match &list.keys {
+            Keys::Rowids(k) => k.len() * 8,
+            Keys::Ids(k) => k.iter().map(|id| id.len() + 24).sum(),
+        };
+        (key.len() + keys + 64) as u64
+    }
+}
+
+/// The store's cache of key lists.
+pub(crate) struct KeyLists {
+    cache: Cache<String, Arc<KeyList>, KeyListWeight>,
+}
+
+impl std::fmt::Debug for KeyLists {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLists")
+            .field("entries", &self.cache.len())
+            .field("weight", &self.cache.weight())
+            .finish()
+    }
+}
+
+impl Default for KeyLists {
+    fn default() -> Self {
+        KeyLists {
+            cache: Cache::with_weighter(1024, KEY_LIST_BUDGET, KeyListWeight),
+        }
+    }
+}
+
+/// What a page statement found: the version now, and the page if it was read.
+struct Fetched {
+    version: Option<i64>,
+    joined: String,
+    rows: i64,
+}
+
+/// Statements of one query.
+struct Statements {
+    /// Version and ordered keys, in one row.
+    keys: String,
+    /// Version, joined page and its row count, in one row, for keys bound as `$3`.
+    page: String,
+}
+
+fn statements(dialect: Dialect, c: &Compiled) -> Statements {
+    let version =
+        "(SELECT version FROM record_versions WHERE connection_id = $1 AND data_type = $2)";
+    match dialect {
+        // The subquery's order reaches group_concat: SQLite does not flatten an ordered
+        // subquery into an aggregate (tested by `pages_follow_every_order`).
+        Dialect::Sqlite => Statements {
+            keys: format!(
+                "SELECT {version}, (SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM \
+                 commerce_records WHERE connection_id = $1 AND data_type = $2{} ORDER BY {}))",
+                c.filter, c.order
+            ),
+            page: format!(
+                "SELECT {version}, (SELECT group_concat(data, ',') FROM (SELECT r.data FROM \
+                 json_each($3) AS k JOIN commerce_records AS r ON r.rowid = k.value \
+                 WHERE r.connection_id = $1 AND r.data_type = $2 ORDER BY k.key)), \
+                 (SELECT COUNT(*) FROM json_each($3) AS k JOIN commerce_records AS r \
+                 ON r.rowid = k.value WHERE r.connection_id = $1 AND r.data_type = $2)"
+            ),
+        },
+        Dialect::Postgres => Statements {
+            keys: format!(
+                "SELECT {version}, (SELECT array_agg(id ORDER BY {}) FROM commerce_records \
+                 WHERE connection_id = $1 AND data_type = $2{})",
+                c.order, c.filter
+            ),
+            page: format!(
+                "SELECT {version}, string_agg(r.data::text, ',' ORDER BY k.n), COUNT(r.id) \
+                 FROM unnest($3::text[]) WITH ORDINALITY AS k(id, n) JOIN commerce_records AS r \
+                 ON r.connection_id = $1 AND r.data_type = $2 AND r.id = k.id"
+            ),
+        },
+    }
+}
+
+impl Store {
+    /// One page of a data type's records as stored JSON text, filtered by the query language
+    /// and ordered by `orderBy` (ties by id), with the total of matching records. Any page
+    /// costs the same: see the module's documentation.
+    pub async fn records_page(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        query: &Query,
+    ) -> Result<RecordsPage> {
+        check_paging(query)?;
+        let dialect = self.dialect();
+        let c = compile(query, dialect, 3)?;
+        let s = statements(dialect, &c);
+        let cache_key = format!(
+            "{connection_id}\u{1f}{data_type}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+            c.filter, c.params, c.order
+        );
+        for _ in 0..STALE_TRIES {
+            let list = match self
+                .key_lists
+                .cache
+                .get_value_or_guard_async(&cache_key)
+                .await
+            {
+                Ok(list) => list,
+                Err(guard) => {
+                    // This request builds the list; the others asking for it wait.
+                    let (list, page) = self
+                        .build_and_read(connection_id, data_type, &c, &s, query)
+                        .await?;
+                    let _ = guard.insert(list);
+                    return Ok(page);
+                }
+            };
+            let fetched = self
+                .read_page(connection_id, data_type, &s.page, &list.keys, query)
+                .await?;
+            if fetched.version == list.version
+                && fetched.rows as usize == page_keys(&list.keys, query).len()
+            {
+                return Ok(page_of(
+                    fetched.joined,
+                    fetched.rows as usize,
+                    list.keys.len(),
+                    query,
+                ));
+            }
+            // Written since the list was built: drop it (unless already replaced) and retry.
+            self.key_lists
+                .cache
+                .remove_if(&cache_key, |cached| Arc::ptr_eq(cached, &list));
+        }
+        // Writes keep landing between list and page: read both from one snapshot, uncached.
+        let (_, page) = self
+            .build_and_read(connection_id, data_type, &c, &s, query)
+            .await?;
+        Ok(page)
+    }
+
+    /// Builds a query's key list and reads the page from it, in one read snapshot.
+    async fn build_and_read(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        c: &Compiled,
+        s: &Statements,
+        query: &Query,
+    ) -> Result<(Arc<KeyList>, RecordsPage)> {
+        let dialect = self.dialect();
+        let (version, keys, fetched) = match &self.db {
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(&s.keys)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, text) = bind_params!(q, &c.params, dialect)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let rowids = parse_rowids(text.as_deref())?;
+                let k = slice(&rowids, query);
+                let fetched = fetch_sqlite(&mut *tx, connection_id, data_type, &s.page, k).await?;
+                let keys = Keys::Rowids(rowids);
+                tx.commit().await?;
+                (version, keys, fetched)
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?;
+                let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(&s.keys)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, ids) = bind_params!(q, &c.params, dialect)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let ids = ids.unwrap_or_default();
+                let fetched = fetch_postgres(
+                    &mut *tx,
+                    connection_id,
+                    data_type,
+                    &s.page,
+                    slice(&ids, query),
+                )
+                .await?;
+                let keys = Keys::Ids(ids);
+                tx.commit().await?;
+                (version, keys, fetched)
+            }
+        };
+        let total = keys.len();
+        let page = page_of(fetched.joined, fetched.rows as usize, total, query);
+        Ok((Arc::new(KeyList { version, keys }), page))
+    }
+
+    /// Reads a page from a cached key list, with the version now.
+    async fn read_page(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        sql: &str,
+        keys: &Keys,
+        query: &Query,
+    ) -> Result<Fetched> {
+        match (&self.db, page_keys(keys, query)) {
+            (Db::Sqlite(pool), PageKeys::Rowids(k)) => {
+                fetch_sqlite(pool, connection_id, data_type, sql, k).await
+            }
+            (Db::Postgres(pool), PageKeys::Ids(k)) => {
+                fetch_postgres(pool, connection_id, data_type, sql, k).await
+            }
+            _ => unreachable!("key lists are built by the store's own engine"),
+        }
+    }
+}
+
+/// The page statement for the page's slice of `keys`, on SQLite.
+async fn fetch_sqlite<'e, E: sqlx::Executor<'e, Database = sqlx::Sqlite>>(
+    executor: E,
+    connection_id: &str,
+    data_type: &str,
+    sql: &str,
+    keys: &[i64],
+) -> Result<Fetched> {
+    let (version, joined, rows) = sqlx::query_as::<_, (Option<i64>, Option<String>, i64)>(sql)
+        .bind(connection_id)
+        .bind(data_type)
+        .bind(rowid_array(keys))
+        .fetch_one(executor)
+        .await?;
+    Ok(Fetched {
+        version,
+        joined: joined.unwrap_or_default(),
+        rows,
+    })
+}
+
+/// The page statement for the page's slice of `keys`, on PostgreSQL.
+async fn fetch_postgres<'e, E: sqlx::Executor<'e, Database = sqlx::Postgres>>(
+    executor: E,
+    connection_id: &str,
+    data_type: &str,
+    sql: &str,
+    keys: &[String],
+) -> Result<Fetched> {
+    let (version, joined, rows) = sqlx::query_as::<_, (Option<i64>, Option<String>, i64)>(sql)
+        .bind(connection_id)
+        .bind(data_type)
+        .bind(keys)
+        .fetch_one(executor)
+        .await?;
+    Ok(Fetched {
+        version,
+        joined: joined.unwrap_or_default(),
+        rows,
+    })
+}
+
+enum PageKeys<'a> {
+    Rowids(&'a [i64]),
+    Ids(&'a [String]),
+}
+
+impl PageKeys<'_> {
+    fn len(&self) -> usize {
+        match self {
+            PageKeys::Rowids(k) => k.len(),
+            PageKeys::Ids(k) => k.len(),
+        }
+    }
+}
+
+/// The part of `all` that `query`'s page covers (empty past the end).
+fn slice<'a, T>(all: &'a [T], query: &Query) -> &'a [T] {
+    let size = query.page_size as usize;
+    let start = (query.page as usize - 1)
+        .saturating_mul(size)
+        .min(all.len());
+    &all[start..start.saturating_add(size).min(all.len())]
+}
+
+/// The slice of `keys` that `query`'s page covers.
+fn page_keys<'a>(keys: &'a Keys, query: &Query) -> PageKeys<'a> {
+    match keys {
+        Keys::Rowids(k) => PageKeys::Rowids(slice(k, query)),
+        Keys::Ids(k) => PageKeys::Ids(slice(k, query)),
+    }
+}
+
+fn page_of(joined: String, len: usize, total: usize, query: &Query) -> RecordsPage {
+    let end = (query.page as usize).saturating_mul(query.page_size as usize);
+    RecordsPage {
+        joined,
+        len,
+        page_number: query.page,
+        page_size: query.page_size,
+        has_next: end < total,
+        total_results: total as u64,
+    }
+}
+
+/// `[1,2,3]`: the JSON array `json_each` reads.
+fn rowid_array(keys: &[i64]) -> String {
+    let mut text = String::with_capacity(keys.len() * 8 + 2);
+    text.push('[');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&k.to_string());
+    }
+    text.push(']');
+    text
+}
+
+fn parse_rowids(text: Option<&str>) -> Result<Vec<i64>> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|k| {
+            k.parse::<i64>().map_err(|e| {
+                crate::StoreError::Database(sqlx::Error::Protocol(format!(
+                    "rowid list from SQLite: {e} in {k:?}"
+                )))
+            })
+        })
+        .collect()
+}
