@@ -46,7 +46,7 @@ pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use record_pages::RecordsPage;
+pub use record_pages::{PageFreshness, RecordsPage};
 pub use records::{
     CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
     StoredRecord, UpsertStats,
