@@ -10,6 +10,7 @@ pub mod catalog;
 mod engine;
 mod error;
 mod fetch;
+mod lease;
 mod link;
 mod map;
 mod options;
@@ -17,7 +18,8 @@ mod progress;
 mod read;
 
 pub use engine::{
-    needed_resources, parse_shop_date, DataTypeReport, Engine, ResourceReport, SyncReport,
+    needed_resources, parse_shop_date, permissions_error, DataTypeReport, Engine, ResourceReport,
+    SyncReport, PERMISSIONS_ERROR,
 };
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};
