@@ -138,5 +138,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether SQLite refused a write because the database file (or its directory) is
+    /// read-only (SQLITE_READONLY, code 8, and its extended codes).
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            StoreError::ReadOnly { .. } => true,
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .and_then(|c| c.parse::<u32>().ok())
+                .is_some_and(|c| c & 0xff == 8),
+            _ => false,
+        }
+    }
+}
+
 /// Result alias of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

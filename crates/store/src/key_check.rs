@@ -87,7 +87,10 @@ impl Store {
     /// check value under `new`, in one transaction. Afterwards the database opens only with
     /// `new`: reopen the store with it.
     pub async fn rotate_master_key(&self, new: &MasterKey) -> Result<Rotation> {
-        let old = self.master_key.as_ref().ok_or(StoreError::MasterKeyMissing)?;
+        let old = self
+            .master_key
+            .as_ref()
+            .ok_or(StoreError::MasterKeyMissing)?;
         let mut rotation = Rotation::default();
         let now = format_timestamp(Utc::now());
         let sealed_check = new.encrypt(CHECK_TEXT, CHECK_CONTEXT);

@@ -47,7 +47,6 @@ pub use error::{Result, StoreError};
 pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
 pub use key_check::Rotation;
-pub use sync_leases::SyncLease;
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record_pages::RecordsPage;
@@ -57,6 +56,7 @@ pub use records::{
 };
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
+pub use sync_leases::SyncLease;
 pub use time::format_timestamp;
 pub use webhooks::{
     WebhookAttempt, WebhookConsumer, WebhookDelivery, WebhookOutcome, WEBHOOK_DELIVERED,
@@ -188,13 +188,10 @@ impl Store {
             .connect_with(connect)
             .await
             .map_err(|e| sqlite_error(e, location))?;
-        SQLITE_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(|e| match e {
-                sqlx::migrate::MigrateError::Execute(e) => sqlite_error(e, location),
-                other => StoreError::Migration(other),
-            })?;
+        SQLITE_MIGRATIONS.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => sqlite_error(e, location),
+            other => StoreError::Migration(other),
+        })?;
         let store = Store {
             db: Db::Sqlite(pool),
             master_key,
@@ -479,7 +476,8 @@ fn sqlite_error(error: sqlx::Error, location: &str) -> StoreError {
         Some(14) => StoreError::CannotOpen {
             path: location.to_string(),
             reason: error.to_string(),
-            fix: "check that the path is a SQLite file you may read and write, in a directory                   you may write to (SQLite creates its -wal file next to it)"
+            fix: "check that the path is a SQLite file you may read and write, in a directory \
+                  you may write to (SQLite creates its -wal file next to it)"
                 .to_string(),
         },
         _ => StoreError::Database(error),

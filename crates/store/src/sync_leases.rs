@@ -74,6 +74,38 @@ impl Store {
         })
     }
 
+    /// Takes over a lease held by `stale_owner` (a process known to be dead) for `owner`;
+    /// `None` when `stale_owner` no longer holds it.
+    pub async fn take_over_sync_lease(
+        &self,
+        connection_id: &str,
+        stale_owner: &str,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncLease>> {
+        let expires = format_timestamp(now + ttl);
+        let now = format_timestamp(now);
+        let taken = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE sync_leases SET owner = $3, expires_at = $4, acquired_at = $5 \
+                 WHERE connection_id = $1 AND owner = $2",
+            )
+            .bind(connection_id)
+            .bind(stale_owner)
+            .bind(owner)
+            .bind(&expires)
+            .bind(&now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok((taken == 1).then(|| SyncLease {
+            connection_id: connection_id.to_string(),
+            owner: owner.to_string(),
+        }))
+    }
+
     /// Extends a held lease; `false` when it was lost (expired and taken by another sync).
     pub async fn renew_sync_lease(
         &self,

@@ -328,13 +328,7 @@ impl Engine {
         let data_types: Vec<DataType> = ctx.options.data_types.clone();
         // Planned from the diagnosis: a data type that needs a resource the key may not read
         // fails with PermissionsError before anything is read for it.
-        let forbidden = |dt: DataType| -> Vec<&'static str> {
-            dt.sources()
-                .iter()
-                .copied()
-                .filter(|s| ctx.options.unreadable.iter().any(|u| u == s))
-                .collect()
-        };
+        let forbidden = |dt: DataType| crate::link::forbidden_sources(dt, &ctx.options.unreadable);
         let readable: Vec<DataType> = data_types
             .iter()
             .copied()

@@ -17,12 +17,38 @@ pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
 const RENEW_EVERY: Duration = Duration::from_secs(15);
 const POLL_EVERY: Duration = Duration::from_millis(500);
 
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string())
+}
+
 /// Who this process is, in the lease row (shown to a second sync).
 fn owner(run_id: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".to_string());
-    format!("pid {} on {host}, run {run_id}", std::process::id())
+    format!(
+        "pid {} on {}, run {run_id}",
+        std::process::id(),
+        host_name()
+    )
+}
+
+/// Whether `owner` (as [`owner`] writes it) is a process of this machine that no longer
+/// runs: a sync killed with -9 leaves its lease behind, and the next sync on the same
+/// machine need not wait for it to expire. Only where `/proc` shows processes (Linux);
+/// elsewhere the lease expires after [`LEASE_TTL`].
+fn is_dead_local_process(owner: &str) -> bool {
+    let Some(rest) = owner.strip_prefix("pid ") else {
+        return false;
+    };
+    let Some((pid, rest)) = rest.split_once(" on ") else {
+        return false;
+    };
+    let host = rest.split(", run ").next().unwrap_or_default();
+    let proc_root = std::path::Path::new("/proc/self");
+    host == host_name()
+        && proc_root.exists()
+        && pid.parse::<u32>().is_ok()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Takes the connection's lease, waiting up to `lease_wait` while another sync holds it.
@@ -36,6 +62,24 @@ pub(crate) async fn acquire(ctx: &Ctx) -> Result<SyncLease, SyncError> {
             .await
         {
             Ok(lease) => return Ok(lease),
+            Err(StoreError::SyncInProgress { owner: holder, .. })
+                if is_dead_local_process(&holder) =>
+            {
+                tracing::info!(%holder, "taking over the sync lease of a process that died");
+                let taken = ctx
+                    .db
+                    .take_over_sync_lease(
+                        &ctx.connection_id,
+                        &holder,
+                        &owner,
+                        LEASE_TTL,
+                        Utc::now(),
+                    )
+                    .await?;
+                if let Some(lease) = taken {
+                    return Ok(lease);
+                }
+            }
             Err(StoreError::SyncInProgress { .. }) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(POLL_EVERY).await;
             }

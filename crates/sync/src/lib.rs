@@ -24,8 +24,8 @@ pub use engine::{
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};
 pub use link::{
-    connection_settings, needs_relink, sync_connection, sync_store, LinkError, Linked, SyncRequest,
-    DEFAULT_COMPANY,
+    connection_settings, forbidden_sources, needs_relink, sync_connection, sync_store,
+    unreadable_resources, LinkError, Linked, SyncRequest, DEFAULT_COMPANY,
 };
 pub use map::MapOutcome;
 pub use options::SyncOptions;

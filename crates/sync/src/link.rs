@@ -127,16 +127,42 @@ async fn run_engine(
     let store_url = connection.store_url.to_string();
     let client = Client::new(connection).map_err(SyncError::from)?;
     let mut options = request.options.clone();
-    options.unreadable = diagnosis
-        .missing_permissions
-        .iter()
-        .map(|m| m.resource.clone())
-        .collect();
+    options.unreadable = unreadable_resources(diagnosis);
     let mut engine = Engine::new(client, pacer, db.clone(), &linked.id, &store_url, options);
     if let Some(sender) = progress {
         engine = engine.with_progress(sender);
     }
     engine.run().await
+}
+
+/// The resources a sync may read (the catalogue's, and add-on modules' extras) that the
+/// diagnosed key may not: PrestaShop's root listing names only what a key may use.
+pub fn unreadable_resources(diagnosis: &Diagnosis) -> Vec<String> {
+    crate::catalog::RESOURCES
+        .iter()
+        .map(|r| r.name)
+        .filter(|name| {
+            !diagnosis
+                .resources
+                .get(*name)
+                .is_some_and(|methods| methods.contains(&"GET"))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The resources `data_type` needs that are in `unreadable`: when any, a sync reports the
+/// data type `PermissionsError` and reads nothing for it.
+pub fn forbidden_sources(
+    data_type: prestalink_commerce::DataType,
+    unreadable: &[String],
+) -> Vec<&'static str> {
+    data_type
+        .sources()
+        .iter()
+        .copied()
+        .filter(|s| unreadable.iter().any(|u| u == s))
+        .collect()
 }
 
 /// Whether a failed diagnosis means the key no longer works (the merchant must re-link),

@@ -373,7 +373,10 @@ impl RealStore {
 /// The real store when `PRESTALINK_TEST_PRESTASHOP` is set; `None` (and a printed
 /// "skipped" line) otherwise.
 pub fn real_store() -> Option<RealStore> {
-    match std::env::var(PRESTASHOP_ENV).ok().filter(|u| !u.trim().is_empty()) {
+    match std::env::var(PRESTASHOP_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
         Some(url) => Some(RealStore {
             base_url: url.trim().trim_end_matches('/').to_string(),
             read_key: "PRESTASHOPTESTREADKEY00000000001",

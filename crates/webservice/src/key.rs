@@ -165,7 +165,11 @@ mod tests {
             format!("?ws_key={}", GOOD.to_lowercase()),
             format!(" &WS_KEY={GOOD} "),
         ] {
-            assert_eq!(WebserviceKey::parse(&pasted).unwrap().expose(), GOOD, "{pasted}");
+            assert_eq!(
+                WebserviceKey::parse(&pasted).unwrap().expose(),
+                GOOD,
+                "{pasted}"
+            );
         }
         // The prefix is stripped, not blamed on case: what is left is judged.
         assert_eq!(problem("ws_key=ABC"), KeyProblem::WrongLength { found: 3 });

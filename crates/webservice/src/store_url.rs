@@ -37,7 +37,8 @@ impl StoreUrl {
         }
         if let Some((scheme, rest)) = trimmed.split_once(':') {
             let slashes = rest.len() - rest.trim_start_matches(['/', '\\']).len();
-            let is_web = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+            let is_web =
+                scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
             if is_web && (slashes != 2 || !rest.starts_with("//")) {
                 let scheme = scheme.to_ascii_lowercase();
                 let host = rest.trim_start_matches(['/', '\\']);

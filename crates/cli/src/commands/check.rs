@@ -124,17 +124,12 @@ pub fn missing_data_types(
     diagnosis: &Diagnosis,
     data_types: &[DataType],
 ) -> Vec<(DataType, Vec<&'static str>)> {
+    // The same plan as `sync`'s: what it would report PermissionsError.
+    let unreadable = prestalink_sync::unreadable_resources(diagnosis);
     data_types
         .iter()
-        .map(|&dt| {
-            let resources: Vec<&'static str> = dt
-                .sources()
-                .iter()
-                .copied()
-                .filter(|s| diagnosis.missing_permissions.iter().any(|m| m.resource == *s))
-                .collect();
-            (dt, resources)
-        })
+        .filter(|dt| dt.support() != prestalink_commerce::Support::NotSupported)
+        .map(|&dt| (dt, prestalink_sync::forbidden_sources(dt, &unreadable)))
         .filter(|(_, resources)| !resources.is_empty())
         .collect()
 }

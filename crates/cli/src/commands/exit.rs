@@ -22,10 +22,19 @@ pub const EXIT_NOT_FOUND: u8 = 7;
 /// Every exit code with its meaning, for help texts and the README.
 pub const CODES: &[(u8, &str)] = &[
     (EXIT_SUCCESS, "success"),
-    (EXIT_FAILURE, "failure of the database, a file or this machine"),
-    (EXIT_BAD_ARGUMENTS, "bad arguments (option, data type, malformed URL or key)"),
+    (
+        EXIT_FAILURE,
+        "failure of the database, a file or this machine",
+    ),
+    (
+        EXIT_BAD_ARGUMENTS,
+        "bad arguments (option, data type, malformed URL or key)",
+    ),
     (EXIT_UNREADABLE, "the store cannot be reached or read"),
-    (EXIT_PARTIAL, "some data types failed (the others completed)"),
+    (
+        EXIT_PARTIAL,
+        "some data types failed (the others completed)",
+    ),
     (
         EXIT_MISSING_DATA_TYPES,
         "the key may not read every data type asked for",

@@ -31,7 +31,12 @@ pub enum ExportFormat {
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", hide_env_values = true, default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Connection id (needed when the database holds several connections).
     #[arg(long)]
@@ -216,32 +221,32 @@ async fn export(args: &ExportArgs, data_type: String) -> anyhow::Result<u64> {
             ))
             .into())
         }
-        None => {
-            match all.as_slice() {
-                [one] => one.id.clone(),
-                [] => {
-                    return Err(NotFound(format!(
-                        "the database {} holds no connection: run `prestalink sync` first",
-                        args.db
-                    ))
-                    .into())
-                }
-                many => anyhow::bail!(
-                    "the database holds {} connections; choose one with --connection: {}",
-                    many.len(),
-                    many.iter()
-                        .map(|c| format!("{} ({})", c.id, c.store_url))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+        None => match all.as_slice() {
+            [one] => one.id.clone(),
+            [] => {
+                return Err(NotFound(format!(
+                    "the database {} holds no connection: run `prestalink sync` first",
+                    args.db
+                ))
+                .into())
             }
-        }
+            many => anyhow::bail!(
+                "the database holds {} connections; choose one with --connection: {}",
+                many.len(),
+                many.iter()
+                    .map(|c| format!("{} ({})", c.id, c.store_url))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
     };
     check_synced(&store, &connection, &data_type).await?;
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(
-            |e| anyhow::anyhow!("cannot write --output {path}: {e}; choose a path you may write"),
-        )?)),
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| {
+                anyhow::anyhow!("cannot write --output {path}: {e}; choose a path you may write")
+            })?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let columns = if args.format == ExportFormat::Csv {

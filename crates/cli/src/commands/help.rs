@@ -10,7 +10,10 @@ use super::exit::CODES;
 
 /// Environment variables and what they are for.
 pub const ENV_VARS: &[(&str, &str)] = &[
-    ("PRESTALINK_DB", "the database, as --db (a SQLite file path or postgres:// URL)"),
+    (
+        "PRESTALINK_DB",
+        "the database, as --db (a SQLite file path or postgres:// URL)",
+    ),
     (
         "PRESTALINK_MASTER_KEY",
         "the master key that encrypts Webservice keys (64 hex digits or base64 of 32 bytes); \
@@ -21,8 +24,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "PRESTALINK_LOG",
         "diagnostics on standard error, RUST_LOG syntax (e.g. prestalink_pacing=debug)",
     ),
-    ("PRESTALINK_THREADS", "threads for decoding and mapping, as --threads"),
-    ("SSL_CERT_FILE", "a PEM bundle of extra trusted certificate authorities, as --ca-file"),
+    (
+        "PRESTALINK_THREADS",
+        "threads for decoding and mapping, as --threads",
+    ),
+    (
+        "SSL_CERT_FILE",
+        "a PEM bundle of extra trusted certificate authorities, as --ca-file",
+    ),
 ];
 
 /// The data type names, for clap: an unknown one is refused with the list.
@@ -97,7 +106,13 @@ pub fn troubleshooting_markdown() -> String {
             .iter()
             .filter(|e| e.failure == failures || (failures && e.code == "connected"))
         {
-            let _ = writeln!(out, "| `{}` | {} | {} |", e.code, cell(&e.message), cell(&e.fix));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                e.code,
+                cell(&e.message),
+                cell(&e.fix)
+            );
         }
         out.push('\n');
     }
@@ -118,8 +133,12 @@ mod tests {
     fn readme_troubleshooting_section_is_generated_from_the_code() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
         let readme = std::fs::read_to_string(&path).expect("README.md");
-        let start = readme.find(README_START).expect("the start marker is in README.md");
-        let end = readme.find(README_END).expect("the end marker is in README.md");
+        let start = readme
+            .find(README_START)
+            .expect("the start marker is in README.md");
+        let end = readme
+            .find(README_END)
+            .expect("the end marker is in README.md");
         let body = &readme[start + README_START.len()..end];
         let expected = format!("\n{}", troubleshooting_markdown());
         if body == expected {

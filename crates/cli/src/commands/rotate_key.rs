@@ -13,7 +13,12 @@ use super::exit::{EXIT_FAILURE, EXIT_NOT_FOUND};
 #[derive(Debug, clap::Args)]
 pub struct RotateKeyArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", hide_env_values = true, default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// The new master key's file (64 hex digits or base64 of 32 bytes); created with a
     /// random key (mode 0600) if it does not exist. The current key is the usual one:
@@ -54,7 +59,10 @@ async fn rotate(args: &RotateKeyArgs) -> Result<(), StoreError> {
     };
     let store = Store::open_with(&args.db, options).await?;
     let new = MasterKey::load_or_create_file(&args.new_key_file)?;
-    let old = store.master_key_fingerprint().unwrap_or_default().to_string();
+    let old = store
+        .master_key_fingerprint()
+        .unwrap_or_default()
+        .to_string();
     if new.fingerprint() == old {
         eprintln!("the database is already encrypted with master key {old}; nothing to do");
         return Ok(());

@@ -12,7 +12,12 @@ use prestalink_server::ServerConfig;
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", hide_env_values = true, default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Address and port to listen on.
     #[arg(long, env = "PRESTALINK_LISTEN", default_value = "127.0.0.1:8800")]

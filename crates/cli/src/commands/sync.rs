@@ -28,7 +28,12 @@ pub struct SyncArgs {
     #[arg(long, env = "PRESTALINK_KEY", hide_env_values = true)]
     pub key: String,
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", hide_env_values = true, default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Data types to sync, comma-separated (e.g. commerce-orders,commerce-customers); all by default.
     #[arg(long, value_delimiter = ',', value_parser = super::help::data_type_parser())]
@@ -220,6 +225,21 @@ pub async fn sync(db: &str, request: &SyncRequest, json: bool) -> ExitCode {
         Err(LinkError::Sync(SyncError::Database(e @ StoreError::SyncInProgress { .. }))) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_SYNC_IN_PROGRESS)
+        }
+        Err(LinkError::Sync(SyncError::Database(e)) | LinkError::Database(e))
+            if e.is_read_only() =>
+        {
+            let path = db
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            eprintln!(
+                "error: {}",
+                StoreError::ReadOnly {
+                    path: path.to_string()
+                }
+            );
+            ExitCode::from(EXIT_FAILURE)
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -57,11 +57,9 @@ impl TlsArgs {
 
 fn read_pem(path: &Path, origin: &str) -> Result<Vec<reqwest::Certificate>, String> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("{origin} {shown} cannot be read: {e}"))?;
-    let certificates = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|e| {
-        format!("{origin} {shown} is not a PEM certificate bundle: {e}")
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{origin} {shown} cannot be read: {e}"))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&bytes)
+        .map_err(|e| format!("{origin} {shown} is not a PEM certificate bundle: {e}"))?;
     if certificates.is_empty() {
         return Err(format!(
             "{origin} {shown} holds no certificate (expected PEM blocks \
