@@ -575,6 +575,17 @@ async fn item2_a_private_ca_is_trusted_with_ca_file_or_ssl_cert_file() {
     );
     assert_eq!(out.code, 0, "{}", out.stdout);
 
+    // The operating system's trust store is used too (rustls-native-certs; its SSL_CERT_DIR
+    // stands in for /etc/ssl/certs here: prestalink itself does not read that variable).
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(&ca, certs.join("private-ca.pem")).unwrap();
+    let out = prestalink(
+        &["check", "--url", &url, "--key", sim.key(), "--json"],
+        &[("SSL_CERT_DIR", path(&certs))],
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+
     let not_pem = dir.path().join("not.pem");
     std::fs::write(&not_pem, "hello").unwrap();
     let out = prestalink(

@@ -216,13 +216,6 @@ impl Store {
         let mut connect = PgConnectOptions::from_str(url)
             .map_err(|e| invalid(e.to_string()))?
             .options([("plan_cache_mode", "force_custom_plan")]);
-        // One direct connection first: a closed port or an unknown host fails at once with
-        // its cause, where the pool would wait out its acquire timeout (30 s) and say only
-        // that it timed out.
-        let probe = sqlx::PgConnection::connect_with(&connect)
-            .await
-            .map_err(|e| postgres_unreachable(e, url))?;
-        probe.close().await.ok();
         if let Some(schema) = &options.postgres_schema {
             let valid = !schema.is_empty()
                 && schema.len() <= 63
@@ -235,6 +228,15 @@ impl Store {
                     "schema name {schema:?} must be lowercase letters, digits and '_'"
                 )));
             }
+        }
+        // One direct connection first: a closed port or an unknown host fails at once with
+        // its cause, where the pool would wait out its acquire timeout (30 s) and say only
+        // that it timed out.
+        let probe = sqlx::PgConnection::connect_with(&connect)
+            .await
+            .map_err(|e| postgres_unreachable(e, url))?;
+        probe.close().await.ok();
+        if let Some(schema) = &options.postgres_schema {
             let mut admin = sqlx::PgConnection::connect_with(&connect).await?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                 .execute(&mut admin)

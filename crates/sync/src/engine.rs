@@ -739,7 +739,6 @@ async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
     Ok(set)
 }
 
-/// A run id: the start time and a random suffix, sortable.
 /// The status of a data type the key may not read (Codat's name for it).
 pub const PERMISSIONS_ERROR: &str = "PermissionsError";
 
@@ -754,6 +753,7 @@ pub fn permissions_error(resources: &[&str]) -> String {
     )
 }
 
+/// A run id: the start time and a random suffix, sortable.
 fn new_run_id() -> String {
     use rand::Rng;
     format!(
