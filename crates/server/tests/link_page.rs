@@ -146,6 +146,15 @@ async fn a_redirecting_store_is_linked_after_the_merchant_confirms() {
     );
     tab.axe("link-redirect").await;
     tab.screenshot("link-redirect").await;
+    // The language switch on a step's page leads back to the form, in French.
+    tab.click_and_wait("nav.lang-switch a[lang=fr]").await;
+    assert_eq!(tab.attr("html", "lang").await.as_deref(), Some("fr"));
+    assert!(tab
+        .url()
+        .await
+        .ends_with(&format!("/link/{company}?lang=fr")));
+    tab.click_and_wait("nav.lang-switch a[lang=en]").await;
+    submit(&tab, &redirecting.base_url(), h.sim.key()).await;
     tab.click_and_wait("button[value=confirm]").await;
     assert_eq!(tab.text("h1").await, "You are connected");
     let linked = connections(&h, &company).await;
