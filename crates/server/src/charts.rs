@@ -199,7 +199,14 @@ fn time_chart(
         let bars = Histogram::vertical(&chart)
             .style(color.filled())
             .margin(margin)
-            .data(points.iter().enumerate().map(|(i, p)| (i, p.amount)));
+            // Empty buckets draw no bar (a year of days is mostly empty for refunds).
+            .data(
+                points
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.amount != 0.0)
+                    .map(|(i, p)| (i, p.amount)),
+            );
         chart.draw_series(bars).map_err(drawing)?;
         chart
             .draw_secondary_series(LineSeries::new(
@@ -362,7 +369,7 @@ fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
 /// A transparent rectangle over a bucket or bar whose `<title>` tells its values on hover.
 fn hit_rect(x: i32, y: i32, width: i32, height: i32, tip: &str) -> String {
     format!(
-        "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" fill=\"#000\" fill-opacity=\"0\">\
+        "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" fill-opacity=\"0\">\
          <title>{}</title></rect>",
         width.max(1),
         height.max(1),

@@ -244,6 +244,11 @@ impl Store {
                     .execute(pool)
                     .await?;
                 sqlx::query("ANALYZE raw_records").execute(pool).await?;
+                // The overview's rows (migration 0013) are summed from their covering
+                // indexes, which needs the visibility map too (index-only scans).
+                sqlx::query("VACUUM (ANALYZE) overview_orders, overview_lines, overview_money")
+                    .execute(pool)
+                    .await?;
             }
         }
         Ok(())

@@ -195,6 +195,36 @@ pub async fn load(
     })
 }
 
+/// The whole overview page of a connection as HTML: what the dashboard's route answers
+/// (and what `examples/overview_bench.rs` times).
+pub async fn render(
+    store: &Store,
+    connection_id: &str,
+    params: &OverviewParams,
+    locale: NumberLocale,
+    now: DateTime<Utc>,
+    action: &str,
+) -> anyhow::Result<String> {
+    let view = load(store, connection_id, params, locale, now).await?;
+    let t = text::overview(locale);
+    let lang = match locale {
+        NumberLocale::En => "en",
+        NumberLocale::Fr => "fr",
+    };
+    let page = html! {
+        (maud::DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (t.title) " · prestalink" }
+            }
+            body { main id="main" { (body(&view, action, locale)) } }
+        }
+    };
+    Ok(page.into_string())
+}
+
 /// The page's content (what goes inside the layout's `<main>`). `action` is the page's own
 /// path (the form submits to it).
 pub fn body(view: &OverviewView, action: &str, locale: NumberLocale) -> Markup {
