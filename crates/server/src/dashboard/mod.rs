@@ -7,3 +7,4 @@
 
 pub mod overview;
 pub mod text;
+pub mod transactions;
