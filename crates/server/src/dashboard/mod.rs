@@ -6,5 +6,6 @@
 //! - [`text`]: the dashboard's words in English and French.
 
 pub mod overview;
+pub mod session;
 pub mod text;
 pub mod transactions;
