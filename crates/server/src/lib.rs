@@ -20,6 +20,7 @@ mod scheduler;
 mod schema_paths;
 mod state;
 mod views;
+pub mod web;
 mod webhooks;
 mod worker;
 
@@ -45,9 +46,10 @@ pub(crate) fn random_id() -> String {
     prestalink_store::new_id()
 }
 
-/// The whole API as a router on `state`.
+/// The whole API, and the pages, as a router on `state`. The API's routes need an API key;
+/// the pages ([`web`]) are merged beside them, outside that guard, and do their own checks.
 pub fn app(state: AppState) -> Router {
-    routes::router()
+    let api = routes::router()
         .merge(webhooks::routes())
         .fallback(|| async {
             ApiError::not_found("No such endpoint; see /openapi.json for the API's paths")
@@ -61,7 +63,9 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
-        ))
+        ));
+    web::router(state.clone())
+        .merge(api)
         .layer(axum::middleware::from_fn(metrics::track_http))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

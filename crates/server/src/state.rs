@@ -36,6 +36,8 @@ pub struct Inner {
     pub queue_lock: tokio::sync::Mutex<()>,
     /// Turns true when the server is asked to stop.
     pub stopping: watch::Receiver<bool>,
+    /// What the pages (Link page, dashboard) keep: CSRF secret, pending link attempts.
+    pub pages: crate::web::PageState,
     api_keys: Mutex<Option<KeyList>>,
     requested: Mutex<HashSet<String>>,
 }
@@ -65,6 +67,7 @@ impl AppState {
             events_queued: Notify::new(),
             queue_lock: tokio::sync::Mutex::new(()),
             stopping,
+            pages: crate::web::PageState::new(),
             api_keys: Mutex::new(None),
             requested: Mutex::new(HashSet::new()),
         }))

@@ -25,7 +25,7 @@ use crate::views::{connection_view, ConnectionView};
 use crate::{webhooks, worker};
 
 /// Longest store URL or key accepted.
-const MAX_FIELD: usize = 2048;
+pub(crate) const MAX_FIELD: usize = 2048;
 
 /// A store to link.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -54,7 +54,9 @@ pub struct ConnectionUpdate {
     pub webservice_key: Option<String>,
 }
 
-fn diagnose_options(state: &AppState, accept_redirect: bool) -> DiagnoseOptions {
+/// The diagnosis settings of this server (the Link page uses the same: same private-address
+/// guard, same time limit).
+pub(crate) fn diagnose_options(state: &AppState, accept_redirect: bool) -> DiagnoseOptions {
     DiagnoseOptions {
         accept_redirect,
         timeout: Duration::from_secs(30),
@@ -126,13 +128,40 @@ pub async fn create(
     if !diagnosis.ok {
         return Err(refused(&diagnosis));
     }
+    let (connection, existed) = link_checked(
+        &state,
+        &company,
+        &body.store_url,
+        &body.webservice_key,
+        &diagnosis,
+    )
+    .await?;
+    let view = connection_view(&state.store, &state.base_url, &connection).await?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(view)).into_response())
+}
+
+/// Stores a store that passed its diagnosis as a connection of `company` (key encrypted),
+/// marks it linked and, when it is new, queues its first syncs. Returns the connection and
+/// whether it existed before. Shared by the API and the Link page.
+pub(crate) async fn link_checked(
+    state: &AppState,
+    company: &Company,
+    given_url: &str,
+    given_key: &str,
+    diagnosis: &Diagnosis,
+) -> ApiResult<(prestalink_store::Connection, bool)> {
     let store_url = diagnosis
         .store_url
         .clone()
-        .unwrap_or_else(|| body.store_url.trim().to_string());
+        .unwrap_or_else(|| given_url.trim().to_string());
     let existed = state
         .store
-        .list_connections(Some(&company_id))
+        .list_connections(Some(&company.id))
         .await?
         .into_iter()
         .any(|c| c.store_url == store_url);
@@ -141,27 +170,21 @@ pub async fn create(
         .connection
         .as_ref()
         .map(|c| c.key.expose().to_string())
-        .unwrap_or_else(|| body.webservice_key.trim().to_string());
+        .unwrap_or_else(|| given_key.trim().to_string());
     let connection = state
         .store
-        .create_or_get_connection(&company_id, &store_url, &key, now)
+        .create_or_get_connection(&company.id, &store_url, &key, now)
         .await?;
-    link(&state, &company, &connection.id, &diagnosis).await?;
+    link(state, company, &connection.id, diagnosis).await?;
     if !existed {
-        worker::queue_first_link(&state, &company, &connection.id).await?;
+        worker::queue_first_link(state, company, &connection.id).await?;
     }
     let connection = state
         .store
         .get_connection(&connection.id)
         .await?
         .expect("just linked");
-    let view = connection_view(&state.store, &state.base_url, &connection).await?;
-    let status = if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(view)).into_response())
+    Ok((connection, existed))
 }
 
 /// Marks a checked connection linked and remembers what the check found.
