@@ -162,6 +162,7 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidField(f) => {
                 ApiError::invalid("query", format!("'{f}' is not a field name"))
             }
+            StoreError::InvalidPeriod(p) => ApiError::invalid("period", p),
             StoreError::NotFound { what, id } => {
                 ApiError::not_found(format!("{what} {id} not found"))
             }

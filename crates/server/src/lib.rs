@@ -5,12 +5,15 @@
 //! Entry point: [`start`], which binds the listener and returns a [`RunningServer`].
 
 mod auth;
+pub mod charts;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 mod error;
 mod extract;
 mod links;
 mod metrics;
+pub mod numbers;
 mod openapi;
 mod routes;
 mod scheduler;

@@ -128,6 +128,9 @@ pub enum StoreError {
     /// A record field name that cannot be looked up (only letters, digits and `_`).
     #[error("'{0}' is not a record field name")]
     InvalidField(String),
+    /// An overview period that ends before it starts.
+    #[error("invalid period: {0}")]
+    InvalidPeriod(String),
     /// Stored JSON could not be decoded (a bug or a manual edit of the database).
     #[error("stored JSON in {what} is invalid: {source}")]
     Json {

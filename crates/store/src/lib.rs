@@ -18,6 +18,7 @@ mod error;
 mod hash;
 mod jobs;
 mod key_check;
+pub mod overview;
 mod paging;
 pub mod query;
 mod raw_links;
@@ -47,6 +48,7 @@ pub use error::{Result, StoreError};
 pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
 pub use key_check::Rotation;
+pub use overview::{Grain, Overview, Period, ShopBasics};
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record_pages::{PageFreshness, RecordsPage};
@@ -288,6 +290,11 @@ impl Store {
                     .execute(pool)
                     .await?;
                 sqlx::query("ANALYZE raw_records").execute(pool).await?;
+                // The overview's rows (migration 0013) are summed from their covering
+                // indexes, which needs the visibility map too (index-only scans).
+                sqlx::query("VACUUM (ANALYZE) overview_orders, overview_lines, overview_money")
+                    .execute(pool)
+                    .await?;
             }
         }
         Ok(())

@@ -19,6 +19,7 @@ fn kind_of(declared: &str) -> String {
         "boolean" | "bool" => "boolean",
         "blob" | "bytea" => "bytes",
         "jsonb" => "text",
+        "real" | "double precision" | "float8" => "real",
         other => panic!("unexpected column type {other}"),
     }
     .to_string()
