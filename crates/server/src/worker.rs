@@ -189,6 +189,9 @@ fn sync_request(state: &AppState, data_types: Vec<DataType>) -> SyncRequest {
         },
         options: SyncOptions {
             data_types,
+            // A `prestalink sync` of the same connection may be running: wait for it a while
+            // (the job goes back to the queue if it does not end).
+            lease_wait: Duration::from_secs(30),
             ..SyncOptions::default()
         },
         pace: state.config.pace,
