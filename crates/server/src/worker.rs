@@ -344,6 +344,15 @@ async fn record_outcome(
                 let (status, description, error) = match r.map(|r| r.status.as_str()) {
                     Some("completed") => ("Complete", "The data type is up to date", None),
                     Some("notSupported") => ("NotSupported", "PrestaShop has no such data", None),
+                    // Codat's status for a data type the key may not read; nothing was read.
+                    Some(prestalink_sync::PERMISSIONS_ERROR) => {
+                        all_ok = false;
+                        (
+                            prestalink_sync::PERMISSIONS_ERROR,
+                            "The Webservice key may not read what this data type needs",
+                            r.and_then(|r| r.error.clone()),
+                        )
+                    }
                     _ => {
                         all_ok = false;
                         let error = r
