@@ -185,3 +185,31 @@ fn variant_4_not_prestashop() {
         out.json
     );
 }
+
+#[test]
+fn item1_without_a_port_a_closed_443_falls_back_to_port_80() {
+    let Some(store) = store() else { return };
+    let host = store
+        .authority()
+        .rsplit_once(':')
+        .map_or(store.authority(), |(h, _)| h)
+        .to_string();
+    // The store's Apache answers on port 80 (its default site); 443 must be closed here.
+    if std::net::TcpStream::connect((host.as_str(), 443)).is_ok() {
+        eprintln!("skipped: {host}:443 is open on this machine");
+        return;
+    }
+    if std::net::TcpStream::connect((host.as_str(), 80)).is_err() {
+        eprintln!("skipped: nothing answers on {host}:80");
+        return;
+    }
+    let out = check(&host, store.read_key, &[]);
+    // Port 80 was asked, not "connection refused on 443": the default site is not a shop.
+    assert_eq!(
+        out.json["storeUrl"],
+        format!("http://{host}/"),
+        "{}",
+        out.json
+    );
+    assert_ne!(out.code(), "unreachable", "{}", out.json);
+}

@@ -66,7 +66,7 @@ impl MasterKey {
         }
     }
 
-    fn from_file(mut self, path: &Path) -> Self {
+    fn with_file(mut self, path: &Path) -> Self {
         self.file = Some(path.to_path_buf());
         self
     }
@@ -175,7 +175,7 @@ impl MasterKey {
             if !create && !path.exists() {
                 return Ok(None);
             }
-            Self::load_or_create_file(path).map(|key| Some(key.from_file(path)))
+            Self::load_or_create_file(path).map(|key| Some(key.with_file(path)))
         };
         match source {
             MasterKeySource::Bytes(bytes) => Ok(Some(Self::from_bytes(bytes))),

@@ -304,15 +304,15 @@ impl Engine {
     /// report (failed resources fail only the data types that need them).
     pub async fn run(self) -> Result<SyncReport, SyncError> {
         let lease = crate::lease::acquire(&self.ctx).await?;
+        // Released when the run ends, and also when the run is dropped half-way (a server
+        // stopping at a checkpoint): the guard gives the lease back either way.
+        let guard = crate::lease::Guard::new(self.ctx.db.clone(), lease.clone());
         let renewal = crate::lease::keep(&self.ctx.db, &lease);
         let result = tokio::select! {
             result = self.run_leased() => result,
             lost = renewal => Err(lost),
         };
-        // Given back whatever happened; a lease that cannot be released expires.
-        if let Err(e) = self.ctx.db.release_sync_lease(&lease).await {
-            tracing::warn!(error = %e, "the sync lease could not be released");
-        }
+        guard.release().await;
         result
     }
 

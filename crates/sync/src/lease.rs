@@ -107,3 +107,44 @@ pub(crate) async fn keep(db: &Store, lease: &SyncLease) -> SyncError {
         }
     }
 }
+
+/// Gives a lease back: [`Guard::release`] at the end of a run, or, when the run is dropped
+/// before it ends, a task spawned by `Drop` (a lease that cannot be released expires).
+pub(crate) struct Guard {
+    db: Store,
+    lease: Option<SyncLease>,
+}
+
+impl Guard {
+    pub(crate) fn new(db: Store, lease: SyncLease) -> Guard {
+        Guard {
+            db,
+            lease: Some(lease),
+        }
+    }
+
+    /// Releases the lease now.
+    pub(crate) async fn release(mut self) {
+        if let Some(lease) = self.lease.take() {
+            release(&self.db, &lease).await;
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let db = self.db.clone();
+            runtime.spawn(async move { release(&db, &lease).await });
+        }
+    }
+}
+
+async fn release(db: &Store, lease: &SyncLease) {
+    if let Err(e) = db.release_sync_lease(lease).await {
+        tracing::warn!(error = %e, "the sync lease could not be released; it expires");
+    }
+}

@@ -33,7 +33,7 @@ pub const CODES: &[(u8, &str)] = &[
     (EXIT_UNREADABLE, "the store cannot be reached or read"),
     (
         EXIT_PARTIAL,
-        "some data types failed (the others completed)",
+        "some data types failed or may not be read (PermissionsError); the others completed",
     ),
     (
         EXIT_MISSING_DATA_TYPES,

@@ -59,7 +59,7 @@ pub struct SyncArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_page_size: Option<u32>,
     /// When another sync of the same connection is running, wait up to this many seconds
-    /// for it to finish (default: stop at once with exit code 6).
+    /// for it to finish; 0 stops at once with exit code 6.
     #[arg(long, value_name = "SECONDS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub wait: u64,
