@@ -469,6 +469,16 @@ pub fn diagnosis_text(
             "La connexion sécurisée à {host} a échoué : son certificat n'est pas reconnu (auto-signé, expiré ou émis pour un autre nom).",
             "Installez un certificat valide pour ce domaine (la plupart des hébergeurs proposent un certificat Let's Encrypt gratuit dans leur interface).",
         ),
+        (Lang::En, C::PlainHttp) => (
+            "This address does not speak HTTPS",
+            "The address starts with https://, but {host} answers in plain HTTP on that port.",
+            "Enter the address with http:// instead, or enable HTTPS on your server and use its HTTPS address.",
+        ),
+        (Lang::Fr, C::PlainHttp) => (
+            "Cette adresse ne parle pas HTTPS",
+            "L'adresse commence par https://, mais {host} répond en HTTP simple sur ce port.",
+            "Saisissez l'adresse avec http:// à la place, ou activez HTTPS sur votre serveur et utilisez son adresse HTTPS.",
+        ),
         (Lang::En, C::NotPrestashop) => (
             "No PrestaShop Webservice at this address",
             "No PrestaShop Webservice answers at {host}.",
