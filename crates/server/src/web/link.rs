@@ -632,7 +632,7 @@ fn warnings_block(lang: Lang, diagnosis: &Diagnosis) -> Markup {
     html! {
         @if !warnings.is_empty() {
             section class="warnings" aria-labelledby="warnings-heading" {
-                h3 id="warnings-heading" { (t.warnings_heading) }
+                h2 id="warnings-heading" { (t.warnings_heading) }
                 ul {
                     @for warning in warnings {
                         @let (heading, message, fix) = warning_text(lang, warning.code);
