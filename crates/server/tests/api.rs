@@ -424,6 +424,19 @@ async fn api_keys_and_errors_answer_in_codat_envelopes() {
         bad["error"].as_str().unwrap().contains("not valid JSON"),
         "{bad}"
     );
+    // A JSON array is not a body serde may turn into a struct (schemathesis found `[[]]`
+    // accepted with a 204 by POST /profile/syncSettings).
+    for path in ["/profile/syncSettings", "/companies"] {
+        let (status, body) = h.post(path, json!([[]])).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("must be a JSON object"),
+            "{body}"
+        );
+    }
     let plain = h
         .http
         .post(url("/companies"))
