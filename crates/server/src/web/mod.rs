@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/link/{companyId}", get(link::show).post(link::submit))
         .route("/link/{companyId}/step", post(link::step))
+        .merge(crate::dashboard::router())
         .route_layer(from_fn_with_state(state, csrf::token_cookie))
         .route_layer(from_fn(remember_language))
         .route("/assets/{file}", get(assets::serve))
