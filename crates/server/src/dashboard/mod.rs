@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/sign-out", post(pages::sign_out))
         .route("/dashboard/companies", get(pages::companies))
         .route(&format!("{CONNECTION}/overview"), get(pages::overview))
-        .route(&format!("{CONNECTION}/transactions"), get(pages::transactions))
+        .route(
+            &format!("{CONNECTION}/transactions"),
+            get(pages::transactions),
+        )
         .route(&format!("{CONNECTION}/progress"), get(pages::progress))
         .route(&format!("{CONNECTION}/sync"), post(pages::queue_sync))
         .route(&format!("{CONNECTION}/unlink"), post(pages::unlink))

@@ -152,7 +152,12 @@ pub async fn sign_in(
             }
             response
         }
-        Ok(false) => sign_in_page(lang, &csrf, Some(texts(lang).wrong_key), StatusCode::UNAUTHORIZED),
+        Ok(false) => sign_in_page(
+            lang,
+            &csrf,
+            Some(texts(lang).wrong_key),
+            StatusCode::UNAUTHORIZED,
+        ),
         Err(e) => crate::web::server_error(lang, e),
     }
 }
@@ -202,7 +207,10 @@ pub async fn companies(
     match companies_body(&state, lang, &csrf, &params).await {
         Ok(body) => {
             let t = texts(lang);
-            respond(StatusCode::OK, layout::page(lang, t.companies, &nav(t, COMPANIES), body))
+            respond(
+                StatusCode::OK,
+                layout::page(lang, t.companies, &nav(t, COMPANIES), body),
+            )
         }
         Err(e) => crate::web::server_error(lang, e),
     }
@@ -371,9 +379,12 @@ pub async fn unlink(
         status: Some("Unlinked".to_string()),
         webservice_key: None,
     };
-    let outcome =
-        routes::connections::update(State(state), Path((company_id, connection_id)), ApiJson(body))
-            .await;
+    let outcome = routes::connections::update(
+        State(state),
+        Path((company_id, connection_id)),
+        ApiJson(body),
+    )
+    .await;
     after_action(outcome.map(|_| ()), "unlink")
 }
 
@@ -421,7 +432,15 @@ pub async fn overview(
         return page;
     }
     let action = format!("{COMPANIES}/{company_id}/connections/{connection_id}/overview");
-    match overview_page::load(&state.store, &connection_id, &params, locale(lang), state.clock.now()).await {
+    match overview_page::load(
+        &state.store,
+        &connection_id,
+        &params,
+        locale(lang),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(view) => {
             let t = texts(lang);
             let title = text::overview(locale(lang)).title;
@@ -440,14 +459,6 @@ pub async fn overview(
 
 // ---- transactions ----
 
-/// The transactions page's query string: the filters plus `format=csv`.
-#[derive(Debug, Default, Deserialize)]
-pub struct TransactionsQuery {
-    #[serde(flatten)]
-    filters: TransactionsParams,
-    format: Option<String>,
-}
-
 /// `GET …/transactions`: payments and refunds, filtered, sorted and paged; `format=csv`
 /// downloads every row of the filter.
 pub async fn transactions(
@@ -456,13 +467,12 @@ pub async fn transactions(
     lang: Lang,
     Extension(csrf): Extension<CsrfToken>,
     Path((company_id, connection_id)): Path<(String, String)>,
-    Query(query): Query<TransactionsQuery>,
+    Query(params): Query<TransactionsParams>,
 ) -> Response {
     if let Err(page) = connection_of(&state, lang, &company_id, &connection_id).await {
         return page;
     }
-    let params = query.filters;
-    if query.format.as_deref() == Some("csv") {
+    if params.format.as_deref() == Some("csv") {
         return match transactions::csv(&state.store, &connection_id, &params).await {
             Ok(bytes) => (
                 [
@@ -492,7 +502,10 @@ pub async fn transactions(
             .await
         {
             Ok(page) => (
-                page.results.iter().map(TransactionRow::of).collect::<Vec<_>>(),
+                page.results
+                    .iter()
+                    .map(TransactionRow::of)
+                    .collect::<Vec<_>>(),
                 page.total_results,
                 None,
             ),
@@ -570,10 +583,19 @@ pub async fn transactions(
             }
         }
     };
-    respond(StatusCode::OK, layout::page(lang, t.transactions, &nav(t, ""), body))
+    respond(
+        StatusCode::OK,
+        layout::page(lang, t.transactions, &nav(t, ""), body),
+    )
 }
 
-fn field(name: &str, label: &str, kind: &str, value: Option<&str>, error: &Option<(&str, String)>) -> Markup {
+fn field(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: Option<&str>,
+    error: &Option<(&str, String)>,
+) -> Markup {
     let failed = error.as_ref().filter(|(f, _)| *f == name);
     let described = match (failed.is_some(), name == "query") {
         (true, true) => Some(format!("{name}-error query-hint")),
@@ -606,9 +628,16 @@ fn sort_state(params: &TransactionsParams, field: &str) -> &'static str {
 }
 
 fn toggle<'a>(params: &TransactionsParams, field: &'a str) -> &'a str {
-    let descending = transactions::SORTS.iter().find(|s| s.strip_prefix('-') == Some(field)).copied();
+    let descending = transactions::SORTS
+        .iter()
+        .find(|s| s.strip_prefix('-') == Some(field))
+        .copied();
     if params.sort().strip_prefix('-') == Some(field) {
-        transactions::SORTS.iter().find(|s| **s == field).copied().unwrap_or(field)
+        transactions::SORTS
+            .iter()
+            .find(|s| **s == field)
+            .copied()
+            .unwrap_or(field)
     } else {
         descending.unwrap_or(field)
     }
@@ -647,7 +676,10 @@ pub async fn progress(
     let now = state.clock.now();
     let seconds_between = |from: &str, to: Option<&str>| -> f64 {
         let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
-        match (parse(from), to.map(parse).unwrap_or(Some(now.fixed_offset()))) {
+        match (
+            parse(from),
+            to.map(parse).unwrap_or(Some(now.fixed_offset())),
+        ) {
             (Some(a), Some(b)) => (b - a).num_milliseconds().max(0) as f64 / 1000.0,
             _ => 0.0,
         }
@@ -703,5 +735,8 @@ pub async fn progress(
             }
         }
     };
-    respond(StatusCode::OK, layout::page(lang, t.progress, &nav(t, ""), body))
+    respond(
+        StatusCode::OK,
+        layout::page(lang, t.progress, &nav(t, ""), body),
+    )
 }

@@ -37,6 +37,8 @@ pub struct TransactionsParams {
     pub sort: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,
+    /// `csv` to download every row of the filter.
+    pub format: Option<String>,
 }
 
 /// A filter the form cannot turn into a query, with the field it belongs to.
@@ -255,6 +257,7 @@ mod tests {
             query: Some("totalAmount<-10||currency=GBP".to_string()),
             sort: Some("-totalAmount".to_string()),
             page: Some(3),
+            format: None,
         }
     }
 
