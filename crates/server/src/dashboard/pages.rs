@@ -524,8 +524,8 @@ pub async fn transactions(
         form method="get" action=(base) class="filters" {
             fieldset {
                 legend { (t.filter) }
-                (field("from", t.date, "date", params.from.as_deref(), &error))
-                (field("to", "→", "date", params.to.as_deref(), &error))
+                (field("from", text::overview(locale(lang)).from, "date", params.from.as_deref(), &error))
+                (field("to", text::overview(locale(lang)).to, "date", params.to.as_deref(), &error))
                 div class="field" {
                     label for="type" { (t.kind) }
                     select id="type" name="type" {
