@@ -88,9 +88,8 @@ impl TransactionsParams {
             let next = to + Duration::days(1);
             parts.push(format!("sourceCreatedDate<{}", quote(&next.to_string())?));
         }
-        match self.kind.as_deref() {
-            Some(kind @ ("Payment" | "Refund")) => parts.push(format!("type={kind}")),
-            _ => {}
+        if let Some(kind @ ("Payment" | "Refund")) = self.kind.as_deref() {
+            parts.push(format!("type={kind}"));
         }
         if let Some(method) = self.method.as_deref().filter(|m| !m.trim().is_empty()) {
             let quoted = quote(method).map_err(|mut e| {
