@@ -356,8 +356,16 @@ async fn keys_and_their_permissions() {
     assert_eq!((out.exit, out.code()), (3, "no_permission"), "{}", out.json);
     assert!(out.json["fix"].as_str().unwrap().contains("View (GET)"));
 
+    // Readable, but not every data type: exit 5 (0 only for the data types it can read).
     let out = check(&sim.base_url(), limited, &[]).await;
-    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+    assert_eq!((out.exit, out.code()), (5, "connected"), "{}", out.json);
+    let info = check(
+        &sim.base_url(),
+        limited,
+        &["--data-types", "commerce-paymentMethods"],
+    )
+    .await;
+    assert_eq!(info.exit, 5, "{}", info.json);
     assert!(out.warnings().contains(&"missing_permissions".to_owned()));
     let missing = out.json["missingPermissions"].as_array().unwrap();
     let products = missing
@@ -505,7 +513,13 @@ async fn bad_arguments_exit_2() {
         "{}",
         out.json
     );
-    assert!(out.json["message"].as_str().unwrap().contains("upper case"));
+    // A lower-case key is upper-cased (PrestaShop accepts it): "abc" is only too short.
+    assert!(out.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("3 characters"));
+    let out = check("https://shop.example", "ab-c", &[]).await;
+    assert!(out.json["message"].as_str().unwrap().contains("'-'"));
     let out = check("https://shop.example", "ABC", &[]).await;
     assert!(out.json["message"]
         .as_str()

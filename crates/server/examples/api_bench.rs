@@ -21,12 +21,15 @@
 //! process with a Lua script that asks for a uniformly random page (1 to the last page of the
 //! query) with `Authorization: Bearer`. Each scenario runs for `--duration` seconds after a
 //! 3-second warm-up; between runs the benchmark waits until the server has answered the
-//! requests `wrk` left in flight. "during sync": a second simulated store (`--writer-orders`
-//! orders, changing `--churn` times per second) is linked as another connection of the same
-//! database and synced incrementally in a loop, in this process and on the same store as the
-//! API (as the server's own workers would), for the whole measurement; the syncs that ended
-//! during a run and the order records written during it (their `modifiedDate`) are
-//! reported. Queries run `--query-duration` seconds: their pages are slow enough that a short
+//! requests `wrk` left in flight. "during sync" (`--writers other,same`, both by default):
+//! a store changing `--churn` times per second is synced incrementally in a loop, in this
+//! process and on the same store as the API (as the server's own workers would), for the
+//! whole measurement. With `other`, it is a second simulated store (`--writer-orders`
+//! orders) linked as another connection of the same database: the pages read stay valid.
+//! With `same`, it is the loaded store itself (the same seed and size, served again at the
+//! address the connection was linked with), so every write the sync commits changes the
+//! very list of orders the pages are read from. The syncs that ended during a run and the
+//! order records written during it (their `modifiedDate`) are reported. Queries run `--query-duration` seconds: their pages are slow enough that a short
 //! run completes few. Before the load runs, single requests at chosen depths show what one
 //! page costs alone.
 //!
@@ -62,7 +65,7 @@ const PAGE_SIZE: u64 = 100;
 const USAGE: &str = "usage: api_bench [--engines sqlite,postgres] [--orders N] [--db PATH] \
 [--pg URL] [--pg-schema NAME] [--reuse] [--duration SECONDS] [--query-duration SECONDS] \
 [--connections N] [--threads N] \
-[--query TEXT] [--writer-orders N] [--churn PER_SECOND] [--no-sync] \
+[--query TEXT] [--writer-orders N] [--writers other,same] [--churn PER_SECOND] [--no-sync] \
 [--scenarios unfiltered,query] [--no-probe] [--no-settle]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +79,24 @@ impl Engine {
         match self {
             Engine::Sqlite => "sqlite",
             Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// What the sync that runs during the "during sync" scenarios writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriterKind {
+    /// Another connection of the same database.
+    Other,
+    /// The connection the pages are read from.
+    Same,
+}
+
+impl WriterKind {
+    fn label(self) -> &'static str {
+        match self {
+            WriterKind::Other => "another connection",
+            WriterKind::Same => "the same connection",
         }
     }
 }
@@ -94,6 +115,7 @@ struct Args {
     threads: u32,
     query: String,
     writer_orders: u32,
+    writers: Vec<WriterKind>,
     churn: f64,
     sync_scenarios: bool,
     scenarios: Vec<String>,
@@ -115,6 +137,7 @@ fn parse_args() -> anyhow::Result<Args> {
         threads: 2,
         query: "totalAmount>100".to_string(),
         writer_orders: 5_000,
+        writers: vec![WriterKind::Other, WriterKind::Same],
         churn: 200.0,
         sync_scenarios: true,
         scenarios: vec!["unfiltered".to_string(), "query".to_string()],
@@ -149,6 +172,16 @@ fn parse_args() -> anyhow::Result<Args> {
             "--threads" => args.threads = value()?.parse()?,
             "--query" => args.query = value()?,
             "--writer-orders" => args.writer_orders = value()?.parse()?,
+            "--writers" => {
+                args.writers = value()?
+                    .split(',')
+                    .map(|w| match w.trim() {
+                        "other" => Ok(WriterKind::Other),
+                        "same" => Ok(WriterKind::Same),
+                        other => bail!("unknown writer {other}: other or same"),
+                    })
+                    .collect::<anyhow::Result<_>>()?
+            }
             "--churn" => args.churn = value()?.parse()?,
             "--no-sync" => args.sync_scenarios = false,
             "--scenarios" => {
@@ -394,31 +427,68 @@ struct WriterStats {
     failures: u64,
 }
 
-/// A second connection synced in a loop while its simulated store changes.
+/// A connection synced in a loop while its simulated store changes.
 struct Writer {
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<WriterStats>>,
     task: tokio::task::JoinHandle<()>,
     sim: Simulator,
     connection_id: String,
+    /// Whether the writer linked the connection (and removes it when it stops).
+    owned: bool,
 }
 
 impl Writer {
-    async fn start(store: &Store, sims: &SimHost, args: &Args) -> anyhow::Result<Writer> {
+    /// `main_connection`: the connection the pages are read from.
+    async fn start(
+        store: &Store,
+        sims: &SimHost,
+        args: &Args,
+        kind: WriterKind,
+        main_connection: &str,
+    ) -> anyhow::Result<Writer> {
         let started = Instant::now();
-        let sim = sims
-            .start(sim_config(2, args.writer_orders, args.churn))
-            .await?;
+        let (sim, orders) = match kind {
+            WriterKind::Other => (
+                sims.start(sim_config(2, args.writer_orders, args.churn))
+                    .await?,
+                args.writer_orders,
+            ),
+            WriterKind::Same => {
+                // The loaded store again: same seed, same size, at the address the
+                // connection was linked with, so that the sync finds the connection.
+                let linked = store
+                    .get_connection(main_connection)
+                    .await?
+                    .context("the loaded connection is gone")?;
+                let url = url::Url::parse(&linked.store_url)?;
+                let port = url.port_or_known_default().context("no port")?;
+                let orders = count_orders(store, main_connection).await? as u32;
+                let mut cfg = sim_config(1, orders, args.churn);
+                cfg.listen = format!("127.0.0.1:{port}").parse()?;
+                (sims.start(cfg).await?, orders)
+            }
+        };
         let request = orders_request(&sim);
         let first = sync_store(store, &request, None)
             .await
             .map_err(|e| anyhow::anyhow!("the writer's first sync failed: {e}"))?;
         let connection_id = first.report.connection_id.clone();
+        let owned = connection_id != main_connection;
+        if kind == WriterKind::Same && owned {
+            bail!("the writer's store was linked as a new connection, not the loaded one");
+        }
         eprintln!(
-            "  writer: {} orders linked and synced in {:.1} s; now syncing it in a loop \
-             (the store changes {} times a second)",
-            args.writer_orders,
+            "  writer ({}): {orders} orders, first sync in {:.1} s ({} records written); \
+             now syncing it in a loop (the store changes {} times a second)",
+            kind.label(),
             started.elapsed().as_secs_f64(),
+            first
+                .report
+                .data_types
+                .values()
+                .map(|d| d.written + d.deleted)
+                .sum::<u64>(),
             args.churn
         );
         let stop = Arc::new(AtomicBool::new(false));
@@ -454,6 +524,7 @@ impl Writer {
             task,
             sim,
             connection_id,
+            owned,
         })
     }
 
@@ -477,12 +548,15 @@ impl Writer {
             .await?)
     }
 
-    /// Stops the loop after its current sync, then removes the connection again.
+    /// Stops the loop after its current sync, then removes the connection again if the
+    /// writer linked it.
     async fn stop(self, store: &Store, sims: &SimHost) -> anyhow::Result<()> {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.task.await;
         sims.stop(self.sim).await;
-        store.delete_connection(&self.connection_id).await?;
+        if self.owned {
+            store.delete_connection(&self.connection_id).await?;
+        }
         Ok(())
     }
 }
@@ -854,8 +928,13 @@ async fn bench_engine(
         });
         drain(&client, &drain_url, &key).await?;
     }
-    if args.sync_scenarios {
-        let writer = Writer::start(&store, sims, args).await?;
+    let writers = if args.sync_scenarios {
+        args.writers.clone()
+    } else {
+        Vec::new()
+    };
+    for kind in writers {
+        let writer = Writer::start(&store, sims, args, kind, &connection_id).await?;
         for &(label, prefix, pages) in &scenarios {
             let before = writer.stats();
             let since = prestalink_store::format_timestamp(Utc::now());
@@ -868,10 +947,13 @@ async fn bench_engine(
                 written,
                 failures: after.failures - before.failures,
             };
-            eprintln!("  {label} during sync: {result:?} {writes:?}");
+            eprintln!(
+                "  {label} during sync of {}: {result:?} {writes:?}",
+                kind.label()
+            );
             rows.push(Row {
                 engine,
-                scenario: format!("{label} during sync"),
+                scenario: format!("{label} during sync of {}", kind.label()),
                 result,
                 writes: Some(writes),
             });

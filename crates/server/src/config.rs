@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use prestalink_pacing::Pace;
+use prestalink_store::PageFreshness;
 
 use crate::clock::Clock;
 
@@ -34,9 +35,19 @@ pub struct ServerConfig {
     pub api_key_cache: Duration,
     /// Pace of the syncs this server runs.
     pub pace: Pace,
+    /// How long an API page waits for its key list to catch up with a sync's writes before
+    /// it is served from the previous list, and how old that list may be
+    /// (`prestalink_store::PageFreshness`): 150 ms and 2 s.
+    pub page_freshness: PageFreshness,
     /// The clock (tests move it).
     pub clock: Clock,
 }
+
+/// Pages wait at most 150 ms for their list; a list is served at most 2 s after its snapshot.
+pub const DEFAULT_PAGE_FRESHNESS: PageFreshness = PageFreshness {
+    wait: Duration::from_millis(150),
+    max_stale: Duration::from_secs(2),
+};
 
 /// The retry schedule of Standard Webhooks senders (Svix): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
 /// 10 h: about 27.6 hours in all, each wait with ±20 % jitter.
@@ -61,6 +72,7 @@ impl Default for ServerConfig {
             allow_private_webhooks: false,
             api_key_cache: Duration::from_secs(1),
             pace: Pace::Balanced,
+            page_freshness: DEFAULT_PAGE_FRESHNESS,
             clock: Clock::system(),
         }
     }

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
-pub use config::ServerConfig;
+pub use config::{ServerConfig, DEFAULT_PAGE_FRESHNESS};
 pub use error::{ApiError, ErrorMessage};
 pub use state::AppState;
 
@@ -151,6 +151,7 @@ pub async fn start(store: Store, config: ServerConfig) -> anyhow::Result<Running
         .map(|u| u.trim_end_matches('/').to_string())
         .unwrap_or_else(|| format!("http://{addr}"));
     let (stop, stopping) = watch::channel(false);
+    store.set_page_freshness(config.page_freshness);
     let state = AppState::new(store, config, base_url, stopping);
     let mut tasks = Vec::new();
     let router = app(state.clone());

@@ -189,6 +189,9 @@ fn sync_request(state: &AppState, data_types: Vec<DataType>) -> SyncRequest {
         },
         options: SyncOptions {
             data_types,
+            // A `prestalink sync` of the same connection may be running: wait for it a while
+            // (the job goes back to the queue if it does not end).
+            lease_wait: Duration::from_secs(30),
             ..SyncOptions::default()
         },
         pace: state.config.pace,
@@ -341,6 +344,15 @@ async fn record_outcome(
                 let (status, description, error) = match r.map(|r| r.status.as_str()) {
                     Some("completed") => ("Complete", "The data type is up to date", None),
                     Some("notSupported") => ("NotSupported", "PrestaShop has no such data", None),
+                    // Codat's status for a data type the key may not read; nothing was read.
+                    Some(prestalink_sync::PERMISSIONS_ERROR) => {
+                        all_ok = false;
+                        (
+                            prestalink_sync::PERMISSIONS_ERROR,
+                            "The Webservice key may not read what this data type needs",
+                            r.and_then(|r| r.error.clone()),
+                        )
+                    }
                     _ => {
                         all_ok = false;
                         let error = r

@@ -60,7 +60,7 @@ fn sales(orders: &[Value], from: &str, to: &str) -> (u64, f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_in_a_browser() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) = Browser::launch("the_dashboard_in_a_browser").await else {
         return;
     };

@@ -18,7 +18,11 @@ const WRONG_KEY: &str = "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ";
 
 /// A server on SQLite with a default simulated store, and a company to link.
 async fn harness() -> (Harness, String) {
-    let db = TestDb::sqlite().await.unwrap();
+    harness_on(TestDb::sqlite().await.unwrap()).await
+}
+
+/// The same on `db`.
+async fn harness_on(db: TestDb) -> (Harness, String) {
     let h = Harness::start(db, small_store(21), test_config()).await;
     let (status, company) = h
         .post("/companies", json!({"name": "Bistro Lumière"}))
@@ -55,76 +59,88 @@ fn same_url(a: &str, b: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_links_a_store_through_the_form() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) = Browser::launch("a_merchant_links_a_store_through_the_form").await else {
         return;
     };
-    let (h, company) = harness().await;
-    let (status, _) = h
-        .call(
-            reqwest::Method::PUT,
-            "/profile",
-            Some(json!({"name": "Lendy", "redirectUrl": "https://app.lendy.example/linked"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let tab = browser.open(&format!("{}/link/{company}", h.base)).await;
-    assert_eq!(tab.attr("html", "lang").await.as_deref(), Some("en"));
-    let guide = tab.text("main").await;
-    assert!(
-        guide.contains("Advanced Parameters > Webservice"),
-        "{guide}"
-    );
-    assert!(guide.contains("Lendy asks to read"), "{guide}");
-    assert!(guide.contains("stored encrypted"), "{guide}");
-    assert!(guide.contains("How to revoke access"), "{guide}");
-    assert!(tab.text("table.resources").await.contains("order_payments"));
-    tab.axe("link-form").await;
-    tab.screenshot("link-form").await;
+    // On SQLite, and on PostgreSQL when configured: the page writes the connection.
+    for db in TestDb::all("link_page_form").await.unwrap() {
+        let (h, company) = harness_on(db).await;
+        let (status, _) = h
+            .call(
+                reqwest::Method::PUT,
+                "/profile",
+                Some(json!({"name": "Lendy", "redirectUrl": "https://app.lendy.example/linked"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let tab = browser.open(&format!("{}/link/{company}", h.base)).await;
+        assert_eq!(tab.attr("html", "lang").await.as_deref(), Some("en"));
+        let guide = tab.text("main").await;
+        assert!(
+            guide.contains("Advanced Parameters > Webservice"),
+            "{guide}"
+        );
+        assert!(guide.contains("Lendy asks to read"), "{guide}");
+        assert!(guide.contains("stored encrypted"), "{guide}");
+        assert!(guide.contains("How to revoke access"), "{guide}");
+        assert!(tab.text("table.resources").await.contains("order_payments"));
+        tab.axe("link-form").await;
+        tab.screenshot("link-form").await;
+        // On a phone the form follows the guidance, and nothing overflows sideways.
+        tab.resize(390, 844).await;
+        tab.goto(&format!("{}/link/{company}", h.base)).await;
+        let overflow: bool = tab
+            .eval("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+            .await;
+        assert!(!overflow, "the page scrolls sideways at 390 px");
+        tab.screenshot("link-form-phone").await;
+        tab.resize(1280, 900).await;
 
-    submit(&tab, &h.sim.base_url(), h.sim.key()).await;
-    assert_eq!(tab.text("h1").await, "You are connected");
-    let result = tab.text("#link-result").await;
-    assert!(
-        result.contains(&h.sim.base_url().trim_end_matches('/').to_string()),
-        "{result}"
-    );
-    assert_eq!(
-        tab.attr("#link-result", "aria-live").await.as_deref(),
-        Some("polite")
-    );
-    // The simulator speaks plain http: the warning and its fix are shown.
-    let warning = tab.text("li.warning[data-code=insecure_http]").await;
-    assert!(warning.contains("https://"), "{warning}");
-    let next = tab
-        .attr("a.button.primary", "href")
-        .await
-        .expect("continue link");
-    let linked = connections(&h, &company).await;
-    assert_eq!(linked.len(), 1, "{linked:?}");
-    assert_eq!(linked[0]["status"], "Linked");
-    assert!(same_url(
-        linked[0]["connectionInfo"]["storeUrl"].as_str().unwrap(),
-        &h.sim.base_url()
-    ));
-    let connection = linked[0]["id"].as_str().unwrap();
-    assert_eq!(
-        next,
-        format!("https://app.lendy.example/linked?companyId={company}&connectionId={connection}&statusCode=200")
-    );
-    assert!(
-        !tab.html().await.contains(h.sim.key()),
-        "the key is echoed back"
-    );
-    tab.axe("link-connected").await;
-    tab.screenshot("link-connected").await;
+        submit(&tab, &h.sim.base_url(), h.sim.key()).await;
+        assert_eq!(tab.text("h1").await, "You are connected");
+        let result = tab.text("#link-result").await;
+        assert!(
+            result.contains(&h.sim.base_url().trim_end_matches('/').to_string()),
+            "{result}"
+        );
+        assert_eq!(
+            tab.attr("#link-result", "aria-live").await.as_deref(),
+            Some("polite")
+        );
+        // The simulator speaks plain http: the warning and its fix are shown.
+        let warning = tab.text("li.warning[data-code=insecure_http]").await;
+        assert!(warning.contains("https://"), "{warning}");
+        let next = tab
+            .attr("a.button.primary", "href")
+            .await
+            .expect("continue link");
+        let linked = connections(&h, &company).await;
+        assert_eq!(linked.len(), 1, "{linked:?}");
+        assert_eq!(linked[0]["status"], "Linked");
+        assert!(same_url(
+            linked[0]["connectionInfo"]["storeUrl"].as_str().unwrap(),
+            &h.sim.base_url()
+        ));
+        let connection = linked[0]["id"].as_str().unwrap();
+        assert_eq!(
+            next,
+            format!("https://app.lendy.example/linked?companyId={company}&connectionId={connection}&statusCode=200")
+        );
+        assert!(
+            !tab.html().await.contains(h.sim.key()),
+            "the key is echoed back"
+        );
+        tab.axe("link-connected").await;
+        tab.screenshot("link-connected").await;
+        h.stop().await;
+    }
     browser.close().await;
-    h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirecting_store_is_linked_after_the_merchant_confirms() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) =
         Browser::launch("a_redirecting_store_is_linked_after_the_merchant_confirms").await
     else {
@@ -146,6 +162,15 @@ async fn a_redirecting_store_is_linked_after_the_merchant_confirms() {
     );
     tab.axe("link-redirect").await;
     tab.screenshot("link-redirect").await;
+    // The language switch on a step's page leads back to the form, in French.
+    tab.click_and_wait("nav.lang-switch a[lang=fr]").await;
+    assert_eq!(tab.attr("html", "lang").await.as_deref(), Some("fr"));
+    assert!(tab
+        .url()
+        .await
+        .ends_with(&format!("/link/{company}?lang=fr")));
+    tab.click_and_wait("nav.lang-switch a[lang=en]").await;
+    submit(&tab, &redirecting.base_url(), h.sim.key()).await;
     tab.click_and_wait("button[value=confirm]").await;
     assert_eq!(tab.text("h1").await, "You are connected");
     let linked = connections(&h, &company).await;
@@ -174,7 +199,7 @@ async fn a_redirecting_store_is_linked_after_the_merchant_confirms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_strips_authorization_links_with_a_warning() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) =
         Browser::launch("a_server_that_strips_authorization_links_with_a_warning").await
     else {
@@ -205,7 +230,7 @@ async fn a_server_that_strips_authorization_links_with_a_warning() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_webservice_and_a_wrong_key_are_diagnosed_and_nothing_is_linked() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) = Browser::launch(
         "a_disabled_webservice_and_a_wrong_key_are_diagnosed_and_nothing_is_linked",
     )
@@ -282,7 +307,7 @@ async fn a_disabled_webservice_and_a_wrong_key_are_diagnosed_and_nothing_is_link
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_permissions_list_the_missing_data_and_can_be_accepted() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) =
         Browser::launch("missing_permissions_list_the_missing_data_and_can_be_accepted").await
     else {
@@ -338,7 +363,7 @@ async fn missing_permissions_list_the_missing_data_and_can_be_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_link_page_speaks_french() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(browser) = Browser::launch("the_link_page_speaks_french").await else {
         return;
     };

@@ -362,3 +362,36 @@ async fn a_shutdown_mid_sync_puts_the_job_back_and_the_next_server_finishes_it()
     }
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_types_the_key_may_not_read_are_permissions_errors_and_nothing_is_read() {
+    let limited = prestalink_simulator::api::Permissions {
+        resources: Some(vec!["orders".into(), "customers".into()]),
+        ..Default::default()
+    };
+    let sim = SimulatorConfig {
+        keys: vec![("LIMITEDKEY0000000000000000000003".to_string(), limited)],
+        ..small_store(12)
+    };
+    let h = Harness::start(TestDb::sqlite().await.unwrap(), sim, test_config()).await;
+    let (company, _) = h.linked_company("Limited").await;
+    let company_id = company["id"].as_str().unwrap();
+    let status = h.settled(company_id, Duration::from_secs(120)).await;
+    assert_eq!(
+        status["commerce-products"]["currentStatus"], "PermissionsError",
+        "{status}"
+    );
+    let datasets = history(&h, company_id).await;
+    let products = datasets
+        .iter()
+        .find(|d| d["dataType"] == "commerce-products")
+        .expect("a products pull");
+    assert_eq!(products["status"], "PermissionsError", "{products}");
+    let counters = h.sim.counters();
+    assert!(
+        !counters.by_resource.contains_key("orders"),
+        "orders were read for data types that cannot be written: {:?}",
+        counters.by_resource
+    );
+    h.stop().await;
+}

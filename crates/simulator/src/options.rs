@@ -32,26 +32,26 @@ pub struct SimulateArgs {
     pub listen: SocketAddr,
 
     /// Seed of the generated store, the churn and the shopper arrivals.
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[arg(long, default_value_t = GenConfig::default().seed)]
+    pub seed: u64,
     /// Installed languages (1 renders multilingual fields as plain strings).
-    #[arg(long)]
-    pub languages: Option<u32>,
+    #[arg(long, default_value_t = GenConfig::default().languages)]
+    pub languages: u32,
     /// Shops (more than 1 is a multistore).
-    #[arg(long)]
-    pub shops: Option<u32>,
+    #[arg(long, default_value_t = GenConfig::default().shops)]
+    pub shops: u32,
     /// Orders to generate.
-    #[arg(long)]
-    pub orders: Option<u32>,
+    #[arg(long, default_value_t = GenConfig::default().orders)]
+    pub orders: u32,
     /// Customers to generate.
-    #[arg(long)]
-    pub customers: Option<u32>,
+    #[arg(long, default_value_t = GenConfig::default().customers)]
+    pub customers: u32,
     /// Products to generate.
-    #[arg(long)]
-    pub products: Option<u32>,
+    #[arg(long, default_value_t = GenConfig::default().products)]
+    pub products: u32,
     /// The shop's time zone (PS_TIMEZONE, IANA name); every date is local to it.
-    #[arg(long)]
-    pub timezone: Option<String>,
+    #[arg(long, default_value_t = GenConfig::default().timezone)]
+    pub timezone: String,
 
     /// PrestaShop version to imitate: 1.7.8, 8.1.2 or 9.0.
     #[arg(long = "version", value_name = "VERSION", default_value = "8.1.2", value_parser = parse_version)]
@@ -164,30 +164,18 @@ pub fn parse_key(spec: &str) -> anyhow::Result<(String, Permissions)> {
 impl SimulatorConfig {
     /// The configuration `prestalink simulate` runs with.
     pub fn from_args(args: &SimulateArgs) -> anyhow::Result<SimulatorConfig> {
-        let mut gen = GenConfig::default();
-        if let Some(v) = args.seed {
-            gen.seed = v;
-        }
-        if let Some(v) = args.languages {
-            gen.languages = v;
-        }
-        if let Some(v) = args.shops {
-            gen.shops = v;
-        }
-        if let Some(v) = args.orders {
-            gen.orders = v;
-        }
-        if let Some(v) = args.customers {
-            gen.customers = v;
-        }
-        if let Some(v) = args.products {
-            gen.products = v;
-        }
-        if let Some(tz) = &args.timezone {
-            tz.parse::<chrono_tz::Tz>()
-                .map_err(|_| anyhow::anyhow!("--timezone {tz:?} is not an IANA time zone"))?;
-            gen.timezone = tz.clone();
-        }
+        let tz = &args.timezone;
+        tz.parse::<chrono_tz::Tz>()
+            .map_err(|_| anyhow::anyhow!("--timezone {tz:?} is not an IANA time zone"))?;
+        let gen = GenConfig {
+            seed: args.seed,
+            languages: args.languages,
+            shops: args.shops,
+            orders: args.orders,
+            customers: args.customers,
+            products: args.products,
+            timezone: tz.clone(),
+        };
         let keys = if args.keys.is_empty() {
             vec![(DEFAULT_KEY.to_string(), Permissions::default())]
         } else {

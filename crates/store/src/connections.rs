@@ -233,8 +233,10 @@ impl Store {
         let now_text = format_timestamp(now);
         let existing = self.find_connection(company_id, store_url).await?;
         if let Some(existing) = existing {
-            let current = self.decrypt_key(&existing.id).await.ok();
-            if current.as_deref() != Some(webservice_key) {
+            // A key that does not decrypt is an error, never a reason to seal the new one
+            // under whatever master key is in use (the check value is verified at open).
+            let current = self.decrypt_key(&existing.id).await?;
+            if current != webservice_key {
                 let sealed = master_key.encrypt(webservice_key, &existing.id);
                 on_pool!(&self.db, pool => {
                     sqlx::query(

@@ -20,6 +20,11 @@ pub const MASTER_KEY_ENV: &str = "PRESTALINK_MASTER_KEY";
 
 const NONCE_LEN: usize = 12;
 
+/// The encodings a master key may be given in, for messages.
+pub const ACCEPTED_ENCODINGS: &str = "a master key is 32 random bytes written as 64 hex \
+    digits (0-9, a-f) or as standard base64 (44 characters ending in '='), e.g. the output of \
+    `openssl rand -hex 32`";
+
 /// Where the master key comes from when opening a store.
 #[derive(Debug, Clone, Default)]
 pub enum MasterKeySource {
@@ -40,6 +45,8 @@ pub enum MasterKeySource {
 pub struct MasterKey {
     cipher: Aes256Gcm,
     fingerprint: String,
+    /// The key file it was read from, if any (what `rotate-master-key` rewrites).
+    file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -55,7 +62,42 @@ impl MasterKey {
         MasterKey {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)),
             fingerprint: hex::encode(&digest[..8]),
+            file: None,
         }
+    }
+
+    fn with_file(mut self, path: &Path) -> Self {
+        self.file = Some(path.to_path_buf());
+        self
+    }
+
+    /// The key file this key was read from (`None` for `PRESTALINK_MASTER_KEY` or bytes).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Writes `key_text` (as read from another key file) to `path` in place of its content:
+    /// a new file with mode 0600 renamed over the old one, so a crash leaves one or the other.
+    pub fn replace_file(path: &Path, key_text: &str) -> Result<()> {
+        let io_err = |e: std::io::Error| StoreError::MasterKeyInvalid {
+            source_desc: format!("key file {}", path.display()),
+            reason: e.to_string(),
+        };
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(".new");
+        let temp = PathBuf::from(temp);
+        let _ = std::fs::remove_file(&temp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp).map_err(io_err)?;
+        writeln!(file, "{}", key_text.trim()).map_err(io_err)?;
+        file.sync_all().map_err(io_err)?;
+        std::fs::rename(&temp, path).map_err(io_err)
     }
 
     /// Parses a key given as 64 hex digits or base64 of 32 bytes.
@@ -66,15 +108,23 @@ impl MasterKey {
             reason: reason.to_string(),
         };
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| invalid("not valid hex"))?
+            hex::decode(text).map_err(|_| invalid(ACCEPTED_ENCODINGS))?
+        } else if text.len() == 64 {
+            let bad = text.chars().find(|c| !c.is_ascii_hexdigit()).unwrap_or('?');
+            return Err(invalid(&format!(
+                "64 characters but {bad:?} is not a hex digit; {ACCEPTED_ENCODINGS}"
+            )));
         } else {
             base64::engine::general_purpose::STANDARD
                 .decode(text)
-                .map_err(|_| invalid("expected 64 hex digits or base64 of 32 bytes"))?
+                .map_err(|_| invalid(&format!("neither hex nor base64; {ACCEPTED_ENCODINGS}")))?
         };
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| invalid("the key must be exactly 32 bytes"))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            invalid(&format!(
+                "base64 of {} bytes, not 32; {ACCEPTED_ENCODINGS}",
+                b.len()
+            ))
+        })?;
         Ok(Self::from_bytes(&bytes))
     }
 
@@ -114,14 +164,22 @@ impl MasterKey {
         }
     }
 
-    /// Resolves a [`MasterKeySource`]; `sqlite_file` is the database file, if any.
+    /// Resolves a [`MasterKeySource`]; `sqlite_file` is the database file, if any. Without
+    /// `create`, a key file that does not exist means no key (reading commands).
     pub(crate) fn resolve(
         source: &MasterKeySource,
         sqlite_file: Option<&Path>,
+        create: bool,
     ) -> Result<Option<Self>> {
+        let from_file = |path: &Path| -> Result<Option<Self>> {
+            if !create && !path.exists() {
+                return Ok(None);
+            }
+            Self::load_or_create_file(path).map(|key| Some(key.with_file(path)))
+        };
         match source {
             MasterKeySource::Bytes(bytes) => Ok(Some(Self::from_bytes(bytes))),
-            MasterKeySource::File(path) => Self::load_or_create_file(path).map(Some),
+            MasterKeySource::File(path) => from_file(path),
             MasterKeySource::None => Ok(None),
             MasterKeySource::Default => {
                 if let Ok(text) = std::env::var(MASTER_KEY_ENV) {
@@ -131,7 +189,7 @@ impl MasterKey {
                     Some(file) => {
                         let mut name = file.as_os_str().to_owned();
                         name.push(".key");
-                        Self::load_or_create_file(Path::new(&name)).map(Some)
+                        from_file(Path::new(&name))
                     }
                     None => Ok(None),
                 }

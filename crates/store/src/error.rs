@@ -19,12 +19,77 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("could not apply the database migrations: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A SQLite database that must exist (a reading command) does not.
+    #[error(
+        "the database {path} does not exist: check --db (or PRESTALINK_DB), or create it with \
+         `prestalink sync --db {path} …`"
+    )]
+    DatabaseMissing {
+        /// The path given.
+        path: String,
+    },
+    /// SQLite cannot open or create the database file.
+    #[error("cannot open the database {path}: {reason}; {fix}")]
+    CannotOpen {
+        /// The path given.
+        path: String,
+        /// What failed.
+        reason: String,
+        /// What to do.
+        fix: String,
+    },
+    /// The SQLite file, or its directory, is read-only.
+    #[error(
+        "the database {path} is read-only: give yourself write access to the file and to its \
+         directory (SQLite writes {path}-wal and {path}-shm next to it), or copy it somewhere \
+         writable"
+    )]
+    ReadOnly {
+        /// The path given.
+        path: String,
+    },
+    /// The PostgreSQL server cannot be reached.
+    #[error("cannot reach PostgreSQL at {address}: {reason}")]
+    Unreachable {
+        /// host:port.
+        address: String,
+        /// Why (connection refused, unknown host, …).
+        reason: String,
+    },
     /// No master key is configured, so Webservice keys cannot be encrypted or decrypted.
     #[error(
-        "no master key: set PRESTALINK_MASTER_KEY (32 bytes, hex or base64) or give a key file \
-         path; PostgreSQL deployments must configure one explicitly"
+        "no master key: set PRESTALINK_MASTER_KEY to 32 random bytes as 64 hex digits or \
+         base64 (e.g. `export PRESTALINK_MASTER_KEY=$(openssl rand -hex 32)`, and keep it: it \
+         decrypts the stored Webservice keys). A SQLite database gets one in <database \
+         file>.key automatically; PostgreSQL needs the variable"
     )]
     MasterKeyMissing,
+    /// The master key given is not the one this database's secrets were encrypted with.
+    #[error(
+        "the master key {current_fingerprint} does not match this database (its secrets were \
+         encrypted with master key {stored_fingerprint}): use the original key \
+         (PRESTALINK_MASTER_KEY or the <database file>.key file), or re-encrypt deliberately \
+         with `prestalink rotate-master-key`"
+    )]
+    MasterKeyMismatch {
+        /// Fingerprint of the key the database was sealed with.
+        stored_fingerprint: String,
+        /// Fingerprint of the key given.
+        current_fingerprint: String,
+    },
+    /// Another process is syncing this connection.
+    #[error(
+        "connection {connection_id} is being synced by another process ({owner}, lease until \
+         {expires_at}); wait for it to finish, or use --wait"
+    )]
+    SyncInProgress {
+        /// The connection.
+        connection_id: String,
+        /// Who holds the lease (host and process id).
+        owner: String,
+        /// When the lease ends unless renewed.
+        expires_at: String,
+    },
     /// The master key given is malformed, or its file cannot be read or created.
     #[error("invalid master key ({source_desc}): {reason}")]
     MasterKeyInvalid {
@@ -74,6 +139,21 @@ pub enum StoreError {
         /// Decoder error.
         source: serde_json::Error,
     },
+}
+
+impl StoreError {
+    /// Whether SQLite refused a write because the database file (or its directory) is
+    /// read-only (SQLITE_READONLY, code 8, and its extended codes).
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            StoreError::ReadOnly { .. } => true,
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .and_then(|c| c.parse::<u32>().ok())
+                .is_some_and(|c| c & 0xff == 8),
+            _ => false,
+        }
+    }
 }
 
 /// Result alias of the store.

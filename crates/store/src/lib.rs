@@ -17,6 +17,7 @@ mod datasets;
 mod error;
 mod hash;
 mod jobs;
+mod key_check;
 pub mod overview;
 mod paging;
 pub mod query;
@@ -25,6 +26,7 @@ mod record_pages;
 mod records;
 mod runs;
 mod settings;
+mod sync_leases;
 mod time;
 mod webhooks;
 
@@ -45,16 +47,18 @@ pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};
 pub use error::{Result, StoreError};
 pub use hash::content_hash;
 pub use jobs::{Job, JobStatus};
+pub use key_check::Rotation;
 pub use overview::{Grain, Overview, Period, ShopBasics};
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use record_pages::RecordsPage;
+pub use record_pages::{PageFreshness, RecordsPage};
 pub use records::{
     CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
     StoredRecord, UpsertStats,
 };
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
+pub use sync_leases::SyncLease;
 pub use time::format_timestamp;
 pub use webhooks::{
     WebhookAttempt, WebhookConsumer, WebhookDelivery, WebhookOutcome, WEBHOOK_DELIVERED,
@@ -74,7 +78,17 @@ pub struct StoreOptions {
     /// PostgreSQL only: use (and create if missing) this schema instead of `public`. Lets
     /// several prestalink instances, or parallel tests, share one database.
     pub postgres_schema: Option<String>,
+    /// Open only a database that exists (commands that read, like `export`): a missing
+    /// SQLite file is [`StoreError::DatabaseMissing`] instead of a new, empty database.
+    pub must_exist: bool,
+    /// Refuse to open without a master key ([`StoreError::MasterKeyMissing`]), checked before
+    /// anything is written: for commands that store Webservice keys (`sync`, `serve`).
+    pub require_master_key: bool,
 }
+
+/// The database schemes `--db` accepts, for messages.
+pub const SUPPORTED_LOCATIONS: &str =
+    "a SQLite file path (e.g. prestalink.db), sqlite://PATH, or postgres://USER@HOST:PORT/DATABASE";
 
 /// The database behind a store.
 #[derive(Debug, Clone)]
@@ -114,6 +128,13 @@ impl Store {
     pub async fn open_with(url_or_path: &str, options: StoreOptions) -> Result<Store> {
         if url_or_path.starts_with("postgres://") || url_or_path.starts_with("postgresql://") {
             Self::open_postgres(url_or_path, options).await
+        } else if let Some(scheme) = foreign_scheme(url_or_path) {
+            Err(StoreError::InvalidLocation {
+                location: redact_url(url_or_path),
+                reason: format!(
+                    "{scheme}:// is not a supported database; use {SUPPORTED_LOCATIONS}"
+                ),
+            })
         } else {
             Self::open_sqlite(url_or_path, options).await
         }
@@ -136,16 +157,22 @@ impl Store {
             let path = PathBuf::from(location);
             (SqliteConnectOptions::new().filename(&path), Some(path))
         };
-        if let Some(dir) = file.as_deref().and_then(std::path::Path::parent) {
-            if !dir.as_os_str().is_empty() && !dir.is_dir() {
-                return Err(invalid(format!(
-                    "directory {} does not exist; create it or choose another path",
-                    dir.display()
-                )));
-            }
+        let exists = match file.as_deref() {
+            Some(path) => check_sqlite_path(path, options.must_exist)?,
+            None => true,
+        };
+        // The master key before the database: nothing is created or written when it is
+        // missing or malformed. Reading commands never create a key file.
+        let master_key =
+            MasterKey::resolve(&options.master_key, file.as_deref(), !options.must_exist)?;
+        if options.require_master_key && master_key.is_none() {
+            return Err(StoreError::MasterKeyMissing);
+        }
+        if let (Some(path), false) = (file.as_deref(), exists) {
+            create_private_file(path)?;
         }
         let connect = connect
-            .create_if_missing(true)
+            .create_if_missing(!options.must_exist)
             .journal_mode(SqliteJournalMode::Wal)
             // NORMAL is durable against process crashes (kill -9) in WAL mode; only a power
             // loss can drop the last commits, never corrupt the file.
@@ -161,14 +188,19 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(4))
             .connect_with(connect)
-            .await?;
-        SQLITE_MIGRATIONS.run(&pool).await?;
-        let master_key = MasterKey::resolve(&options.master_key, file.as_deref())?;
-        Ok(Store {
+            .await
+            .map_err(|e| sqlite_error(e, location))?;
+        SQLITE_MIGRATIONS.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => sqlite_error(e, location),
+            other => StoreError::Migration(other),
+        })?;
+        let store = Store {
             db: Db::Sqlite(pool),
             master_key,
             key_lists: Default::default(),
-        })
+        };
+        store.verify_master_key().await?;
+        Ok(store)
     }
 
     async fn open_postgres(url: &str, options: StoreOptions) -> Result<Store> {
@@ -179,6 +211,10 @@ impl Store {
         // Plan every statement for its parameters: a generic plan cached while a table was
         // still small keeps scanning it sequentially once it is large (seen as 60 ms instead
         // of 1 ms per page lookup).
+        let master_key = MasterKey::resolve(&options.master_key, None, true)?;
+        if options.require_master_key && master_key.is_none() {
+            return Err(StoreError::MasterKeyMissing);
+        }
         let mut connect = PgConnectOptions::from_str(url)
             .map_err(|e| invalid(e.to_string()))?
             .options([("plan_cache_mode", "force_custom_plan")]);
@@ -194,6 +230,15 @@ impl Store {
                     "schema name {schema:?} must be lowercase letters, digits and '_'"
                 )));
             }
+        }
+        // One direct connection first: a closed port or an unknown host fails at once with
+        // its cause, where the pool would wait out its acquire timeout (30 s) and say only
+        // that it timed out.
+        let probe = sqlx::PgConnection::connect_with(&connect)
+            .await
+            .map_err(|e| postgres_unreachable(e, url))?;
+        probe.close().await.ok();
+        if let Some(schema) = &options.postgres_schema {
             let mut admin = sqlx::PgConnection::connect_with(&connect).await?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                 .execute(&mut admin)
@@ -206,12 +251,13 @@ impl Store {
             .connect_with(connect)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        let master_key = MasterKey::resolve(&options.master_key, None)?;
-        Ok(Store {
+        let store = Store {
             db: Db::Postgres(pool),
             master_key,
             key_lists: Default::default(),
-        })
+        };
+        store.verify_master_key().await?;
+        Ok(store)
     }
 
     /// Which engine this store runs on.
@@ -252,6 +298,12 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The key file the master key was read from (`None` when it came from
+    /// `PRESTALINK_MASTER_KEY`, from bytes, or there is none).
+    pub fn master_key_file(&self) -> Option<&std::path::Path> {
+        self.master_key.as_ref().and_then(MasterKey::file)
     }
 
     /// Fingerprint of the master key in use, if any (safe to log).
@@ -350,6 +402,120 @@ pub fn new_id() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// The scheme of a location like `mysql://…` that is neither PostgreSQL nor SQLite.
+fn foreign_scheme(location: &str) -> Option<&str> {
+    let (scheme, _) = location.split_once("://")?;
+    let valid = !scheme.is_empty()
+        && scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    (valid && scheme != "sqlite").then_some(scheme)
+}
+
+/// Checks a SQLite database path before SQLite opens it: a directory, a missing directory or
+/// (with `must_exist`) a missing file is an error naming the path. Returns whether it exists.
+fn check_sqlite_path(path: &std::path::Path, must_exist: bool) -> Result<bool> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(StoreError::InvalidLocation {
+            location: shown.clone(),
+            reason: format!(
+                "{shown} is a directory; give a database file path, e.g. {}",
+                path.join("prestalink.db").display()
+            ),
+        });
+    }
+    if path.exists() {
+        return Ok(true);
+    }
+    if must_exist {
+        return Err(StoreError::DatabaseMissing { path: shown });
+    }
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(StoreError::InvalidLocation {
+                location: shown,
+                reason: format!(
+                    "directory {} does not exist; create it or choose another path",
+                    dir.display()
+                ),
+            });
+        }
+    }
+    Ok(false)
+}
+
+/// Creates a new database file empty with mode 0600: it will hold customer data, and SQLite
+/// gives its -wal and -shm files the mode of the database file.
+fn create_private_file(path: &std::path::Path) -> Result<()> {
+    let shown = path.display().to_string();
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        create.mode(0o600);
+    }
+    match create.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::CannotOpen {
+            path: shown,
+            reason: format!("cannot create it: {e}"),
+            fix: "choose a directory you can write to".to_string(),
+        }),
+    }
+}
+
+/// A SQLite failure while opening, with the path and what to do: a read-only file or
+/// directory (SQLITE_READONLY, code 8 and its extended codes) or a file SQLite cannot open
+/// (SQLITE_CANTOPEN, 14).
+fn sqlite_error(error: sqlx::Error, location: &str) -> StoreError {
+    let code = match &error {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<u32>().ok()),
+        _ => None,
+    };
+    match code.map(|c| c & 0xff) {
+        Some(8) => StoreError::ReadOnly {
+            path: location.to_string(),
+        },
+        Some(14) => StoreError::CannotOpen {
+            path: location.to_string(),
+            reason: error.to_string(),
+            fix: "check that the path is a SQLite file you may read and write, in a directory \
+                  you may write to (SQLite creates its -wal file next to it)"
+                .to_string(),
+        },
+        _ => StoreError::Database(error),
+    }
+}
+
+/// A PostgreSQL server that cannot be reached, named by host and port.
+fn postgres_unreachable(error: sqlx::Error, url: &str) -> StoreError {
+    let (host, port) = match url::Url::parse(url) {
+        Ok(u) => (
+            u.host_str().unwrap_or("localhost").to_string(),
+            u.port().unwrap_or(5432),
+        ),
+        Err(_) => ("?".to_string(), 5432),
+    };
+    let reason = match &error {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is PostgreSQL running, and on this port?)".to_string()
+        }
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(_) | sqlx::Error::Tls(_) | sqlx::Error::Configuration(_) => {
+            return StoreError::Database(error)
+        }
+        other => other.to_string(),
+    };
+    StoreError::Unreachable {
+        address: format!("{host}:{port}"),
+        reason,
+    }
 }
 
 /// A database URL with its password hidden, for error messages.

@@ -13,6 +13,19 @@
 //! exact; otherwise the list is rebuilt, once for all the requests waiting on it, in a read
 //! snapshot shared with the page it serves. A write by another process moves the same
 //! counter, so several processes on one database stay exact.
+//!
+//! While a sync writes, the counter moves every few hundred milliseconds, and a list that
+//! evaluates a filter over every record (100,000 orders: about half a second on SQLite) would
+//! make every reader wait for its rebuild. [`PageFreshness`] bounds that wait: a page whose
+//! list is out of date waits up to `wait` for the rebuild (one per list, in the background);
+//! if the rebuild takes longer, the page is served from the previous list (its records read
+//! now, their membership and order as of that list) provided that list is younger than
+//! `max_stale`; an older list is always waited for. [`PageFreshness::EXACT`], the store's
+//! default, never serves an out-of-date list.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
@@ -47,11 +60,47 @@ pub struct RecordsPage {
     pub total_results: u64,
 }
 
+/// How long an API page may wait for its key list to catch up with writes, and how old a
+/// list it may be served from instead (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageFreshness {
+    /// How long a page waits for its list's rebuild before it is served from the previous
+    /// list.
+    pub wait: Duration,
+    /// How old (since its snapshot) a previous list may be to serve a page; `0`: never.
+    pub max_stale: Duration,
+}
+
+impl PageFreshness {
+    /// Every page from a list that includes every write committed before the page was read.
+    pub const EXACT: PageFreshness = PageFreshness {
+        wait: Duration::ZERO,
+        max_stale: Duration::ZERO,
+    };
+}
+
+impl Default for PageFreshness {
+    fn default() -> Self {
+        PageFreshness::EXACT
+    }
+}
+
 /// The ordered keys of one query's matching records, as of `version`.
 #[derive(Debug)]
 pub(crate) struct KeyList {
     version: Option<i64>,
     keys: Keys,
+    /// When the statement that read the keys started (its snapshot is at least as new).
+    built: Instant,
+}
+
+/// The state of a list's background rebuild, as its waiters see it.
+#[derive(Debug, Clone)]
+enum Rebuild {
+    Running,
+    /// The new list is in the cache.
+    Done,
+    Failed,
 }
 
 #[derive(Debug)]
@@ -87,6 +136,9 @@ impl Weighter<String, Arc<KeyList>> for KeyListWeight {
 /// The store's cache of key lists.
 pub(crate) struct KeyLists {
     cache: Cache<String, Arc<KeyList>, KeyListWeight>,
+    /// Background rebuilds of out-of-date lists, one per cache key.
+    rebuilds: Mutex<HashMap<String, tokio::sync::watch::Receiver<Rebuild>>>,
+    freshness: Mutex<PageFreshness>,
 }
 
 impl std::fmt::Debug for KeyLists {
@@ -102,6 +154,8 @@ impl Default for KeyLists {
     fn default() -> Self {
         KeyLists {
             cache: Cache::with_weighter(1024, KEY_LIST_BUDGET, KeyListWeight),
+            rebuilds: Mutex::new(HashMap::new()),
+            freshness: Mutex::new(PageFreshness::EXACT),
         }
     }
 }
@@ -174,6 +228,8 @@ impl Store {
             "{connection_id}\u{1f}{data_type}\u{1f}{}\u{1f}{:?}\u{1f}{}",
             c.filter, c.params, c.order
         );
+        let freshness = *self.key_lists.freshness.lock().unwrap();
+        let mut waited = false;
         for _ in 0..STALE_TRIES {
             let list = match self
                 .key_lists
@@ -204,16 +260,126 @@ impl Store {
                     query,
                 ));
             }
-            // Written since the list was built: drop it (unless already replaced) and retry.
-            self.key_lists
-                .cache
-                .remove_if(&cache_key, |cached| Arc::ptr_eq(cached, &list));
+            // Written since the list was built.
+            let young = list.built.elapsed() < freshness.max_stale;
+            if freshness.max_stale.is_zero() {
+                // Drop it (unless already replaced) and retry.
+                self.key_lists
+                    .cache
+                    .remove_if(&cache_key, |cached| Arc::ptr_eq(cached, &list));
+                continue;
+            }
+            if young && waited {
+                return Ok(stale_page(fetched, &list, query));
+            }
+            let mut rx = self.rebuild(&cache_key, connection_id, data_type, &c, &s.keys);
+            let done = async {
+                rx.wait_for(|r| !matches!(r, Rebuild::Running))
+                    .await
+                    .map(|r| r.clone())
+                    .unwrap_or(Rebuild::Failed)
+            };
+            let outcome = if young {
+                waited = true;
+                match tokio::time::timeout(freshness.wait, done).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Ok(stale_page(fetched, &list, query)),
+                }
+            } else {
+                done.await
+            };
+            if matches!(outcome, Rebuild::Failed) {
+                break;
+            }
         }
         // Writes keep landing between list and page: read both from one snapshot, uncached.
         let (_, page) = self
             .build_and_read(connection_id, data_type, &c, &s, query)
             .await?;
         Ok(page)
+    }
+
+    /// Sets how long API pages wait for their key lists to catch up with writes (shared by
+    /// this store's clones). The store's default is [`PageFreshness::EXACT`].
+    pub fn set_page_freshness(&self, freshness: PageFreshness) {
+        *self.key_lists.freshness.lock().unwrap() = freshness;
+    }
+
+    /// The rebuild of `cache_key`'s list: the one running, or one started now in the
+    /// background. Its result replaces the cached list.
+    fn rebuild(
+        &self,
+        cache_key: &str,
+        connection_id: &str,
+        data_type: &str,
+        c: &Compiled,
+        keys_sql: &str,
+    ) -> tokio::sync::watch::Receiver<Rebuild> {
+        let mut rebuilds = self.key_lists.rebuilds.lock().unwrap();
+        if let Some(rx) = rebuilds.get(cache_key) {
+            return rx.clone();
+        }
+        let (tx, rx) = tokio::sync::watch::channel(Rebuild::Running);
+        rebuilds.insert(cache_key.to_string(), rx.clone());
+        drop(rebuilds);
+        let store = self.clone();
+        let (cache_key, connection_id, data_type) = (
+            cache_key.to_string(),
+            connection_id.to_string(),
+            data_type.to_string(),
+        );
+        let (params, keys_sql) = (c.params.clone(), keys_sql.to_string());
+        tokio::spawn(async move {
+            let built = store
+                .build_list(&connection_id, &data_type, &params, &keys_sql)
+                .await;
+            let outcome = match built {
+                Ok(list) => {
+                    store.key_lists.cache.insert(cache_key.clone(), list);
+                    Rebuild::Done
+                }
+                Err(e) => {
+                    tracing::warn!("rebuilding an API page's key list failed: {e}");
+                    Rebuild::Failed
+                }
+            };
+            store.key_lists.rebuilds.lock().unwrap().remove(&cache_key);
+            let _ = tx.send(outcome);
+        });
+        rx
+    }
+
+    /// Reads a query's key list alone (one statement, one snapshot).
+    async fn build_list(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        params: &[crate::query::SqlParam],
+        keys_sql: &str,
+    ) -> Result<Arc<KeyList>> {
+        let dialect = self.dialect();
+        let built = Instant::now();
+        let keys = match &self.db {
+            Db::Sqlite(pool) => {
+                let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(keys_sql)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, text) = bind_params!(q, params, dialect).fetch_one(pool).await?;
+                (version, Keys::Rowids(parse_rowids(text.as_deref())?))
+            }
+            Db::Postgres(pool) => {
+                let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(keys_sql)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, ids) = bind_params!(q, params, dialect).fetch_one(pool).await?;
+                (version, Keys::Ids(ids.unwrap_or_default()))
+            }
+        };
+        Ok(Arc::new(KeyList {
+            version: keys.0,
+            keys: keys.1,
+            built,
+        }))
     }
 
     /// Builds a query's key list and reads the page from it, in one read snapshot.
@@ -226,6 +392,7 @@ impl Store {
         query: &Query,
     ) -> Result<(Arc<KeyList>, RecordsPage)> {
         let dialect = self.dialect();
+        let built = Instant::now();
         let (version, keys, fetched) = match &self.db {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
@@ -268,7 +435,14 @@ impl Store {
         };
         let total = keys.len();
         let page = page_of(fetched.joined, fetched.rows as usize, total, query);
-        Ok((Arc::new(KeyList { version, keys }), page))
+        Ok((
+            Arc::new(KeyList {
+                version,
+                keys,
+                built,
+            }),
+            page,
+        ))
     }
 
     /// Reads a page from a cached key list, with the version now.
@@ -363,6 +537,17 @@ fn page_keys<'a>(keys: &'a Keys, query: &Query) -> PageKeys<'a> {
         Keys::Rowids(k) => PageKeys::Rowids(slice(k, query)),
         Keys::Ids(k) => PageKeys::Ids(slice(k, query)),
     }
+}
+
+/// A page read from a list that writes have since overtaken: its records as they are now
+/// (those still there), its membership, order and total as of the list.
+fn stale_page(fetched: Fetched, list: &KeyList, query: &Query) -> RecordsPage {
+    page_of(
+        fetched.joined,
+        fetched.rows as usize,
+        list.keys.len(),
+        query,
+    )
 }
 
 fn page_of(joined: String, len: usize, total: usize, query: &Query) -> RecordsPage {

@@ -132,13 +132,20 @@ async fn keys_are_not_stored_in_clear_and_need_the_same_master_key() {
             .create_or_get_connection(&company.id, "https://shop.example", KEY_A, at(1))
             .await
             .unwrap();
-        // Through another master key, the key cannot be read, and the error says why.
-        let other = t.reopen(MasterKeySource::Bytes([1u8; 32])).await;
-        let err = other.decrypt_key(&c.id).await.unwrap_err();
-        assert!(matches!(err, StoreError::KeyDecryption { .. }), "{err}");
+        // Another master key does not even open the database (the check value of 0011),
+        // and the error names both keys; nothing is re-encrypted under it.
+        let err = t
+            .try_reopen(MasterKeySource::Bytes([1u8; 32]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::MasterKeyMismatch { .. }), "{err}");
         assert!(
             err.to_string()
                 .contains(t.store.master_key_fingerprint().unwrap()),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("does not match this database"),
             "{err}"
         );
         // Without one, key operations refuse clearly; other data still reads.

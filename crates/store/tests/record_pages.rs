@@ -195,3 +195,88 @@ async fn writes_are_seen_at_once() {
     })
     .await;
 }
+
+/// With a freshness bound (what the server uses), a page never waits for a rebuild longer
+/// than `wait`: it may come from the list before the write, but the list is rebuilt in the
+/// background and the write shows without any further write or wait; a list older than
+/// `max_stale` is always waited for; a long enough `wait` gives exact pages.
+#[tokio::test]
+async fn bounded_staleness_catches_up() {
+    use prestalink_store::PageFreshness;
+    use std::time::Duration;
+    on_both_engines("record_pages_fresh", |t| async move {
+        let engine = t.engine();
+        let store = &t.store;
+        let conn = connection(store).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &orders(60), None, at(10))
+            .await
+            .unwrap();
+        let q = query(Some("totalAmount>10"), Some("-totalAmount"), 1, 10);
+        let fresh_orders = |from: u64, n: u64| -> Vec<CommerceRecord> {
+            (from..from + n)
+                .map(|id| CommerceRecord {
+                    id: id.to_string(),
+                    data: json!({"id": id.to_string(), "totalAmount": 1000 + id, "status": "Paid"}),
+                    source_modified_date: None,
+                })
+                .collect()
+        };
+
+        // No wait, a long bound: the page after a write may be the old one, then catches up.
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::ZERO,
+            max_stale: Duration::from_secs(60),
+        });
+        let (_, before, _) = keyed(store, &conn, &q).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &fresh_orders(100, 3), None, at(20))
+            .await
+            .unwrap();
+        let (first, total, _) = keyed(store, &conn, &q).await;
+        assert!(total == before || total == before + 3, "{engine}: {total}");
+        if total == before + 3 {
+            assert_eq!(first[..3], ["102", "101", "100"], "{engine}");
+        }
+        let mut caught_up = false;
+        for _ in 0..100 {
+            let (ids, total, _) = keyed(store, &conn, &q).await;
+            if total == before + 3 {
+                assert_eq!(ids[..3], ["102", "101", "100"], "{engine}");
+                caught_up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(caught_up, "{engine}: the list was never rebuilt");
+
+        // A list older than max_stale is waited for, whatever `wait` says.
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::ZERO,
+            max_stale: Duration::from_millis(1),
+        });
+        let _ = keyed(store, &conn, &q).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &fresh_orders(200, 2), None, at(30))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (ids, total, _) = keyed(store, &conn, &q).await;
+        assert_eq!(total, before + 5, "{engine}");
+        assert_eq!(ids[..2], ["201", "200"], "{engine}");
+
+        // A generous wait: exact at once.
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::from_secs(30),
+            max_stale: Duration::from_secs(60),
+        });
+        let _ = keyed(store, &conn, &q).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &fresh_orders(300, 1), None, at(40))
+            .await
+            .unwrap();
+        assert_same(store, &conn, &q, engine).await;
+        t
+    })
+    .await;
+}

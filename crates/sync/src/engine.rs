@@ -303,6 +303,22 @@ impl Engine {
     /// Runs the sync. Database failures end the run with an error; everything else is in the
     /// report (failed resources fail only the data types that need them).
     pub async fn run(self) -> Result<SyncReport, SyncError> {
+        let lease = crate::lease::acquire(&self.ctx).await?;
+        // Released when the run ends, and also when the run is dropped half-way (a server
+        // stopping at a checkpoint): the guard gives the lease back either way.
+        let guard = crate::lease::Guard::new(self.ctx.db.clone(), lease.clone());
+        let renewal = crate::lease::keep(&self.ctx.db, &lease);
+        let result = tokio::select! {
+            result = self.run_leased() => result,
+            lost = renewal => Err(lost),
+        };
+        guard.release().await;
+        result
+    }
+
+    /// The run, with this process holding the connection's sync lease: runs still marked
+    /// `running` were left by a process that died, never by a sync in progress.
+    async fn run_leased(&self) -> Result<SyncReport, SyncError> {
         let ctx = &self.ctx;
         let started = Instant::now();
         let now = Utc::now();
@@ -310,6 +326,14 @@ impl Engine {
             .interrupt_running_runs(&ctx.connection_id, now)
             .await?;
         let data_types: Vec<DataType> = ctx.options.data_types.clone();
+        // Planned from the diagnosis: a data type that needs a resource the key may not read
+        // fails with PermissionsError before anything is read for it.
+        let forbidden = |dt: DataType| crate::link::forbidden_sources(dt, &ctx.options.unreadable);
+        let readable: Vec<DataType> = data_types
+            .iter()
+            .copied()
+            .filter(|&dt| forbidden(dt).is_empty())
+            .collect();
         let mut run_ids = HashMap::new();
         for dt in &data_types {
             if dt.support() == Support::Supported {
@@ -321,7 +345,8 @@ impl Engine {
             }
         }
 
-        let mut resources = needed_resources(&data_types);
+        let mut resources = needed_resources(&readable);
+        resources.retain(|r| !ctx.options.unreadable.iter().any(|u| u == r.name));
         let extras: Vec<&'static SourceResource> = ctx
             .options
             .rules
@@ -447,7 +472,7 @@ impl Engine {
         // read the orders again.
         let mut mapped: HashMap<DataType, Result<MapOutcome, SyncError>> = HashMap::new();
         if fatal.is_none() {
-            let to_map: Vec<DataType> = data_types
+            let to_map: Vec<DataType> = readable
                 .iter()
                 .copied()
                 .filter(|&dt| dt.support() != Support::NotSupported && failed_source(dt).is_none())
@@ -484,6 +509,25 @@ impl Engine {
             if dt.support() == Support::NotSupported {
                 report.status = "notSupported".into();
                 report.error = Some(format!("PrestaShop has no data for {}", dt.key()));
+                data_type_reports.insert(dt.key().to_string(), report);
+                continue;
+            }
+            let missing = forbidden(dt);
+            if !missing.is_empty() {
+                let error = permissions_error(&missing);
+                report.status = PERMISSIONS_ERROR.into();
+                if let Some(id) = run_ids.get(&dt) {
+                    ctx.db
+                        .finish_sync_run(
+                            *id,
+                            SyncStatus::Failed,
+                            &SyncCounts::default(),
+                            Some(&error),
+                            Utc::now(),
+                        )
+                        .await?;
+                }
+                report.error = Some(error);
                 data_type_reports.insert(dt.key().to_string(), report);
                 continue;
             }
@@ -693,6 +737,20 @@ async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
         }
     }
     Ok(set)
+}
+
+/// The status of a data type the key may not read (Codat's name for it).
+pub const PERMISSIONS_ERROR: &str = "PermissionsError";
+
+/// Why a data type was not read: the resources to tick, and where.
+pub fn permissions_error(resources: &[&str]) -> String {
+    format!(
+        "{PERMISSIONS_ERROR}: the Webservice key may not read {}; nothing was read for this data \
+         type. In the back office open Advanced Parameters > Webservice, edit the key, tick the \
+         View (GET) column for {} and save",
+        resources.join(", "),
+        resources.join(", ")
+    )
 }
 
 /// A run id: the start time and a random suffix, sortable.

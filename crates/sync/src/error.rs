@@ -63,6 +63,7 @@ impl SyncError {
                 WsError::Dns { .. }
                     | WsError::ConnectionRefused { .. }
                     | WsError::Tls { .. }
+                    | WsError::PlainHttp { .. }
                     | WsError::Redirect { .. }
                     | WsError::Timeout { .. }
                     | WsError::ForbiddenAddress { .. }

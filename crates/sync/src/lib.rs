@@ -10,6 +10,7 @@ pub mod catalog;
 mod engine;
 mod error;
 mod fetch;
+mod lease;
 mod link;
 mod map;
 mod options;
@@ -17,13 +18,14 @@ mod progress;
 mod read;
 
 pub use engine::{
-    needed_resources, parse_shop_date, DataTypeReport, Engine, ResourceReport, SyncReport,
+    needed_resources, parse_shop_date, permissions_error, DataTypeReport, Engine, ResourceReport,
+    SyncReport, PERMISSIONS_ERROR,
 };
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};
 pub use link::{
-    connection_settings, needs_relink, sync_connection, sync_store, LinkError, Linked, SyncRequest,
-    DEFAULT_COMPANY,
+    connection_settings, forbidden_sources, needs_relink, sync_connection, sync_store,
+    unreadable_resources, LinkError, Linked, SyncRequest, DEFAULT_COMPANY,
 };
 pub use map::MapOutcome;
 pub use options::SyncOptions;

@@ -82,12 +82,13 @@ pub async fn sync_store(
         Some(company) => company,
         None => db.create_company(DEFAULT_COMPANY, Utc::now()).await?,
     };
+    // The key as parsed (upper case, a pasted `ws_key=` prefix dropped), not as typed.
     let linked = db
-        .create_or_get_connection(&company.id, &store_url, &request.key, Utc::now())
+        .create_or_get_connection(&company.id, &store_url, connection.key.expose(), Utc::now())
         .await?;
     db.set_connection_settings(&linked.id, &connection_settings(&diagnosis), Utc::now())
         .await?;
-    let report = run_engine(db, &linked, connection, request, progress).await?;
+    let report = run_engine(db, &linked, connection, &diagnosis, request, progress).await?;
     Ok(Linked { diagnosis, report })
 }
 
@@ -108,11 +109,13 @@ pub fn connection_settings(diagnosis: &Diagnosis) -> serde_json::Value {
     })
 }
 
-/// Runs the engine on a linked connection with the pacer's remembered settings.
+/// Runs the engine on a linked connection with the pacer's remembered settings, planned
+/// from the diagnosis: resources the key may not read are never requested.
 async fn run_engine(
     db: &Store,
     linked: &prestalink_store::Connection,
     connection: prestalink_webservice::client::Connection,
+    diagnosis: &Diagnosis,
     request: &SyncRequest,
     progress: Option<UnboundedSender<ProgressEvent>>,
 ) -> Result<SyncReport, SyncError> {
@@ -123,18 +126,43 @@ async fn run_engine(
     let pacer = Pacer::new(request.pace, request.caps, start);
     let store_url = connection.store_url.to_string();
     let client = Client::new(connection).map_err(SyncError::from)?;
-    let mut engine = Engine::new(
-        client,
-        pacer,
-        db.clone(),
-        &linked.id,
-        &store_url,
-        request.options.clone(),
-    );
+    let mut options = request.options.clone();
+    options.unreadable = unreadable_resources(diagnosis);
+    let mut engine = Engine::new(client, pacer, db.clone(), &linked.id, &store_url, options);
     if let Some(sender) = progress {
         engine = engine.with_progress(sender);
     }
     engine.run().await
+}
+
+/// The resources a sync may read (the catalogue's, and add-on modules' extras) that the
+/// diagnosed key may not: PrestaShop's root listing names only what a key may use.
+pub fn unreadable_resources(diagnosis: &Diagnosis) -> Vec<String> {
+    crate::catalog::RESOURCES
+        .iter()
+        .map(|r| r.name)
+        .filter(|name| {
+            !diagnosis
+                .resources
+                .get(*name)
+                .is_some_and(|methods| methods.contains(&"GET"))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The resources `data_type` needs that are in `unreadable`: when any, a sync reports the
+/// data type `PermissionsError` and reads nothing for it.
+pub fn forbidden_sources(
+    data_type: prestalink_commerce::DataType,
+    unreadable: &[String],
+) -> Vec<&'static str> {
+    data_type
+        .sources()
+        .iter()
+        .copied()
+        .filter(|s| unreadable.iter().any(|u| u == s))
+        .collect()
 }
 
 /// Whether a failed diagnosis means the key no longer works (the merchant must re-link),
@@ -204,7 +232,7 @@ pub async fn sync_connection(
     }
     db.set_connection_settings(connection_id, &connection_settings(&diagnosis), now)
         .await?;
-    let report = run_engine(db, &linked, connection, request, progress).await?;
+    let report = run_engine(db, &linked, connection, &diagnosis, request, progress).await?;
     if report.fatal.is_some() {
         if let Some(after) = db.get_connection(connection_id).await? {
             if after.status == ConnectionStatus::Deauthorized {

@@ -29,6 +29,13 @@ pub struct SyncOptions {
     pub language: Option<u32>,
     /// Add-on module rules for mapping.
     pub rules: ModuleRules,
+    /// Resources the key may not read (the diagnosis's missing permissions). A data type
+    /// that needs one is reported `PermissionsError` at once and nothing is read for it;
+    /// they are never requested.
+    pub unreadable: Vec<String>,
+    /// How long to wait for another sync of the same connection to finish before giving up
+    /// with `SyncInProgress` (zero: give up at once).
+    pub lease_wait: Duration,
 }
 
 impl Default for SyncOptions {
@@ -43,6 +50,8 @@ impl Default for SyncOptions {
             map_page: 500,
             language: None,
             rules: ModuleRules::builtin(),
+            unreadable: Vec::new(),
+            lease_wait: Duration::ZERO,
         }
     }
 }

@@ -331,3 +331,61 @@ fn url_with_database(url: &str, database: &str) -> anyhow::Result<String> {
 pub fn test_master_key_hex() -> String {
     TEST_MASTER_KEY.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The variable that points tests at a real PrestaShop 8.1.2 (its base URL, e.g.
+/// `http://127.0.0.1:7080`), installed by `../shared/prestashop/install.sh --variants`.
+pub const PRESTASHOP_ENV: &str = "PRESTALINK_TEST_PRESTASHOP";
+
+/// A real PrestaShop store and its Webservice keys (see `../shared/prestashop/README.md`).
+/// Its hosting variants listen on the next four ports.
+#[derive(Debug, Clone)]
+pub struct RealStore {
+    /// Base URL, e.g. `http://127.0.0.1:7080` (no trailing slash).
+    pub base_url: String,
+    /// GET and HEAD on every resource.
+    pub read_key: &'static str,
+    /// Every method on every resource.
+    pub full_key: &'static str,
+    /// GET on `orders` and `customers` only.
+    pub limit_key: &'static str,
+}
+
+impl RealStore {
+    /// The store's host and port (`127.0.0.1:7080`).
+    pub fn authority(&self) -> &str {
+        self.base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, rest)| rest)
+            .trim_end_matches('/')
+    }
+
+    /// The base URL of variant `offset` (1: Authorization stripped, 2: redirect to the
+    /// store, 3: no URL rewriting, 4: not PrestaShop).
+    pub fn variant(&self, offset: u16) -> String {
+        let authority = self.authority();
+        let (host, port) = authority.rsplit_once(':').unwrap_or((authority, "80"));
+        let port: u16 = port.parse().unwrap_or(80);
+        let scheme = self.base_url.split_once("://").map_or("http", |(s, _)| s);
+        format!("{scheme}://{host}:{}", port + offset)
+    }
+}
+
+/// The real store when `PRESTALINK_TEST_PRESTASHOP` is set; `None` (and a printed
+/// "skipped" line) otherwise.
+pub fn real_store() -> Option<RealStore> {
+    match std::env::var(PRESTASHOP_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        Some(url) => Some(RealStore {
+            base_url: url.trim().trim_end_matches('/').to_string(),
+            read_key: "PRESTASHOPTESTREADKEY00000000001",
+            full_key: "PRESTASHOPTESTFULLKEY00000000001",
+            limit_key: "PRESTASHOPTESTLIMITKEY0000000001",
+        }),
+        None => {
+            eprintln!("skipped: {PRESTASHOP_ENV} not set");
+            None
+        }
+    }
+}

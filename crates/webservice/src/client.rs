@@ -63,6 +63,9 @@ pub struct Connection {
     pub connect_timeout: Duration,
     /// Accept TLS certificates that do not verify (self-signed); off by default.
     pub accept_invalid_certs: bool,
+    /// Certificate authorities trusted besides the bundled roots and the operating system's
+    /// trust store (`--ca-file`, `SSL_CERT_FILE`): a shop behind a private CA.
+    pub extra_roots: Vec<reqwest::Certificate>,
     /// Reach public addresses only (off by default): the store host may not be or resolve to a
     /// loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast or
     /// reserved address, checked on every connection (see [`crate::address_guard`]); proxies
@@ -85,6 +88,7 @@ impl Connection {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             accept_invalid_certs: false,
+            extra_roots: Vec::new(),
             public_only: false,
         }
     }
@@ -214,6 +218,11 @@ impl Client {
             .connect_timeout(connection.connect_timeout)
             .danger_accept_invalid_certs(connection.accept_invalid_certs)
             .user_agent(concat!("prestalink/", env!("CARGO_PKG_VERSION")));
+        // Bundled roots (webpki-roots) and the operating system's store (rustls-native-certs)
+        // are both on through reqwest's features; private CAs come on top.
+        for root in &connection.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
         if connection.public_only {
             check_literal_host(connection.store_url.as_url())?;
             // A proxy would connect on our behalf to an address we never checked.
@@ -448,6 +457,11 @@ fn transport_error(e: &reqwest::Error, url: &Url, connection: &Connection) -> Er
         "corrupt message",
         "invalidcontenttype",
     ];
+    if url.scheme() == "https"
+        && (all.contains("invalidcontenttype") || all.contains("corrupt message"))
+    {
+        return Error::PlainHttp { host, port };
+    }
     if url.scheme() == "https" && tls_words.iter().any(|w| all.contains(w)) {
         return Error::Tls { host, detail };
     }

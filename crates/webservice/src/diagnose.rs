@@ -76,6 +76,9 @@ pub struct DiagnoseOptions {
     pub accept_redirect: bool,
     /// Accept a TLS certificate that does not verify (self-signed).
     pub accept_invalid_certs: bool,
+    /// Certificate authorities to trust besides the bundled roots and the operating system's
+    /// store (`--ca-file`, `SSL_CERT_FILE`).
+    pub extra_roots: Vec<reqwest::Certificate>,
     /// Time limit for each request.
     pub timeout: Duration,
     /// Preferred record format for the connection that results.
@@ -93,6 +96,7 @@ impl Default for DiagnoseOptions {
         DiagnoseOptions {
             accept_redirect: false,
             accept_invalid_certs: false,
+            extra_roots: Vec::new(),
             timeout: Duration::from_secs(15),
             format: Format::Json,
             public_only: false,
@@ -118,6 +122,8 @@ pub enum DiagnosisCode {
     Timeout,
     /// The TLS handshake failed (e.g. self-signed certificate).
     TlsError,
+    /// An https:// address whose port speaks plain HTTP.
+    PlainHttp,
     /// No PrestaShop Webservice at this address.
     NotPrestashop,
     /// A firewall or security filter blocks the requests.
@@ -148,6 +154,7 @@ impl DiagnosisCode {
             DiagnosisCode::Unreachable => "unreachable",
             DiagnosisCode::Timeout => "timeout",
             DiagnosisCode::TlsError => "tls_error",
+            DiagnosisCode::PlainHttp => "plain_http",
             DiagnosisCode::NotPrestashop => "not_prestashop",
             DiagnosisCode::Blocked => "blocked",
             DiagnosisCode::Maintenance => "maintenance",
@@ -331,7 +338,8 @@ pub async fn diagnose(url: &str, key: &str, options: &DiagnoseOptions) -> Diagno
             return diagnosis.fail(code, message, fix);
         }
     };
-    match discover(store_url, key, options, &mut diagnosis).await {
+    let assumed_https = !StoreUrl::scheme_given(url);
+    match discover(store_url, key, options, assumed_https, &mut diagnosis).await {
         Ok((client, index, meta)) => describe(diagnosis, client, index, meta).await,
         Err(e) => {
             let host = diagnosis
@@ -354,23 +362,28 @@ pub async fn connect(
     options: &DiagnoseOptions,
 ) -> Result<Client, Error> {
     let mut scratch = Diagnosis::new();
-    discover(url.clone(), key.clone(), options, &mut scratch)
+    discover(url.clone(), key.clone(), options, false, &mut scratch)
         .await
         .map(|(client, _, _)| client)
 }
 
+/// `assumed_https`: the address was given without a scheme; when its https port speaks plain
+/// HTTP (or, without a port, 443 is closed), http is tried before giving up.
 async fn discover(
     store_url: StoreUrl,
     key: WebserviceKey,
     options: &DiagnoseOptions,
+    assumed_https: bool,
     diagnosis: &mut Diagnosis,
 ) -> Result<(Client, ResourceIndex, ResponseMeta), Error> {
-    let original = store_url.clone();
+    let mut original = store_url.clone();
+    let mut https_error: Option<Error> = None;
     let mut connection = Connection::new(store_url, key);
     connection.format = options.format;
     connection.timeout = options.timeout;
     connection.connect_timeout = options.timeout;
     connection.accept_invalid_certs = options.accept_invalid_certs;
+    connection.extra_roots = options.extra_roots.clone();
     connection.public_only = options.public_only;
     let mut stripped = false;
     let mut dispatcher = false;
@@ -380,6 +393,27 @@ async fn discover(
         let client = Client::new(connection.clone())?;
         match client.resources().await {
             Ok((index, meta)) => break Ok((client, index, meta)),
+            // No scheme was given and https does not answer as https: try http, as a browser
+            // would, with the insecure_http warning that describe() adds.
+            // (An untrusted certificate is never a reason to fall back: that is what an
+            // attacker in the middle would cause.)
+            Err(e @ (Error::PlainHttp { .. } | Error::ConnectionRefused { .. }))
+                if assumed_https
+                    && https_error.is_none()
+                    && connection.store_url.is_https()
+                    && (matches!(e, Error::PlainHttp { .. })
+                        || !connection.store_url.has_port()) =>
+            {
+                connection.store_url = connection.store_url.with_http();
+                original = connection.store_url.clone();
+                https_error = Some(e);
+            }
+            // http did not answer either: the https failure is the one to explain.
+            Err(Error::ConnectionRefused { .. } | Error::Dns { .. } | Error::Timeout { .. })
+                if https_error.is_some() && hops == 0 =>
+            {
+                break Err(https_error.take().expect("checked"));
+            }
             Err(Error::Redirect { to, status, .. }) => {
                 let target = StoreUrl::parse(&to).map_err(|_| Error::Status {
                     status,
@@ -465,6 +499,7 @@ async fn discover(
                 | Error::Dns { .. }
                 | Error::ConnectionRefused { .. }
                 | Error::Tls { .. }
+                | Error::PlainHttp { .. }
                 | Error::Transport { .. }
                 | Error::ForbiddenAddress { .. }
                 | Error::Redirect { .. }
@@ -472,30 +507,12 @@ async fn discover(
         ),
     };
     if stripped {
-        diagnosis.warn(
-            WarningCode::AuthHeaderStripped,
-            "Your web server removes the Authorization header before it reaches PrestaShop, so \
-             prestalink sends the key in the address (ws_key=…) instead. This works, but the key \
-             can end up in server logs."
-                .into(),
-            "Let the header through: on Apache add the line 'CGIPassAuth On' to the .htaccess \
-             file of the shop (or 'SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1'), or in \
-             the back office open Advanced Parameters > Webservice, set 'Enable CGI mode for PHP' \
-             to Yes and save (PrestaShop then adds the HTTP_AUTHORIZATION rule to .htaccess)."
-                .into(),
-        );
+        let (message, fix) = warning_text(WarningCode::AuthHeaderStripped, &[]);
+        diagnosis.warn(WarningCode::AuthHeaderStripped, message, fix);
     }
     if dispatcher && reached_prestashop {
-        diagnosis.warn(
-            WarningCode::UrlRewritingOff,
-            "URL rewriting is off on your server (the address /api/ does not exist), so \
-             prestalink uses /webservice/dispatcher.php, which gives the same data."
-                .into(),
-            "Nothing is required. To use the usual /api/ address, enable Apache mod_rewrite \
-             (with AllowOverride All), then in the back office open Shop Parameters > Traffic & \
-             SEO, turn on Friendly URL and save to regenerate .htaccess."
-                .into(),
-        );
+        let (message, fix) = warning_text(WarningCode::UrlRewritingOff, &[]);
+        diagnosis.warn(WarningCode::UrlRewritingOff, message, fix);
     }
     if reached_prestashop {
         diagnosis.auth_mode = Some(connection.auth_mode);
@@ -513,30 +530,14 @@ async fn describe(
 ) -> Diagnosis {
     let connection = client.connection().clone();
     if !connection.store_url.is_https() {
-        d.warn(
-            WarningCode::InsecureHttp,
-            "The shop is reached over http://, so the Webservice key and your data travel \
-             unencrypted."
-                .into(),
-            "Use the https:// address of the shop; if it has no certificate, ask your host for \
-             one (most offer a free Let's Encrypt certificate)."
-                .into(),
-        );
+        let (message, fix) = warning_text(WarningCode::InsecureHttp, &[]);
+        d.warn(WarningCode::InsecureHttp, message, fix);
     }
     d.version = meta.ps_version.filter(|v| v != "0");
     if let Some(version) = &d.version {
         if is_older_than_8(version) {
-            d.warn(
-                WarningCode::OldVersion,
-                format!(
-                    "PrestaShop {version} is older than 8.0: it no longer receives fixes, and its \
-                     Webservice cannot tell unchanged data apart (no Local-Content-Sha1), so \
-                     every sync re-reads more."
-                ),
-                "Reading works. Upgrade PrestaShop to 8 or later (back office: Advanced \
-                 Parameters > Information shows the version; use the 1-Click Upgrade module)."
-                    .into(),
-            );
+            let (message, fix) = warning_text(WarningCode::OldVersion, &[version]);
+            d.warn(WarningCode::OldVersion, message, fix);
         }
     }
     d.resources = index
@@ -572,21 +573,11 @@ async fn describe(
             .collect();
         lost.sort_unstable();
         lost.dedup();
-        d.warn(
+        let (message, fix) = warning_text(
             WarningCode::MissingPermissions,
-            format!(
-                "The key cannot read {} resource(s) ({}), so these data types will be incomplete \
-                 or missing: {}.",
-                resources.len(),
-                resources.join(", "),
-                lost.join(", ")
-            ),
-            format!(
-                "In the back office open {WEBSERVICE_PAGE}, edit this key and tick the View (GET) \
-                 column for: {}. Then save.",
-                resources.join(", ")
-            ),
+            &[&resources.join(", "), &lost.join(", ")],
         );
+        d.warn(WarningCode::MissingPermissions, message, fix);
     }
     read_store_facts(&mut d, &client, &index).await;
     let shop = index
@@ -618,6 +609,226 @@ async fn describe(
     };
     d.connection = Some(connection);
     d
+}
+
+/// The message and fix of a warning; `details` are what it names (OldVersion: the version;
+/// MissingPermissions: the resources, then the data types lost).
+fn warning_text(code: WarningCode, details: &[&str]) -> (String, String) {
+    let detail = |i: usize| details.get(i).copied().unwrap_or("…");
+    match code {
+        WarningCode::AuthHeaderStripped => (
+            "Your web server removes the Authorization header before it reaches PrestaShop, so \
+             prestalink sends the key in the address (ws_key=…) instead. This works, but the key \
+             can end up in server logs."
+                .into(),
+            "Let the header through: on Apache add the line 'CGIPassAuth On' to the .htaccess \
+             file of the shop (or 'SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1'), or in \
+             the back office open Advanced Parameters > Webservice, set 'Enable CGI mode for PHP' \
+             to Yes and save (PrestaShop then adds the HTTP_AUTHORIZATION rule to .htaccess)."
+                .into(),
+        ),
+        WarningCode::UrlRewritingOff => (
+            "URL rewriting is off on your server (the address /api/ does not exist), so \
+             prestalink uses /webservice/dispatcher.php, which gives the same data."
+                .into(),
+            "Nothing is required. To use the usual /api/ address, enable Apache mod_rewrite \
+             (with AllowOverride All), then in the back office open Shop Parameters > Traffic & \
+             SEO, turn on Friendly URL and save to regenerate .htaccess."
+                .into(),
+        ),
+        WarningCode::MissingPermissions => {
+            let resources = detail(0);
+            (
+                format!(
+                    "The key cannot read {resources}, so these data types will be missing \
+                     (a sync reports them PermissionsError and reads nothing for them): {}.",
+                    detail(1)
+                ),
+                format!(
+                    "In the back office open {WEBSERVICE_PAGE}, edit this key and tick the View \
+                     (GET) column for: {resources}. Then save."
+                ),
+            )
+        }
+        WarningCode::OldVersion => (
+            format!(
+                "PrestaShop {} is older than 8.0: it no longer receives fixes, and its \
+                 Webservice cannot tell unchanged data apart (no Local-Content-Sha1), so every \
+                 sync re-reads more.",
+                detail(0)
+            ),
+            "Reading works. Upgrade PrestaShop to 8 or later (back office: Advanced Parameters \
+             > Information shows the version; use the 1-Click Upgrade module)."
+                .into(),
+        ),
+        WarningCode::InsecureHttp => (
+            "The shop is reached over http://, so the Webservice key and your data travel \
+             unencrypted."
+                .into(),
+            "Use the https:// address of the shop; if it has no certificate, ask your host for \
+             one (most offer a free Let's Encrypt certificate)."
+                .into(),
+        ),
+    }
+}
+
+/// One line of the troubleshooting table: a code, an example of its message and its fix,
+/// produced by the same functions as a real diagnosis (see [`troubleshooting`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TroubleshootingEntry {
+    /// The code as it appears in JSON.
+    pub code: &'static str,
+    /// Whether the store cannot be read (a failure) or can (a warning, or `connected`).
+    pub failure: bool,
+    /// An example of the message.
+    pub message: String,
+    /// Its fix.
+    pub fix: String,
+}
+
+impl WarningCode {
+    /// Every warning code.
+    pub const ALL: [WarningCode; 5] = [
+        WarningCode::AuthHeaderStripped,
+        WarningCode::UrlRewritingOff,
+        WarningCode::MissingPermissions,
+        WarningCode::OldVersion,
+        WarningCode::InsecureHttp,
+    ];
+
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::AuthHeaderStripped => "auth_header_stripped",
+            WarningCode::UrlRewritingOff => "url_rewriting_off",
+            WarningCode::MissingPermissions => "missing_permissions",
+            WarningCode::OldVersion => "old_version",
+            WarningCode::InsecureHttp => "insecure_http",
+        }
+    }
+}
+
+impl DiagnosisCode {
+    /// Every diagnosis code.
+    pub const ALL: [DiagnosisCode; 16] = [
+        DiagnosisCode::Connected,
+        DiagnosisCode::RedirectNeedsConfirmation,
+        DiagnosisCode::InvalidUrl,
+        DiagnosisCode::InvalidKeyFormat,
+        DiagnosisCode::Unreachable,
+        DiagnosisCode::Timeout,
+        DiagnosisCode::TlsError,
+        DiagnosisCode::PlainHttp,
+        DiagnosisCode::NotPrestashop,
+        DiagnosisCode::Blocked,
+        DiagnosisCode::Maintenance,
+        DiagnosisCode::WebserviceDisabled,
+        DiagnosisCode::InvalidKey,
+        DiagnosisCode::NoPermission,
+        DiagnosisCode::ServerError,
+        DiagnosisCode::ForbiddenAddress,
+    ];
+}
+
+/// Every diagnosis code and warning with an example message and its fix, each produced by
+/// [`explain`] or the warning texts from a typical cause: what the README's troubleshooting
+/// section is generated from, so that it cannot drift from what `check` says.
+pub fn troubleshooting() -> Vec<TroubleshootingEntry> {
+    let url = "https://shop.example/api/".to_string();
+    let html = |status: u16, kind: HtmlKind, title: &str| Error::Html {
+        status,
+        kind,
+        title: title.into(),
+        url: url.clone(),
+        retry_after: None,
+    };
+    let causes: Vec<Error> = vec![
+        Error::Redirect {
+            from: "http://shop.example/".into(),
+            to: "https://www.shop.example/".into(),
+            status: 301,
+        },
+        StoreUrl::parse("http:/shop.example").expect_err("a malformed address"),
+        WebserviceKey::parse("ABC").expect_err("a short key"),
+        Error::Dns {
+            host: "shop.example".into(),
+            detail: "failed to lookup address information".into(),
+        },
+        Error::ConnectionRefused {
+            host: "shop.example".into(),
+            port: 443,
+            detail: "Connection refused (os error 111)".into(),
+        },
+        Error::Timeout {
+            url: url.clone(),
+            after: Duration::from_secs(15),
+        },
+        Error::Tls {
+            host: "shop.example".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        },
+        Error::PlainHttp {
+            host: "shop.example".into(),
+            port: 8080,
+        },
+        html(404, HtmlKind::NotFound, "Not Found"),
+        html(403, HtmlKind::Firewall, "Access denied"),
+        html(503, HtmlKind::Maintenance, "We'll be back soon"),
+        Error::WebserviceDisabled { url: url.clone() },
+        Error::KeyRejected {
+            errors: vec![crate::error::PsError {
+                code: 20,
+                message: "Authentication key does not exist".into(),
+            }],
+        },
+        Error::NotPermitted {
+            resource: None,
+            errors: Vec::new(),
+        },
+        html(502, HtmlKind::OtherPage, "Bad Gateway"),
+        Error::ForbiddenAddress {
+            host: "shop.example".into(),
+            address: std::net::IpAddr::from([10, 0, 0, 5]),
+            reason: "private network",
+        },
+    ];
+    let mut entries = vec![TroubleshootingEntry {
+        code: DiagnosisCode::Connected.as_str(),
+        failure: false,
+        message: "Connected to <shop> (PrestaShop <version>). The key can read <n> of the <m> \
+                  resources prestalink uses."
+            .into(),
+        fix: "Nothing; each warning below says what would improve the connection.".into(),
+    }];
+    for cause in &causes {
+        let (code, message, fix) = explain(cause, "shop.example");
+        entries.push(TroubleshootingEntry {
+            code: code.as_str(),
+            failure: true,
+            message,
+            fix,
+        });
+    }
+    let examples: [&[&str]; 5] = [
+        &[],
+        &[],
+        &[
+            "order_details, order_states",
+            "commerce-orders, commerce-payments",
+        ],
+        &["1.7.8.11"],
+        &[],
+    ];
+    for (code, details) in WarningCode::ALL.into_iter().zip(examples) {
+        let (message, fix) = warning_text(code, details);
+        entries.push(TroubleshootingEntry {
+            code: code.as_str(),
+            failure: false,
+            message,
+            fix,
+        });
+    }
+    entries
 }
 
 fn needed_resources() -> Vec<&'static str> {
@@ -855,6 +1066,17 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
              again later or ask your host why the server does not respond."
                 .into(),
         ),
+        Error::PlainHttp { host, port } => (
+            C::PlainHttp,
+            format!(
+                "The address is https://, but {host} on port {port} speaks plain HTTP (the TLS \
+                 handshake got an HTTP answer back)."
+            ),
+            format!(
+                "Use http://{host}:{port}/ as the store address (the key then travels \
+                 unencrypted), or enable HTTPS on the server and use its HTTPS port."
+            ),
+        ),
         Error::Tls { host, detail } => (
             C::TlsError,
             format!(
@@ -862,8 +1084,10 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
                  (self-signed, expired or issued for another name). Details: {detail}."
             ),
             "Install a valid certificate for this domain (most hosts offer a free Let's \
-             Encrypt certificate in their panel). If you trust this server anyway, allow its \
-             certificate explicitly (prestalink check --insecure-tls)."
+             Encrypt certificate in their panel). If the certificate comes from a private \
+             certificate authority, trust that authority: --ca-file CA.pem (or SSL_CERT_FILE, \
+             or add it to this system's trust store). Only as a last resort for a server you \
+             trust, turn verification off with --insecure-tls."
                 .into(),
         ),
         Error::Redirect { from, to, .. } => (
@@ -1076,6 +1300,25 @@ pub fn explain(error: &Error, host: &str) -> (DiagnosisCode, String, String) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn troubleshooting_covers_every_code_with_its_own_explanation() {
+        let entries = super::troubleshooting();
+        let mut codes: Vec<&str> = entries.iter().map(|e| e.code).collect();
+        // In declaration order; `unreachable` twice (unknown host, refused connection).
+        codes.dedup();
+        let expected: Vec<&str> = super::DiagnosisCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .chain(super::WarningCode::ALL.iter().map(|c| c.as_str()))
+            .collect();
+        assert_eq!(codes, expected, "every code, in declaration order");
+        for e in &entries {
+            assert!(e.message.len() > 30 && e.fix.len() > 30, "{e:?}");
+        }
+        let slashes = entries.iter().find(|e| e.code == "invalid_url").unwrap();
+        assert!(slashes.message.contains("slashes"), "{slashes:?}");
+    }
+
     use super::*;
     use crate::decode::Methods;
     use crate::record::FieldValue;

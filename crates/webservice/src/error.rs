@@ -120,6 +120,15 @@ pub enum Error {
         /// The operating system's message.
         detail: String,
     },
+    /// An https:// address whose port answers plain HTTP: the TLS handshake got an HTTP
+    /// answer back ("received corrupt message of type InvalidContentType").
+    #[error("{host}:{port} answers plain HTTP, not HTTPS")]
+    PlainHttp {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+    },
     /// The TLS handshake failed (untrusted, expired or mismatched certificate, protocol error).
     #[error("the secure (TLS) connection to {host} failed: {detail}")]
     Tls {

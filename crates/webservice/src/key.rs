@@ -45,14 +45,10 @@ impl fmt::Display for KeyProblem {
                 } else {
                     format!("'{character}'")
                 };
-                let hint = if character.is_ascii_lowercase() {
-                    " (keys are upper case)"
-                } else {
-                    ""
-                };
                 write!(
                     f,
-                    "character {position} of the key is {shown}{hint}; a key contains only A-Z and 0-9"
+                    "character {position} of the key is {shown}; a key contains only letters \
+                     A-Z and digits 0-9"
                 )
             }
         }
@@ -60,10 +56,23 @@ impl fmt::Display for KeyProblem {
 }
 
 impl WebserviceKey {
-    /// Parses a key as pasted by a merchant: surrounding spaces are ignored, everything else
-    /// must be exactly 32 characters of `A`–`Z`, `0`–`9`.
+    /// Parses a key as pasted by a merchant: surrounding spaces and a pasted `ws_key=`,
+    /// `?ws_key=` or `&ws_key=` prefix are ignored, and lower case is upper-cased (PrestaShop
+    /// compares keys without regard to case: 8.1.2 answers 200 to a lower-cased key); what
+    /// remains must be exactly 32 characters of `A`–`Z`, `0`–`9`.
     pub fn parse(input: &str) -> Result<WebserviceKey, Error> {
-        let key = input.trim();
+        let trimmed = input.trim();
+        let key = ["?ws_key=", "&ws_key=", "ws_key="]
+            .iter()
+            .find_map(|prefix| {
+                let head = trimmed.get(..prefix.len())?;
+                head.eq_ignore_ascii_case(prefix)
+                    .then(|| &trimmed[prefix.len()..])
+            })
+            .unwrap_or(trimmed)
+            .trim()
+            .to_ascii_uppercase();
+        let key = key.as_str();
         let problem = if key.is_empty() {
             Some(KeyProblem::Empty)
         } else if let Some((index, character)) = key
@@ -138,21 +147,32 @@ mod tests {
         assert_eq!(problem("   "), KeyProblem::Empty);
         assert_eq!(problem("ABC"), KeyProblem::WrongLength { found: 3 });
         assert_eq!(
-            problem(&GOOD.to_lowercase()),
-            KeyProblem::InvalidCharacter {
-                character: 'a',
-                position: 1
-            }
-        );
-        assert_eq!(
             problem("ABCD EFGH"),
             KeyProblem::InvalidCharacter {
                 character: ' ',
                 position: 5
             }
         );
-        assert!(problem("abc").to_string().contains("upper case"));
+        assert!(!problem("ab-c").to_string().contains("upper case"));
         assert!(problem("ABC").to_string().contains("exactly 32"));
+    }
+
+    #[test]
+    fn lower_case_and_pasted_ws_key_prefixes_are_accepted() {
+        for pasted in [
+            GOOD.to_lowercase(),
+            format!("ws_key={GOOD}"),
+            format!("?ws_key={}", GOOD.to_lowercase()),
+            format!(" &WS_KEY={GOOD} "),
+        ] {
+            assert_eq!(
+                WebserviceKey::parse(&pasted).unwrap().expose(),
+                GOOD,
+                "{pasted}"
+            );
+        }
+        // The prefix is stripped, not blamed on case: what is left is judged.
+        assert_eq!(problem("ws_key=ABC"), KeyProblem::WrongLength { found: 3 });
     }
 
     proptest! {

@@ -35,6 +35,19 @@ impl StoreUrl {
                 "it contains {c:?}; a web address has no spaces or control characters"
             )));
         }
+        if let Some((scheme, rest)) = trimmed.split_once(':') {
+            let slashes = rest.len() - rest.trim_start_matches(['/', '\\']).len();
+            let is_web =
+                scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+            if is_web && (slashes != 2 || !rest.starts_with("//")) {
+                let scheme = scheme.to_ascii_lowercase();
+                let host = rest.trim_start_matches(['/', '\\']);
+                return Err(reject(format!(
+                    "the slashes after '{scheme}:' are wrong; write two forward slashes: \
+                     {scheme}://{host}"
+                )));
+            }
+        }
         let with_scheme = if trimmed.contains("://") {
             trimmed.to_owned()
         } else if trimmed.starts_with("//") {
@@ -76,6 +89,27 @@ impl StoreUrl {
         url.set_query(None);
         url.set_fragment(None);
         Ok(StoreUrl(url))
+    }
+
+    /// Whether `input` names its scheme (`http://…`, `https://…`); without one, https is
+    /// assumed and [`crate::diagnose::diagnose`] falls back to http when the port speaks it.
+    pub fn scheme_given(input: &str) -> bool {
+        let input = input.trim().to_ascii_lowercase();
+        input.starts_with("http://") || input.starts_with("https://")
+    }
+
+    /// The same address over plain http (the port kept if one was given, else 80).
+    pub fn with_http(&self) -> StoreUrl {
+        let mut url = self.0.clone();
+        let port = url.port();
+        let _ = url.set_scheme("http");
+        let _ = url.set_port(port);
+        StoreUrl(url)
+    }
+
+    /// Whether the address gives a port (`host:8080`).
+    pub fn has_port(&self) -> bool {
+        self.0.port().is_some()
     }
 
     /// The base address as a `Url` (always ends with `/`).

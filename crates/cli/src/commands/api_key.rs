@@ -12,6 +12,7 @@ pub struct ApiKeyArgs {
     #[arg(
         long,
         env = "PRESTALINK_DB",
+        hide_env_values = true,
         default_value = "prestalink.db",
         global = true
     )]
@@ -54,7 +55,7 @@ pub fn run(args: ApiKeyArgs) -> ExitCode {
         let store = match prestalink_store::Store::open(&args.db).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: cannot open the database {}: {e}", args.db);
+                eprintln!("error: {}", super::open_error(&args.db, &e));
                 return ExitCode::FAILURE;
             }
         };

@@ -70,7 +70,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(super::check::EXIT_BAD_ARGUMENTS);
+            return ExitCode::from(super::exit::EXIT_BAD_ARGUMENTS);
         }
     };
     if !args.json {
@@ -175,7 +175,7 @@ async fn reader_child(reader: &str, args: &BenchArgs) -> ExitCode {
         Some(b) => b,
         None => {
             eprintln!("error: {reader} is not a baseline reader");
-            return ExitCode::from(super::check::EXIT_BAD_ARGUMENTS);
+            return ExitCode::from(super::exit::EXIT_BAD_ARGUMENTS);
         }
     };
     let url = args.url.as_deref().unwrap_or_default();

@@ -1,18 +1,17 @@
 //! `prestalink check`: probe a store with its URL and Webservice key and print a diagnosis
-//! (text, or one JSON object with `--json`). Exit 0 when the store can be read, 3 when it
-//! cannot, 2 for bad arguments (including a malformed URL or key).
+//! (text, or one JSON object with `--json`). Exit 0 when every data type asked for can be
+//! read, 5 when the store can be read but the key may not read some of them, 3 when it
+//! cannot be read, 2 for bad arguments (including a malformed URL or key).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use prestalink_commerce::DataType;
 use prestalink_webservice::diagnose::{diagnose, DiagnoseOptions, Diagnosis, DiagnosisCode};
 use prestalink_webservice::Format;
 
-/// Exit code when the store cannot be read.
-pub const EXIT_UNREADABLE: u8 = 3;
-/// Exit code for bad arguments (clap uses it too).
-pub const EXIT_BAD_ARGUMENTS: u8 = 2;
+use super::exit::{EXIT_BAD_ARGUMENTS, EXIT_MISSING_DATA_TYPES, EXIT_UNREADABLE};
 
 /// Arguments of `prestalink check`.
 #[derive(Debug, clap::Args)]
@@ -26,9 +25,6 @@ pub struct CheckArgs {
     /// Use the address the shop redirects to, after you checked it is your shop.
     #[arg(long)]
     pub accept_redirect: bool,
-    /// Accept a TLS certificate that cannot be verified (self-signed). Only for servers you trust.
-    #[arg(long)]
-    pub insecure_tls: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -38,6 +34,12 @@ pub struct CheckArgs {
     /// Seconds to wait for each answer of the shop.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// Data types that must be readable, comma-separated; all by default. The exit code is 0
+    /// only when the key may read every one of them.
+    #[arg(long, value_delimiter = ',', value_parser = super::help::data_type_parser())]
+    pub data_types: Vec<String>,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 /// The record formats the Webservice can send.
@@ -51,6 +53,20 @@ pub enum RecordFormat {
 
 /// Runs the check and prints its diagnosis.
 pub fn run(args: CheckArgs) -> ExitCode {
+    let data_types = match super::sync::parse_data_types(&args.data_types) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_ARGUMENTS);
+        }
+    };
+    let tls = match args.tls.resolve("check") {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_ARGUMENTS);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -63,7 +79,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     };
     let options = DiagnoseOptions {
         accept_redirect: args.accept_redirect,
-        accept_invalid_certs: args.insecure_tls,
+        accept_invalid_certs: tls.insecure,
+        extra_roots: tls.extra_roots,
         timeout: Duration::from_secs(args.timeout),
         public_only: false,
         format: match args.format {
@@ -83,13 +100,46 @@ pub fn run(args: CheckArgs) -> ExitCode {
     } else {
         print!("{}", render_text(&diagnosis));
     }
-    ExitCode::from(exit_code(&diagnosis))
+    let missing = missing_data_types(&diagnosis, &data_types);
+    if diagnosis.ok && !missing.is_empty() {
+        eprintln!(
+            "error: the key may not read every data type asked for; these will be missing \
+             (PermissionsError): {}",
+            missing
+                .iter()
+                .map(|(dt, resources)| format!("{} (needs {})", dt.key(), resources.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        if let Some(fix) = &diagnosis.fix {
+            eprintln!("fix: {fix}");
+        }
+    }
+    ExitCode::from(exit_code(&diagnosis, &missing))
 }
 
-/// 0 when the store can be read, 2 for a malformed URL or key, 3 otherwise.
-pub fn exit_code(diagnosis: &Diagnosis) -> u8 {
+/// The data types asked for that need a resource the key may not read, with those
+/// resources (what `sync` reports as `PermissionsError`).
+pub fn missing_data_types(
+    diagnosis: &Diagnosis,
+    data_types: &[DataType],
+) -> Vec<(DataType, Vec<&'static str>)> {
+    // The same plan as `sync`'s: what it would report PermissionsError.
+    let unreadable = prestalink_sync::unreadable_resources(diagnosis);
+    data_types
+        .iter()
+        .filter(|dt| dt.support() != prestalink_commerce::Support::NotSupported)
+        .map(|&dt| (dt, prestalink_sync::forbidden_sources(dt, &unreadable)))
+        .filter(|(_, resources)| !resources.is_empty())
+        .collect()
+}
+
+/// 0 when every data type asked for can be read, 5 when some cannot, 2 for a malformed URL
+/// or key, 3 when the store cannot be read.
+pub fn exit_code(diagnosis: &Diagnosis, missing: &[(DataType, Vec<&'static str>)]) -> u8 {
     match diagnosis.code {
-        _ if diagnosis.ok => 0,
+        _ if diagnosis.ok && missing.is_empty() => 0,
+        _ if diagnosis.ok => EXIT_MISSING_DATA_TYPES,
         DiagnosisCode::InvalidUrl | DiagnosisCode::InvalidKeyFormat => EXIT_BAD_ARGUMENTS,
         _ => EXIT_UNREADABLE,
     }

@@ -1,6 +1,8 @@
 //! `prestalink demo`: starts a simulated PrestaShop store, links it and syncs it into an
-//! embedded SQLite file, changes the store and syncs again incrementally, then shows a few
-//! records. Needs nothing but this binary.
+//! embedded SQLite file, changes the store and syncs again incrementally; then (unless
+//! `--once`) serves the API and the pages on a local port, prints the dashboard URL, an API
+//! key and the Link page of a second, unlinked company, and keeps the store changing and
+//! syncing every few seconds until Ctrl-C. Needs nothing but this binary.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -121,8 +123,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     serve(&args, sim).await
 }
 
-/// After the syncs: serves the API on the demo database, keeps the simulated store changing
-/// and syncing every few seconds (through the API), until Ctrl-C.
+/// How often the simulated store changes and is synced again while the demo serves.
+const DEMO_TICK: Duration = Duration::from_secs(5);
+
+/// After the syncs: serves the API and the pages on the demo database, keeps the simulated
+/// store changing and syncing every few seconds (through the API), until Ctrl-C.
 async fn serve(args: &DemoArgs, sim: Simulator) -> anyhow::Result<ExitCode> {
     let store = prestalink_store::Store::open(&args.db).await?;
     let (_, key) = store.create_api_key("demo", Utc::now()).await?;
@@ -144,6 +149,15 @@ async fn serve(args: &DemoArgs, sim: Simulator) -> anyhow::Result<ExitCode> {
         allow_private_stores: true,
         ..prestalink_server::ServerConfig::default()
     };
+    // A second company, not linked yet: its Link page is where a merchant would connect.
+    let unlinked = store
+        .create_company_with(
+            "Demo shop to link",
+            Some("Open its Link page to connect a store"),
+            &serde_json::json!({}),
+            Utc::now(),
+        )
+        .await?;
     let server = prestalink_server::start(store, config).await?;
     let api = server.base_url();
     let orders = format!(
@@ -157,11 +171,25 @@ async fn serve(args: &DemoArgs, sim: Simulator) -> anyhow::Result<ExitCode> {
         "     curl -H 'Authorization: Bearer {key}' {api}/companies/{}/dataStatus",
         company.id
     );
-    println!("OpenAPI: {api}/openapi.json   (the store keeps changing and syncing every 10 s; Ctrl-C stops)");
+    println!("OpenAPI: {api}/openapi.json");
+    println!(
+        "Link page of a second, unlinked company: {api}/link/{}",
+        unlinked.id
+    );
+    println!(
+        "     (to link the simulated store there: address {}, key {})",
+        sim.base_url(),
+        sim.key()
+    );
+    println!(
+        "The store keeps changing and syncing every {} s; Ctrl-C stops.",
+        DEMO_TICK.as_secs()
+    );
+    println!("\nDashboard: {api}/dashboard   (sign in with the API key above)");
 
     let http = DemoClient::new(&api, &key, &company.id);
     let mut churn = Churn::new(args.seed + 1);
-    let mut ticker = tokio::time::interval(Duration::from_secs(10));
+    let mut ticker = tokio::time::interval(DEMO_TICK);
     ticker.tick().await;
     loop {
         tokio::select! {

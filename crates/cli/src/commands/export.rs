@@ -7,7 +7,14 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use prestalink_commerce::DataType;
-use prestalink_store::{Query, Store, MAX_PAGE_SIZE};
+use prestalink_store::{MasterKeySource, Query, Store, StoreError, StoreOptions, MAX_PAGE_SIZE};
+
+use super::exit::{EXIT_BAD_ARGUMENTS, EXIT_FAILURE, EXIT_NOT_FOUND};
+
+/// Something the export was asked for is not in the database: exit [`EXIT_NOT_FOUND`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NotFound(String);
 
 /// Output formats of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +31,12 @@ pub enum ExportFormat {
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Connection id (needed when the database holds several connections).
     #[arg(long)]
@@ -53,7 +65,7 @@ pub fn run(args: ExportArgs) -> ExitCode {
             Ok(d) => d.key().to_string(),
             Err(e) => {
                 eprintln!("error: {e} (or raw-<resource> for an add-on module's resource)");
-                return ExitCode::from(super::check::EXIT_BAD_ARGUMENTS);
+                return ExitCode::from(EXIT_BAD_ARGUMENTS);
             }
         }
     };
@@ -75,9 +87,87 @@ pub fn run(args: ExportArgs) -> ExitCode {
         Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let not_found = e.chain().any(|c| {
+                c.is::<NotFound>()
+                    || matches!(c.downcast_ref(), Some(StoreError::DatabaseMissing { .. }))
+            });
+            ExitCode::from(if not_found {
+                EXIT_NOT_FOUND
+            } else {
+                EXIT_FAILURE
+            })
         }
     }
+}
+
+/// Where `--output` will write, checked before anything is read: a directory or a missing
+/// directory is named with what to do.
+fn check_output(path: &str) -> anyhow::Result<()> {
+    let p = std::path::Path::new(path);
+    if p.is_dir() {
+        anyhow::bail!(
+            "--output {path} is a directory; give a file path, e.g. {}",
+            p.join("export.jsonl").display()
+        );
+    }
+    if let Some(dir) = p.parent() {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            anyhow::bail!(
+                "--output {path}: the directory {} does not exist; create it (mkdir -p {}) or \
+                 choose another path",
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The data types that have records or a completed sync, for messages.
+async fn synced_data_types(store: &Store, connection: &str) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = store
+        .latest_sync_runs(connection)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == prestalink_store::SyncStatus::Completed)
+        .map(|r| r.data_type)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Checks that `data_type` was synced for `connection` (a completed sync, or records).
+async fn check_synced(store: &Store, connection: &str, data_type: &str) -> anyhow::Result<()> {
+    let synced = synced_data_types(store, connection).await?;
+    if synced.iter().any(|d| d == data_type) {
+        return Ok(());
+    }
+    let probe = Query {
+        page: 1,
+        page_size: 1,
+        order_by: None,
+        query: None,
+        include_deleted: true,
+    };
+    if store
+        .query_records(connection, data_type, &probe)
+        .await?
+        .total_results
+        > 0
+    {
+        return Ok(());
+    }
+    let there = if synced.is_empty() {
+        "none has been synced yet".to_string()
+    } else {
+        format!("synced data types: {}", synced.join(", "))
+    };
+    Err(NotFound(format!(
+        "{data_type} was never synced for connection {connection} ({there}); run `prestalink \
+         sync --data-types {data_type}` first"
+    ))
+    .into())
 }
 
 /// Whether an error is a closed output (the reader went away).
@@ -96,30 +186,67 @@ fn broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 async fn export(args: &ExportArgs, data_type: String) -> anyhow::Result<u64> {
-    let store = Store::open(&args.db).await?;
+    if let Some(path) = &args.output {
+        check_output(path)?;
+    }
+    // Reading never creates anything: no database, no WAL, no master key file.
+    let options = StoreOptions {
+        master_key: MasterKeySource::None,
+        must_exist: true,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&args.db, options).await?;
+    let all = store.list_connections(None).await?;
+    let listed = || {
+        all.iter()
+            .map(|c| format!("{} ({})", c.id, c.store_url))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let connection = match &args.connection {
-        Some(id) => id.clone(),
-        None => {
-            let all = store.list_connections(None).await?;
-            match all.as_slice() {
-                [one] => one.id.clone(),
-                [] => anyhow::bail!(
+        Some(id) if all.iter().any(|c| &c.id == id) => id.clone(),
+        Some(id) if all.is_empty() => {
+            return Err(NotFound(format!(
+                "no connection {id}: the database {} holds no connection; run `prestalink sync` \
+                 first",
+                args.db
+            ))
+            .into())
+        }
+        Some(id) => {
+            return Err(NotFound(format!(
+                "no connection {id} in the database {}; its connections: {}",
+                args.db,
+                listed()
+            ))
+            .into())
+        }
+        None => match all.as_slice() {
+            [one] => one.id.clone(),
+            [] => {
+                return Err(NotFound(format!(
                     "the database {} holds no connection: run `prestalink sync` first",
                     args.db
-                ),
-                many => anyhow::bail!(
-                    "the database holds {} connections; choose one with --connection: {}",
-                    many.len(),
-                    many.iter()
-                        .map(|c| format!("{} ({})", c.id, c.store_url))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                ))
+                .into())
             }
-        }
+            many => anyhow::bail!(
+                "the database holds {} connections; choose one with --connection: {}",
+                many.len(),
+                many.iter()
+                    .map(|c| format!("{} ({})", c.id, c.store_url))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
     };
+    check_synced(&store, &connection, &data_type).await?;
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| {
+                anyhow::anyhow!("cannot write --output {path}: {e}; choose a path you may write")
+            })?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let columns = if args.format == ExportFormat::Csv {

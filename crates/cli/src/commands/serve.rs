@@ -12,7 +12,12 @@ use prestalink_server::ServerConfig;
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Address and port to listen on.
     #[arg(long, env = "PRESTALINK_LISTEN", default_value = "127.0.0.1:8800")]
@@ -27,9 +32,9 @@ pub struct ServeArgs {
     /// Let webhooks be sent to loopback or private addresses.
     #[arg(long)]
     pub allow_private_webhooks: bool,
-    /// Sync workers in this process.
-    #[arg(long, default_value_t = 1)]
-    pub workers: usize,
+    /// Sync workers in this process (1 to 64; --no-workers for none).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub workers: u8,
     /// Serve the API only: no sync workers in this process.
     #[arg(long)]
     pub no_workers: bool,
@@ -57,7 +62,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let store = match prestalink_store::Store::open(&args.db).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot open the database {}: {e}", args.db);
+            eprintln!("error: {}", super::open_error(&args.db, &e));
             return ExitCode::FAILURE;
         }
     };
@@ -66,7 +71,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
         public_url: args.public_url,
         allow_private_stores: args.allow_private_stores,
         allow_private_webhooks: args.allow_private_webhooks,
-        workers: if args.no_workers { 0 } else { args.workers },
+        workers: if args.no_workers {
+            0
+        } else {
+            usize::from(args.workers)
+        },
         pace: args.pace,
         ..ServerConfig::default()
     };

@@ -1,6 +1,7 @@
 //! `prestalink sync`: link a store (or reuse its connection) and bring its data up to date
-//! in the database. Exit 0 when every data type completed, 4 when some failed, 3 when the
-//! store could not be reached or read, 2 for bad arguments.
+//! in the database. Exit 0 when every data type completed, 4 when some failed (including
+//! data types the key may not read), 3 when the store could not be reached or read, 6 when
+//! another sync of the connection is running, 2 for bad arguments.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,14 +9,14 @@ use std::time::Duration;
 use prestalink_commerce::DataType;
 use prestalink_mapping::ModuleRules;
 use prestalink_pacing::{Caps, Pace};
-use prestalink_sync::{sync_store, LinkError, SyncOptions, SyncReport, SyncRequest};
+use prestalink_store::{StoreError, StoreOptions};
+use prestalink_sync::{sync_store, LinkError, SyncError, SyncOptions, SyncReport, SyncRequest};
 use prestalink_webservice::diagnose::{DiagnoseOptions, DiagnosisCode};
 use prestalink_webservice::Format;
 
-use super::check::{EXIT_BAD_ARGUMENTS, EXIT_UNREADABLE};
-
-/// Exit code when some data types failed (the others completed).
-pub const EXIT_PARTIAL: u8 = 4;
+use super::exit::{
+    EXIT_BAD_ARGUMENTS, EXIT_FAILURE, EXIT_PARTIAL, EXIT_SYNC_IN_PROGRESS, EXIT_UNREADABLE,
+};
 
 /// Arguments of `prestalink sync`.
 #[derive(Debug, clap::Args)]
@@ -27,10 +28,15 @@ pub struct SyncArgs {
     #[arg(long, env = "PRESTALINK_KEY", hide_env_values = true)]
     pub key: String,
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "PRESTALINK_DB", default_value = "prestalink.db")]
+    #[arg(
+        long,
+        env = "PRESTALINK_DB",
+        hide_env_values = true,
+        default_value = "prestalink.db"
+    )]
     pub db: String,
     /// Data types to sync, comma-separated (e.g. commerce-orders,commerce-customers); all by default.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::help::data_type_parser())]
     pub data_types: Vec<String>,
     /// Read everything again instead of only what changed.
     #[arg(long)]
@@ -38,21 +44,25 @@ pub struct SyncArgs {
     /// Use the address the shop redirects to, after you checked it is your shop.
     #[arg(long)]
     pub accept_redirect: bool,
-    /// Accept a TLS certificate that cannot be verified (self-signed). Only for servers you trust.
-    #[arg(long)]
-    pub insecure_tls: bool,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
     /// How hard to read the shop: polite, balanced or max (see README, "Pacing").
     #[arg(long, default_value = "balanced")]
     pub pace: Pace,
-    /// Never more requests in flight than this.
-    #[arg(long)]
-    pub max_concurrency: Option<usize>,
-    /// Never more requests started per second than this.
-    #[arg(long)]
+    /// Never more requests in flight than this (1 to 256).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_concurrency: Option<u16>,
+    /// Never more requests started per second than this (more than 0, at most 10000).
+    #[arg(long, value_parser = super::help::positive_rate)]
     pub max_requests_per_second: Option<f64>,
-    /// Never more records per page than this.
-    #[arg(long)]
-    pub max_page_size: Option<usize>,
+    /// Never more records per page than this (1 to 100000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_page_size: Option<u32>,
+    /// When another sync of the same connection is running, wait up to this many seconds
+    /// for it to finish; 0 stops at once with exit code 6.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub wait: u64,
     /// Add-on module rules (TOML): payment modules, order state rules, module resources
     /// to copy raw, extra fields (see README, "Add-on modules").
     #[arg(long, value_name = "FILE")]
@@ -63,7 +73,7 @@ pub struct SyncArgs {
     /// Threads for decoding, mapping and hashing (SQLite has its own). One is the lightest
     /// and as fast where the shop is the limit; more help a very large, fast shop read
     /// from a machine with cores to spare.
-    #[arg(long, env = "PRESTALINK_THREADS", default_value_t = 1,
+    #[arg(long, env = "PRESTALINK_THREADS", hide_env_values = true, default_value_t = 1,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
     /// Print one JSON object instead of progress bars and a summary.
@@ -75,6 +85,13 @@ pub struct SyncArgs {
 pub fn run(args: SyncArgs) -> ExitCode {
     let data_types = match parse_data_types(&args.data_types) {
         Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_ARGUMENTS);
+        }
+    };
+    let tls = match args.tls.resolve("sync") {
+        Ok(tls) => tls,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_ARGUMENTS);
@@ -121,7 +138,8 @@ pub fn run(args: SyncArgs) -> ExitCode {
         key: args.key.clone(),
         diagnose: DiagnoseOptions {
             accept_redirect: args.accept_redirect,
-            accept_invalid_certs: args.insecure_tls,
+            accept_invalid_certs: tls.insecure,
+            extra_roots: tls.extra_roots,
             timeout: Duration::from_secs(args.timeout),
             public_only: false,
             format: Format::Json,
@@ -130,13 +148,14 @@ pub fn run(args: SyncArgs) -> ExitCode {
             data_types,
             full: args.full,
             rules,
+            lease_wait: Duration::from_secs(args.wait),
             ..SyncOptions::default()
         },
         pace: args.pace,
         caps: Caps {
-            max_concurrency: args.max_concurrency,
+            max_concurrency: args.max_concurrency.map(usize::from),
             max_requests_per_second: args.max_requests_per_second,
-            max_page_size: args.max_page_size,
+            max_page_size: args.max_page_size.map(|n| n as usize),
         },
     };
     runtime.block_on(sync(&args.db, &request, args.json))
@@ -154,11 +173,16 @@ pub fn parse_data_types(list: &[String]) -> Result<Vec<DataType>, String> {
 
 /// Opens the database, syncs and prints the outcome; returns the exit code.
 pub async fn sync(db: &str, request: &SyncRequest, json: bool) -> ExitCode {
-    let store = match prestalink_store::Store::open(db).await {
+    // The master key is checked before anything is written (PostgreSQL has no key file).
+    let options = StoreOptions {
+        require_master_key: true,
+        ..StoreOptions::default()
+    };
+    let store = match prestalink_store::Store::open_with(db, options).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot open the database {db}: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("error: {}", super::open_error(db, &e));
+            return ExitCode::from(EXIT_FAILURE);
         }
     };
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -198,9 +222,28 @@ pub async fn sync(db: &str, request: &SyncRequest, json: bool) -> ExitCode {
                 _ => ExitCode::from(EXIT_UNREADABLE),
             }
         }
+        Err(LinkError::Sync(SyncError::Database(e @ StoreError::SyncInProgress { .. }))) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_SYNC_IN_PROGRESS)
+        }
+        Err(LinkError::Sync(SyncError::Database(e)) | LinkError::Database(e))
+            if e.is_read_only() =>
+        {
+            let path = db
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            eprintln!(
+                "error: {}",
+                StoreError::ReadOnly {
+                    path: path.to_string()
+                }
+            );
+            ExitCode::from(EXIT_FAILURE)
+        }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }

@@ -220,6 +220,15 @@ pub async fn status(
                 prestalink_store::SyncStatus::Completed => "Complete",
                 prestalink_store::SyncStatus::Running => "Fetching",
                 prestalink_store::SyncStatus::Cancelled => "Cancelled",
+                // A data type the key may not read (its run's error says so first).
+                prestalink_store::SyncStatus::Failed
+                    if run
+                        .latest_error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with(prestalink_sync::PERMISSIONS_ERROR)) =>
+                {
+                    prestalink_sync::PERMISSIONS_ERROR
+                }
                 prestalink_store::SyncStatus::Failed => "FetchError",
             };
             out.entry(run.data_type.clone()).or_insert(DataStatusView {

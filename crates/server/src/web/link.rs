@@ -271,6 +271,19 @@ pub async fn step(
     }
 }
 
+/// `GET /link/{companyId}/step` (the language switch or a reload on a step's page): back to
+/// the form, with the query (`?lang=`) kept. A step cannot be shown again: its attempt is
+/// used by the answer.
+pub async fn step_page(Path(company_id): Path<String>, uri: axum::http::Uri) -> Response {
+    let company: String = url::form_urlencoded::byte_serialize(company_id.as_bytes()).collect();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("/link/{company}{query}"))],
+    )
+        .into_response()
+}
+
 /// What follows a diagnosis: a step to confirm, the form with the failure, or the link.
 async fn outcome(
     state: &AppState,
@@ -512,7 +525,8 @@ fn notice_block(cx: &Context, given_url: &str, notice: &Notice) -> Markup {
             let english = cx.lang == Lang::En;
             html! {
                 div class="result result-error" role="alert" data-code=(diagnosis.code.as_str()) {
-                    h3 { (t.failed_heading) ": " (heading) }
+                    p class="kicker" { (t.failed_heading) }
+                    h3 { (heading) }
                     @if english {
                         p { (diagnosis.message) }
                         @if let Some(fix) = &diagnosis.fix {
@@ -618,7 +632,7 @@ fn warnings_block(lang: Lang, diagnosis: &Diagnosis) -> Markup {
     html! {
         @if !warnings.is_empty() {
             section class="warnings" aria-labelledby="warnings-heading" {
-                h3 id="warnings-heading" { (t.warnings_heading) }
+                h2 id="warnings-heading" { (t.warnings_heading) }
                 ul {
                     @for warning in warnings {
                         @let (heading, message, fix) = warning_text(lang, warning.code);

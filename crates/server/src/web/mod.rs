@@ -21,7 +21,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::routing::post;
 use axum::Router;
 use maud::{html, Markup};
 
@@ -57,7 +56,10 @@ impl Default for PageState {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/link/{companyId}", get(link::show).post(link::submit))
-        .route("/link/{companyId}/step", post(link::step))
+        .route(
+            "/link/{companyId}/step",
+            get(link::step_page).post(link::step),
+        )
         .merge(crate::dashboard::router())
         .route_layer(from_fn_with_state(state, csrf::token_cookie))
         .route_layer(from_fn(remember_language))

@@ -6,13 +6,12 @@
 //!
 //! Use: `let Some(browser) = Browser::launch("my_test").await else { return };` (prints a
 //! "skipped" line when the variable is unset), then `browser.open(url)`, the `Tab` helpers,
-//! `tab.screenshot("name")` and `tab.axe("name")`. Browser tests take [`serial`] first: one
+//! `tab.screenshot("name")` and `tab.axe("name")`. Browser tests take `serial().await` first: one
 //! Chromium at a time on small CI machines.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser as Cdp, BrowserConfig};
@@ -28,11 +27,24 @@ use serde_json::Value;
 /// The variable naming the Chromium binary.
 pub const CHROMIUM_ENV: &str = "PRESTALINK_TEST_CHROMIUM";
 
-static ONE_BROWSER: Mutex<()> = Mutex::new(());
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Runs browser tests one at a time (hold the guard for the whole test).
-pub fn serial() -> MutexGuard<'static, ()> {
-    ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner())
+/// Runs browser tests one at a time (hold the guard for the whole test; a test that fails
+/// releases it as it unwinds).
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_BROWSER.lock().await
+}
+
+/// Longest wait for one browser step (launch, navigation, script, screenshot): a hang fails
+/// the test instead of stalling the run.
+pub const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+/// `step` within [`STEP_LIMIT`], or a panic naming `what`.
+pub async fn within<T>(what: &str, step: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(STEP_LIMIT, step).await {
+        Ok(value) => value,
+        Err(_) => panic!("browser step '{what}' took more than {STEP_LIMIT:?}"),
+    }
 }
 
 /// The workspace's `target/` directory.
@@ -80,7 +92,7 @@ impl Browser {
             ])
             .build()
             .expect("browser configuration");
-        let (cdp, mut handler) = Cdp::launch(config)
+        let (cdp, mut handler) = within("launch Chromium", Cdp::launch(config))
             .await
             .unwrap_or_else(|e| panic!("cannot start Chromium at {binary}: {e}"));
         // Events the protocol crate does not know are reported as errors; the browser
@@ -100,7 +112,9 @@ impl Browser {
 
     /// Opens `url` with an `Accept-Language` header (`fr-FR,fr;q=0.9`).
     pub async fn open_with_language(&self, url: &str, accept_language: Option<&str>) -> Tab {
-        let page = self.cdp.new_page("about:blank").await.expect("new tab");
+        let page = within("open a tab", self.cdp.new_page("about:blank"))
+            .await
+            .expect("new tab");
         page.execute(
             SetDeviceMetricsOverrideParams::builder()
                 .width(1280)
@@ -129,20 +143,39 @@ impl Browser {
 
     /// Closes Chromium.
     pub async fn close(mut self) {
-        let _ = self.cdp.close().await;
-        let _ = self.cdp.wait().await;
+        let _ = tokio::time::timeout(STEP_LIMIT, self.cdp.close()).await;
+        let _ = tokio::time::timeout(STEP_LIMIT, self.cdp.wait()).await;
         self.events.abort();
     }
 }
 
 impl Tab {
+    /// Emulates a screen `width` × `height` CSS pixels wide (a phone: 390 × 844).
+    pub async fn resize(&self, width: i64, height: i64) {
+        self.page
+            .execute(
+                SetDeviceMetricsOverrideParams::builder()
+                    .width(width)
+                    .height(height)
+                    .device_scale_factor(1.0)
+                    .mobile(width < 600)
+                    .build()
+                    .expect("metrics"),
+            )
+            .await
+            .expect("viewport");
+    }
+
     /// Navigates to `url` and waits for the load.
     pub async fn goto(&self, url: &str) {
-        self.page
-            .goto(url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
-        self.page.wait_for_navigation().await.expect("page loads");
+        within(url, async {
+            self.page
+                .goto(url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+            self.page.wait_for_navigation().await.expect("page loads");
+        })
+        .await;
     }
 
     /// Evaluates a script (awaiting a promise) and returns its value.
@@ -153,7 +186,7 @@ impl Tab {
             .return_by_value(true)
             .build()
             .expect("evaluate params");
-        let result = self.page.evaluate_expression(params).await;
+        let result = within("script", self.page.evaluate_expression(params)).await;
         let result = result
             .unwrap_or_else(|e| panic!("script failed: {e}\n{}", &script[..script.len().min(200)]));
         // `null` and `undefined` come back without a value.
@@ -169,7 +202,9 @@ impl Tab {
             .return_by_value(true)
             .build()
             .ok()?;
-        let result = self.page.evaluate_expression(params).await.ok()?;
+        let result = within("script", self.page.evaluate_expression(params))
+            .await
+            .ok()?;
         serde_json::from_value(result.value().cloned().unwrap_or(Value::Null)).ok()
     }
 
@@ -199,7 +234,9 @@ impl Tab {
 
     /// The page's HTML as the browser holds it.
     pub async fn html(&self) -> String {
-        self.page.content().await.expect("page content")
+        within("page content", self.page.content())
+            .await
+            .expect("page content")
     }
 
     /// Empties the field matching `selector`, then types `value` into it (by keyboard, as a
@@ -211,25 +248,31 @@ impl Tab {
                 "(() => {{ document.querySelector({quoted}).value = ''; return true; }})()"
             ))
             .await;
-        let field = self
-            .page
-            .find_element(selector)
-            .await
-            .unwrap_or_else(|e| panic!("no field {selector}: {e}"));
-        field.click().await.expect("focus field");
-        field.type_str(value).await.expect("type");
+        within(selector, async {
+            let field = self
+                .page
+                .find_element(selector)
+                .await
+                .unwrap_or_else(|e| panic!("no field {selector}: {e}"));
+            field.click().await.expect("focus field");
+            field.type_str(value).await.expect("type");
+        })
+        .await;
     }
 
     /// Clicks the element matching `selector` and waits for the page it leads to (a new
     /// document, fully loaded).
     pub async fn click_and_wait(&self, selector: &str) {
         let _: bool = self.eval("window.__plkOldDocument = true").await;
-        let element = self
-            .page
-            .find_element(selector)
-            .await
-            .unwrap_or_else(|e| panic!("no element {selector}: {e}"));
-        element.click().await.expect("click");
+        within(selector, async {
+            let element = self
+                .page
+                .find_element(selector)
+                .await
+                .unwrap_or_else(|e| panic!("no element {selector}: {e}"));
+            element.click().await.expect("click");
+        })
+        .await;
         self.wait_until(
             "!window.__plkOldDocument && document.readyState === 'complete'",
             Duration::from_secs(60),
@@ -258,16 +301,18 @@ impl Tab {
         let dir = target_dir().join("screenshots");
         std::fs::create_dir_all(&dir).expect("screenshots directory");
         let path = dir.join(format!("{name}.png"));
-        self.page
-            .save_screenshot(
+        within(
+            "screenshot",
+            self.page.save_screenshot(
                 ScreenshotParams::builder()
                     .format(CaptureScreenshotFormat::Png)
                     .full_page(true)
                     .build(),
                 &path,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
         path
     }
 

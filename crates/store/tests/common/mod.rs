@@ -53,26 +53,37 @@ impl TestStore {
 
     /// Reopens the same database with other options.
     pub async fn reopen(&self, master_key: MasterKeySource) -> Store {
+        self.try_reopen(master_key).await.unwrap()
+    }
+
+    /// [`TestStore::reopen`], returning the error when the store refuses to open.
+    #[allow(dead_code)]
+    pub async fn try_reopen(
+        &self,
+        master_key: MasterKeySource,
+    ) -> Result<Store, prestalink_store::StoreError> {
         match &self.location {
-            Location::Sqlite { path, .. } => Store::open_with(
-                path.to_str().unwrap(),
-                StoreOptions {
-                    master_key,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap(),
-            Location::Postgres { url, schema } => Store::open_with(
-                url,
-                StoreOptions {
-                    master_key,
-                    postgres_schema: Some(schema.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap(),
+            Location::Sqlite { path, .. } => {
+                Store::open_with(
+                    path.to_str().unwrap(),
+                    StoreOptions {
+                        master_key,
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
+            Location::Postgres { url, schema } => {
+                Store::open_with(
+                    url,
+                    StoreOptions {
+                        master_key,
+                        postgres_schema: Some(schema.clone()),
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
         }
     }
 
