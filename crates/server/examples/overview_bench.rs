@@ -8,8 +8,9 @@
 //!     --db /var/tmp/overview_bench.db --reuse
 //! ```
 //!
-//! Loading: a simulated PrestaShop (time scale 0) with `--orders` orders over two years is
-//! synced (`commerce-info`, `commerce-orders`, `commerce-payments`,
+//! Loading: a simulated PrestaShop (time scale 0) with `--orders` orders over two years in
+//! two shops (so that some orders are in other currencies; the connection reads shop 1,
+//! about 80 % of them) is synced (`commerce-info`, `commerce-orders`, `commerce-payments`,
 //! `commerce-transactions`, `Pace::Max`); then `Store::refresh_statistics`. With `--reuse`
 //! an existing load (SQLite file at `--db`, PostgreSQL schema `--pg-schema`) is kept.
 //!

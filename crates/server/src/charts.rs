@@ -171,7 +171,7 @@ fn time_chart(
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(INK)
             .x_labels(6)
@@ -277,6 +277,7 @@ pub fn payments_by_method(
         root.fill(&WHITE).map_err(drawing)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(48)
             .x_label_area_size(30)
             .y_label_area_size(190)
             .build_cartesian_2d(0f64..max_amount, (0..m).into_segmented())
@@ -291,7 +292,7 @@ pub fn payments_by_method(
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(INK)
             .x_labels(6)

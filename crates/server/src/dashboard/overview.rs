@@ -195,8 +195,8 @@ pub async fn load(
     })
 }
 
-/// The whole overview page of a connection as HTML: what the dashboard's route answers
-/// (and what `examples/overview_bench.rs` times).
+/// The whole overview page of a connection as HTML in the pages' layout: what the
+/// dashboard's route answers (and what `examples/overview_bench.rs` times).
 pub async fn render(
     store: &Store,
     connection_id: &str,
@@ -206,22 +206,12 @@ pub async fn render(
     action: &str,
 ) -> anyhow::Result<String> {
     let view = load(store, connection_id, params, locale, now).await?;
-    let t = text::overview(locale);
     let lang = match locale {
-        NumberLocale::En => "en",
-        NumberLocale::Fr => "fr",
+        NumberLocale::En => crate::web::i18n::Lang::En,
+        NumberLocale::Fr => crate::web::i18n::Lang::Fr,
     };
-    let page = html! {
-        (maud::DOCTYPE)
-        html lang=(lang) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (t.title) " · prestalink" }
-            }
-            body { main id="main" { (body(&view, action, locale)) } }
-        }
-    };
+    let title = text::overview(locale).title;
+    let page = crate::web::layout::page(lang, title, &[], body(&view, action, locale));
     Ok(page.into_string())
 }
 

@@ -37,6 +37,8 @@ pub struct TransactionsParams {
     pub sort: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,
+    /// `csv` to download every row of the filter.
+    pub format: Option<String>,
 }
 
 /// A filter the form cannot turn into a query, with the field it belongs to.
@@ -86,9 +88,8 @@ impl TransactionsParams {
             let next = to + Duration::days(1);
             parts.push(format!("sourceCreatedDate<{}", quote(&next.to_string())?));
         }
-        match self.kind.as_deref() {
-            Some(kind @ ("Payment" | "Refund")) => parts.push(format!("type={kind}")),
-            _ => {}
+        if let Some(kind @ ("Payment" | "Refund")) = self.kind.as_deref() {
+            parts.push(format!("type={kind}"));
         }
         if let Some(method) = self.method.as_deref().filter(|m| !m.trim().is_empty()) {
             let quoted = quote(method).map_err(|mut e| {
@@ -255,6 +256,7 @@ mod tests {
             query: Some("totalAmount<-10||currency=GBP".to_string()),
             sort: Some("-totalAmount".to_string()),
             page: Some(3),
+            format: None,
         }
     }
 

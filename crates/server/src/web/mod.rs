@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/link/{companyId}/step",
             get(link::step_page).post(link::step),
         )
+        .merge(crate::dashboard::router())
         .route_layer(from_fn_with_state(state, csrf::token_cookie))
         .route_layer(from_fn(remember_language))
         .route("/assets/{file}", get(assets::serve))
