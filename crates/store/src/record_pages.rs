@@ -20,7 +20,8 @@
 //! list is out of date waits up to `wait` for the rebuild (one per list, in the background);
 //! if the rebuild takes longer, the page is served from the previous list (its records read
 //! now, their membership and order as of that list) provided that list is younger than
-//! `max_stale`; an older list is always waited for. [`PageFreshness::EXACT`], the store's
+//! `max_stale`, or was when its rebuild started (a page is then at most `max_stale` plus one
+//! rebuild behind the writes); an older list is always waited for. [`PageFreshness::EXACT`], the store's
 //! default, never serves an out-of-date list.
 
 use std::collections::HashMap;
@@ -136,8 +137,8 @@ impl Weighter<String, Arc<KeyList>> for KeyListWeight {
 /// The store's cache of key lists.
 pub(crate) struct KeyLists {
     cache: Cache<String, Arc<KeyList>, KeyListWeight>,
-    /// Background rebuilds of out-of-date lists, one per cache key.
-    rebuilds: Mutex<HashMap<String, tokio::sync::watch::Receiver<Rebuild>>>,
+    /// Background rebuilds of out-of-date lists, one per cache key, with when each started.
+    rebuilds: Mutex<HashMap<String, (Instant, tokio::sync::watch::Receiver<Rebuild>)>>,
     freshness: Mutex<PageFreshness>,
 }
 
@@ -260,8 +261,19 @@ impl Store {
                     query,
                 ));
             }
-            // Written since the list was built.
-            let young = list.built.elapsed() < freshness.max_stale;
+            // Written since the list was built. It may still serve if it is young, or if the
+            // rebuild that replaces it started while it was: a page is then at most
+            // `max_stale` plus one rebuild behind the writes.
+            let young = list.built.elapsed() < freshness.max_stale
+                || self
+                    .key_lists
+                    .rebuilds
+                    .lock()
+                    .unwrap()
+                    .get(&cache_key)
+                    .is_some_and(|(started, _)| {
+                        started.saturating_duration_since(list.built) < freshness.max_stale
+                    });
             if freshness.max_stale.is_zero() {
                 // Drop it (unless already replaced) and retry.
                 self.key_lists
@@ -316,11 +328,11 @@ impl Store {
         keys_sql: &str,
     ) -> tokio::sync::watch::Receiver<Rebuild> {
         let mut rebuilds = self.key_lists.rebuilds.lock().unwrap();
-        if let Some(rx) = rebuilds.get(cache_key) {
+        if let Some((_, rx)) = rebuilds.get(cache_key) {
             return rx.clone();
         }
         let (tx, rx) = tokio::sync::watch::channel(Rebuild::Running);
-        rebuilds.insert(cache_key.to_string(), rx.clone());
+        rebuilds.insert(cache_key.to_string(), (Instant::now(), rx.clone()));
         drop(rebuilds);
         let store = self.clone();
         let (cache_key, connection_id, data_type) = (
