@@ -19,12 +19,14 @@
 //! make every reader wait for its rebuild. [`PageFreshness`] bounds that wait: a page whose
 //! list is out of date waits up to `wait` for the rebuild (one per list, in the background);
 //! if the rebuild takes longer, the page is served from the previous list (its records read
-//! now, their membership and order as of that list) provided that list is younger than
-//! `max_stale`, or was when its rebuild started (a page is then at most `max_stale` plus one
-//! rebuild behind the writes); an older list is always waited for. [`PageFreshness::EXACT`], the store's
+//! now, their membership and order as of that list) provided that list was last known exact
+//! (built, or a page served exact from it) less than `max_stale` ago, or was when its rebuild
+//! started: a page is then at most `max_stale` plus one rebuild behind the writes. A list
+//! that has not been known exact for longer is always waited for. [`PageFreshness::EXACT`], the store's
 //! default, never serves an out-of-date list.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -91,8 +93,34 @@ impl Default for PageFreshness {
 pub(crate) struct KeyList {
     version: Option<i64>,
     keys: Keys,
-    /// When the statement that read the keys started (its snapshot is at least as new).
-    built: Instant,
+    /// When the list was last known to hold every write: its snapshot, then each page
+    /// served exact from it (milliseconds since [`epoch`]). A write that overtook it came
+    /// later, so a page served from it is at most this old behind the writes.
+    exact_at: AtomicU64,
+}
+
+impl KeyList {
+    fn new(version: Option<i64>, keys: Keys, snapshot: Instant) -> KeyList {
+        KeyList {
+            version,
+            keys,
+            exact_at: AtomicU64::new(millis(snapshot)),
+        }
+    }
+
+    fn exact_at(&self) -> Instant {
+        epoch() + Duration::from_millis(self.exact_at.load(AtomicOrdering::Relaxed))
+    }
+}
+
+/// The instant key-list times count from.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn millis(at: Instant) -> u64 {
+    at.saturating_duration_since(epoch()).as_millis() as u64
 }
 
 /// The state of a list's background rebuild, as its waiters see it.
@@ -254,6 +282,8 @@ impl Store {
             if fetched.version == list.version
                 && fetched.rows as usize == page_keys(&list.keys, query).len()
             {
+                list.exact_at
+                    .fetch_max(millis(Instant::now()), AtomicOrdering::Relaxed);
                 return Ok(page_of(
                     fetched.joined,
                     fetched.rows as usize,
@@ -261,10 +291,11 @@ impl Store {
                     query,
                 ));
             }
-            // Written since the list was built. It may still serve if it is young, or if the
-            // rebuild that replaces it started while it was: a page is then at most
-            // `max_stale` plus one rebuild behind the writes.
-            let young = list.built.elapsed() < freshness.max_stale
+            // Written since the list was last exact. It may still serve if that was less than
+            // `max_stale` ago, or was when the rebuild that replaces it started: a page is
+            // then at most `max_stale` plus one rebuild behind the writes.
+            let exact_at = list.exact_at();
+            let young = exact_at.elapsed() < freshness.max_stale
                 || self
                     .key_lists
                     .rebuilds
@@ -272,7 +303,7 @@ impl Store {
                     .unwrap()
                     .get(&cache_key)
                     .is_some_and(|(started, _)| {
-                        started.saturating_duration_since(list.built) < freshness.max_stale
+                        started.saturating_duration_since(exact_at) < freshness.max_stale
                     });
             if freshness.max_stale.is_zero() {
                 // Drop it (unless already replaced) and retry.
@@ -387,11 +418,7 @@ impl Store {
                 (version, Keys::Ids(ids.unwrap_or_default()))
             }
         };
-        Ok(Arc::new(KeyList {
-            version: keys.0,
-            keys: keys.1,
-            built,
-        }))
+        Ok(Arc::new(KeyList::new(keys.0, keys.1, built)))
     }
 
     /// Builds a query's key list and reads the page from it, in one read snapshot.
@@ -447,14 +474,7 @@ impl Store {
         };
         let total = keys.len();
         let page = page_of(fetched.joined, fetched.rows as usize, total, query);
-        Ok((
-            Arc::new(KeyList {
-                version,
-                keys,
-                built,
-            }),
-            page,
-        ))
+        Ok((Arc::new(KeyList::new(version, keys, built)), page))
     }
 
     /// Reads a page from a cached key list, with the version now.
