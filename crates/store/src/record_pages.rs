@@ -22,8 +22,8 @@
 //! now, their membership and order as of that list) provided that list was last known exact
 //! (built, or a page served exact from it) less than `max_stale` ago, or was when its rebuild
 //! started: a page is then at most `max_stale` plus one rebuild behind the writes. A list
-//! that has not been known exact for longer is always waited for. [`PageFreshness::EXACT`], the store's
-//! default, never serves an out-of-date list.
+//! that has not been known exact for longer is always waited for. [`PageFreshness::EXACT`],
+//! the store's default, never serves an out-of-date list.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -70,7 +70,8 @@ pub struct PageFreshness {
     /// How long a page waits for its list's rebuild before it is served from the previous
     /// list.
     pub wait: Duration,
-    /// How old (since its snapshot) a previous list may be to serve a page; `0`: never.
+    /// How long ago a previous list may have been last known exact (its snapshot, or a page
+    /// served exact from it) to serve a page; `0`: never.
     pub max_stale: Duration,
 }
 
@@ -294,6 +295,13 @@ impl Store {
             // Written since the list was last exact. It may still serve if that was less than
             // `max_stale` ago, or was when the rebuild that replaces it started: a page is
             // then at most `max_stale` plus one rebuild behind the writes.
+            if freshness.max_stale.is_zero() {
+                // Drop it (unless already replaced) and retry.
+                self.key_lists
+                    .cache
+                    .remove_if(&cache_key, |cached| Arc::ptr_eq(cached, &list));
+                continue;
+            }
             let exact_at = list.exact_at();
             let young = exact_at.elapsed() < freshness.max_stale
                 || self
@@ -305,13 +313,6 @@ impl Store {
                     .is_some_and(|(started, _)| {
                         started.saturating_duration_since(exact_at) < freshness.max_stale
                     });
-            if freshness.max_stale.is_zero() {
-                // Drop it (unless already replaced) and retry.
-                self.key_lists
-                    .cache
-                    .remove_if(&cache_key, |cached| Arc::ptr_eq(cached, &list));
-                continue;
-            }
             if young && waited {
                 return Ok(stale_page(fetched, &list, query));
             }
@@ -400,25 +401,20 @@ impl Store {
         params: &[crate::query::SqlParam],
         keys_sql: &str,
     ) -> Result<Arc<KeyList>> {
-        let dialect = self.dialect();
         let built = Instant::now();
-        let keys = match &self.db {
+        let (version, keys) = match &self.db {
             Db::Sqlite(pool) => {
-                let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(keys_sql)
-                    .bind(connection_id)
-                    .bind(data_type);
-                let (version, text) = bind_params!(q, params, dialect).fetch_one(pool).await?;
-                (version, Keys::Rowids(parse_rowids(text.as_deref())?))
+                let (version, rowids) =
+                    keys_sqlite(pool, connection_id, data_type, keys_sql, params).await?;
+                (version, Keys::Rowids(rowids))
             }
             Db::Postgres(pool) => {
-                let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(keys_sql)
-                    .bind(connection_id)
-                    .bind(data_type);
-                let (version, ids) = bind_params!(q, params, dialect).fetch_one(pool).await?;
-                (version, Keys::Ids(ids.unwrap_or_default()))
+                let (version, ids) =
+                    keys_postgres(pool, connection_id, data_type, keys_sql, params).await?;
+                (version, Keys::Ids(ids))
             }
         };
-        Ok(Arc::new(KeyList::new(keys.0, keys.1, built)))
+        Ok(Arc::new(KeyList::new(version, keys, built)))
     }
 
     /// Builds a query's key list and reads the page from it, in one read snapshot.
@@ -430,18 +426,12 @@ impl Store {
         s: &Statements,
         query: &Query,
     ) -> Result<(Arc<KeyList>, RecordsPage)> {
-        let dialect = self.dialect();
         let built = Instant::now();
         let (version, keys, fetched) = match &self.db {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(&s.keys)
-                    .bind(connection_id)
-                    .bind(data_type);
-                let (version, text) = bind_params!(q, &c.params, dialect)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let rowids = parse_rowids(text.as_deref())?;
+                let (version, rowids) =
+                    keys_sqlite(&mut *tx, connection_id, data_type, &s.keys, &c.params).await?;
                 let k = slice(&rowids, query);
                 let fetched = fetch_sqlite(&mut *tx, connection_id, data_type, &s.page, k).await?;
                 let keys = Keys::Rowids(rowids);
@@ -452,13 +442,8 @@ impl Store {
                 let mut tx = pool
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .await?;
-                let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(&s.keys)
-                    .bind(connection_id)
-                    .bind(data_type);
-                let (version, ids) = bind_params!(q, &c.params, dialect)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let ids = ids.unwrap_or_default();
+                let (version, ids) =
+                    keys_postgres(&mut *tx, connection_id, data_type, &s.keys, &c.params).await?;
                 let fetched = fetch_postgres(
                     &mut *tx,
                     connection_id,
@@ -496,6 +481,40 @@ impl Store {
             _ => unreachable!("key lists are built by the store's own engine"),
         }
     }
+}
+
+/// A query's version and ordered rowids, on SQLite.
+async fn keys_sqlite<'e, E: sqlx::Executor<'e, Database = sqlx::Sqlite>>(
+    executor: E,
+    connection_id: &str,
+    data_type: &str,
+    sql: &str,
+    params: &[crate::query::SqlParam],
+) -> Result<(Option<i64>, Vec<i64>)> {
+    let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(sql)
+        .bind(connection_id)
+        .bind(data_type);
+    let (version, text) = bind_params!(q, params, Dialect::Sqlite)
+        .fetch_one(executor)
+        .await?;
+    Ok((version, parse_rowids(text.as_deref())?))
+}
+
+/// A query's version and ordered record ids, on PostgreSQL.
+async fn keys_postgres<'e, E: sqlx::Executor<'e, Database = sqlx::Postgres>>(
+    executor: E,
+    connection_id: &str,
+    data_type: &str,
+    sql: &str,
+    params: &[crate::query::SqlParam],
+) -> Result<(Option<i64>, Vec<String>)> {
+    let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(sql)
+        .bind(connection_id)
+        .bind(data_type);
+    let (version, ids) = bind_params!(q, params, Dialect::Postgres)
+        .fetch_one(executor)
+        .await?;
+    Ok((version, ids.unwrap_or_default()))
 }
 
 /// The page statement for the page's slice of `keys`, on SQLite.
