@@ -110,25 +110,6 @@ fn text_of(page: &str, id: &str) -> String {
     rest[..rest.find('<').unwrap()].to_string()
 }
 
-async fn all_records(h: &Harness, company: &str, connection: &str, path: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for page in 1.. {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let (status, body) = h
-            .get(&format!(
-                "/companies/{company}/connections/{connection}/data/{path}{sep}page={page}&pageSize=200"
-            ))
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let results = body["results"].as_array().cloned().unwrap_or_default();
-        if results.is_empty() {
-            break;
-        }
-        out.extend(results);
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_sign_in_companies_overview_and_transactions() {
     for db in TestDb::all("dashboard_pages").await.unwrap() {
@@ -198,7 +179,9 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
         assert!(!none.body.contains("Maison Test"));
 
         // The overview's figures equal the API's orders and transactions.
-        let orders = all_records(&h, company_id, connection_id, "commerce-orders").await;
+        let orders = h
+            .all_records(company_id, connection_id, "commerce-orders")
+            .await;
         let base = format!("/dashboard/companies/{company_id}/connections/{connection_id}");
         let page = b
             .get(&format!(
@@ -254,13 +237,13 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             .records()
             .map(|r| r.unwrap()[0].to_string())
             .collect();
-        let api_refunds = all_records(
-            &h,
-            company_id,
-            connection_id,
-            "commerce-transactions?query=type%3DRefund",
-        )
-        .await;
+        let api_refunds = h
+            .all_records(
+                company_id,
+                connection_id,
+                "commerce-transactions?query=type%3DRefund",
+            )
+            .await;
         let api_ids: BTreeSet<String> = api_refunds
             .iter()
             .map(|t| t["id"].as_str().unwrap().to_string())

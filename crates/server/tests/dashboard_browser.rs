@@ -15,24 +15,6 @@ use prestalink_server::numbers::{NumberLocale, Numbers};
 use prestalink_testkit::TestDb;
 use serde_json::Value;
 
-async fn all_records(h: &Harness, company: &str, connection: &str, data_type: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for page in 1.. {
-        let (status, body) = h
-            .get(&format!(
-                "/companies/{company}/connections/{connection}/data/{data_type}?page={page}&pageSize=500"
-            ))
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let results = body["results"].as_array().cloned().unwrap_or_default();
-        if results.is_empty() {
-            break;
-        }
-        out.extend(results);
-    }
-    out
-}
-
 fn rate(record: &Value) -> f64 {
     record["supplementalData"]["content"]["conversionRate"]
         .as_str()
@@ -72,7 +54,9 @@ async fn the_dashboard_in_a_browser() {
     let company_id = company["id"].as_str().unwrap();
     let connection_id = connection["id"].as_str().unwrap();
     h.settled(company_id, Duration::from_secs(240)).await;
-    let orders = all_records(&h, company_id, connection_id, "commerce-orders").await;
+    let orders = h
+        .all_records(company_id, connection_id, "commerce-orders")
+        .await;
 
     // Sign in through the form.
     let tab = browser.open(&format!("{}/dashboard?lang=en", h.base)).await;

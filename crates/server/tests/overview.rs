@@ -15,25 +15,6 @@ use prestalink_store::Period;
 use prestalink_testkit::TestDb;
 use serde_json::Value;
 
-/// Every record of a data type through the API, page by page.
-async fn all_records(h: &Harness, company: &str, connection: &str, data_type: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for page in 1.. {
-        let (status, body) = h
-            .get(&format!(
-                "/companies/{company}/connections/{connection}/data/{data_type}?page={page}&pageSize=100"
-            ))
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let results = body["results"].as_array().cloned().unwrap_or_default();
-        if results.is_empty() {
-            break;
-        }
-        out.extend(results);
-    }
-    out
-}
-
 /// PrestaShop's conversion rate of a record (1 when missing or zero).
 fn rate(record: &Value) -> f64 {
     let rate = match &record["supplementalData"]["content"]["conversionRate"] {
@@ -179,10 +160,15 @@ async fn overview_figures_equal_the_api_data() {
         let connection_id = connection["id"].as_str().unwrap();
         h.settled(company_id, Duration::from_secs(240)).await;
 
-        let orders = all_records(&h, company_id, connection_id, "commerce-orders").await;
-        let transactions =
-            all_records(&h, company_id, connection_id, "commerce-transactions").await;
-        let payments = all_records(&h, company_id, connection_id, "commerce-payments").await;
+        let orders = h
+            .all_records(company_id, connection_id, "commerce-orders")
+            .await;
+        let transactions = h
+            .all_records(company_id, connection_id, "commerce-transactions")
+            .await;
+        let payments = h
+            .all_records(company_id, connection_id, "commerce-payments")
+            .await;
         let (status, info) = h
             .get(&format!(
                 "/companies/{company_id}/connections/{connection_id}/data/commerce-info"

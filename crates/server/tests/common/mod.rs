@@ -104,6 +104,27 @@ impl Harness {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
+    /// Every record a connection's data path answers (`commerce-orders`, or with a query
+    /// string), read page by page until an empty page.
+    pub async fn all_records(&self, company: &str, connection: &str, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let (status, body) = self
+                .get(&format!(
+                    "/companies/{company}/connections/{connection}/data/{path}{sep}page={page}&pageSize=500"
+                ))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            let results = body["results"].as_array().cloned().unwrap_or_default();
+            if results.is_empty() {
+                break;
+            }
+            out.extend(results);
+        }
+        out
+    }
+
     /// Creates a company and links the simulated store to it; returns (company, connection).
     pub async fn linked_company(&self, name: &str) -> (Value, Value) {
         let (status, company) = self
