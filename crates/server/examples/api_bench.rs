@@ -967,6 +967,13 @@ async fn bench_engine(
 }
 
 fn main() -> anyhow::Result<()> {
+    // RUST_LOG=prestalink_store=debug shows each key-list rebuild and wait.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args = parse_args()?;
     let wrk = Command::new("wrk").arg("--version").output();
     if wrk.is_err() {

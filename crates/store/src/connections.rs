@@ -31,6 +31,18 @@ pub struct Company {
 
 const COMPANY_COLUMNS: &str = "id, name, description, tags, created_at";
 
+/// Who a connection belongs to, as an API request's path names it
+/// ([`Store::connection_owner`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionOwner {
+    /// The company exists and the connection is one of its own.
+    Owned,
+    /// No such company.
+    NoCompany,
+    /// The company exists; the connection does not, or belongs to another company.
+    NoConnection,
+}
+
 /// Whether a connection can be read, in Codat's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ConnectionStatus {
@@ -315,6 +327,25 @@ impl Store {
         on_pool!(&self.db, pool => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
             row.map(|r| read_connection(&r)).transpose()
+        })
+    }
+
+    /// Whether the company exists and owns the connection, in one statement on the API's read
+    /// pool: what every data request checks before it reads a page.
+    pub async fn connection_owner(
+        &self,
+        company_id: &str,
+        connection_id: &str,
+    ) -> Result<ConnectionOwner> {
+        const SQL: &str = "SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1), \
+             EXISTS (SELECT 1 FROM connections WHERE id = $2 AND company_id = $1)";
+        let (company, owned): (bool, bool) = on_pool!(&self.reads, pool => {
+            sqlx::query_as(SQL).bind(company_id).bind(connection_id).fetch_one(pool).await?
+        });
+        Ok(match (company, owned) {
+            (false, _) => ConnectionOwner::NoCompany,
+            (true, false) => ConnectionOwner::NoConnection,
+            (true, true) => ConnectionOwner::Owned,
         })
     }
 

@@ -41,7 +41,7 @@ use sqlx::{Connection as _, PgPool, SqlitePool};
 
 pub use api_keys::{api_key_hash, ApiKeyInfo};
 pub use checkpoints::Checkpoint;
-pub use connections::{Company, Connection, ConnectionStatus};
+pub use connections::{Company, Connection, ConnectionOwner, ConnectionStatus};
 pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
 pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};
 pub use error::{Result, StoreError};
@@ -75,6 +75,10 @@ pub struct StoreOptions {
     pub master_key: MasterKeySource,
     /// Pool size; defaults to 4 on SQLite (one writer at a time anyway) and 10 on PostgreSQL.
     pub max_connections: Option<u32>,
+    /// Size of the separate pool that serves the API's record pages (opened lazily; default
+    /// 4). Syncs hold the main pool's connections for whole page transactions; pages read
+    /// from a pool of their own do not queue behind them.
+    pub max_read_connections: Option<u32>,
     /// PostgreSQL only: use (and create if missing) this schema instead of `public`. Lets
     /// several prestalink instances, or parallel tests, share one database.
     pub postgres_schema: Option<String>,
@@ -112,6 +116,11 @@ pub(crate) use on_pool;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    /// The API's record pages read through this pool (record_pages.rs): on a file database
+    /// or PostgreSQL a second pool on the same database, so that a sync holding the main
+    /// pool's connections does not make pages wait; an in-memory SQLite database has only
+    /// `db`.
+    pub(crate) reads: Db,
     pub(crate) master_key: Option<MasterKey>,
     /// Ordered keys of the API's record queries (record_pages.rs), shared by the clones.
     pub(crate) key_lists: std::sync::Arc<record_pages::KeyLists>,
@@ -187,15 +196,24 @@ impl Store {
             .page_size(32768);
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(4))
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| sqlite_error(e, location))?;
         SQLITE_MIGRATIONS.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => sqlite_error(e, location),
             other => StoreError::Migration(other),
         })?;
+        // Readers never write: `query_only` makes any attempt an error instead of a writer
+        // lock taken behind the sync's back.
+        let reads = match file {
+            Some(_) => SqlitePoolOptions::new()
+                .max_connections(options.max_read_connections.unwrap_or(4))
+                .connect_lazy_with(connect.create_if_missing(false).pragma("query_only", "ON")),
+            None => pool.clone(),
+        };
         let store = Store {
             db: Db::Sqlite(pool),
+            reads: Db::Sqlite(reads),
             master_key,
             key_lists: Default::default(),
         };
@@ -248,11 +266,15 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
+        let reads = PgPoolOptions::new()
+            .max_connections(options.max_read_connections.unwrap_or(4))
+            .connect_lazy_with(connect);
         let store = Store {
             db: Db::Postgres(pool),
+            reads: Db::Postgres(reads),
             master_key,
             key_lists: Default::default(),
         };
@@ -270,6 +292,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        on_pool!(&self.reads, pool => pool.close().await);
         on_pool!(&self.db, pool => pool.close().await)
     }
 

@@ -20,9 +20,11 @@
 //! list is out of date waits up to `wait` for the rebuild (one per list, in the background);
 //! if the rebuild takes longer, the page is served from the previous list (its records read
 //! now, their membership and order as of that list) provided that list was last known exact
-//! (built, or a page served exact from it) less than `max_stale` ago, or was when its rebuild
-//! started: a page is then at most `max_stale` plus one rebuild behind the writes. A list
-//! that has not been known exact for longer is always waited for. [`PageFreshness::EXACT`],
+//! (built, or a page served exact from it) less than `max_stale` ago, or its rebuild started
+//! less than `max_stale` after that or after the list was built: a page is then at most
+//! `max_stale` plus two rebuilds behind the writes. A list that has not been known exact for
+//! longer, with no rebuild started soon after it, is always waited for (the first read after
+//! a quiet spell). [`PageFreshness::EXACT`],
 //! the store's default, never serves an out-of-date list.
 
 use std::collections::HashMap;
@@ -42,6 +44,9 @@ use crate::{Db, Store};
 
 /// Weight budget of the cached key lists (about this many bytes of keys).
 const KEY_LIST_BUDGET: u64 = 64 * 1024 * 1024;
+
+/// Lists read this recently are rebuilt in the background after writes.
+const RECENTLY_READ: Duration = Duration::from_secs(300);
 
 /// Tries before a page is read from a fresh snapshot without its list being cached.
 const STALE_TRIES: usize = 3;
@@ -98,14 +103,34 @@ pub(crate) struct KeyList {
     /// served exact from it (milliseconds since [`epoch`]). A write that overtook it came
     /// later, so a page served from it is at most this old behind the writes.
     exact_at: AtomicU64,
+    /// When the list was built: a rebuild that replaces it started soon after is the
+    /// next link of a chain of rebuilds that follow the writes, however long each takes.
+    installed: Instant,
+    /// When a page was last asked of it (milliseconds since [`epoch`]): writes rebuild
+    /// the lists read lately in the background ([`Store::records_moved`]).
+    read_at: AtomicU64,
+    recipe: Arc<Recipe>,
+}
+
+/// What a list is built from.
+#[derive(Debug)]
+struct Recipe {
+    connection_id: String,
+    data_type: String,
+    params: Vec<crate::query::SqlParam>,
+    keys_sql: String,
 }
 
 impl KeyList {
-    fn new(version: Option<i64>, keys: Keys, snapshot: Instant) -> KeyList {
+    fn new(version: Option<i64>, keys: Keys, snapshot: Instant, recipe: Arc<Recipe>) -> KeyList {
+        let now = Instant::now();
         KeyList {
             version,
             keys,
             exact_at: AtomicU64::new(millis(snapshot)),
+            installed: now,
+            read_at: AtomicU64::new(millis(now)),
+            recipe,
         }
     }
 
@@ -123,6 +148,12 @@ fn epoch() -> Instant {
 fn millis(at: Instant) -> u64 {
     at.saturating_duration_since(epoch()).as_millis() as u64
 }
+
+type RebuildEntry = (
+    Instant,
+    tokio::sync::watch::Receiver<Rebuild>,
+    Arc<tokio::sync::Notify>,
+);
 
 /// The state of a list's background rebuild, as its waiters see it.
 #[derive(Debug, Clone)]
@@ -166,9 +197,14 @@ impl Weighter<String, Arc<KeyList>> for KeyListWeight {
 /// The store's cache of key lists.
 pub(crate) struct KeyLists {
     cache: Cache<String, Arc<KeyList>, KeyListWeight>,
-    /// Background rebuilds of out-of-date lists, one per cache key, with when each started.
-    rebuilds: Mutex<HashMap<String, (Instant, tokio::sync::watch::Receiver<Rebuild>)>>,
+    /// Background rebuilds of out-of-date lists, one per cache key, with when each started
+    /// (or is to start), and what starts a delayed one at once.
+    rebuilds: Mutex<HashMap<String, RebuildEntry>>,
     freshness: Mutex<PageFreshness>,
+    /// Rebuilds started by readers that found their list out of date.
+    rebuilt_for_reads: AtomicU64,
+    /// Rebuilds started after writes ([`Store::records_moved`]).
+    rebuilt_for_writes: AtomicU64,
 }
 
 impl std::fmt::Debug for KeyLists {
@@ -186,6 +222,8 @@ impl Default for KeyLists {
             cache: Cache::with_weighter(1024, KEY_LIST_BUDGET, KeyListWeight),
             rebuilds: Mutex::new(HashMap::new()),
             freshness: Mutex::new(PageFreshness::EXACT),
+            rebuilt_for_reads: AtomicU64::new(0),
+            rebuilt_for_writes: AtomicU64::new(0),
         }
     }
 }
@@ -277,6 +315,8 @@ impl Store {
                     return Ok(page);
                 }
             };
+            list.read_at
+                .store(millis(Instant::now()), AtomicOrdering::Relaxed);
             let fetched = self
                 .read_page(connection_id, data_type, &s.page, &list.keys, query)
                 .await?;
@@ -293,8 +333,13 @@ impl Store {
                 ));
             }
             // Written since the list was last exact. It may still serve if that was less than
-            // `max_stale` ago, or was when the rebuild that replaces it started: a page is
-            // then at most `max_stale` plus one rebuild behind the writes.
+            // `max_stale` ago, or when the rebuild that replaces it started less than
+            // `max_stale` after the list was last exact or was built: a page is then at most
+            // `max_stale` plus two rebuilds behind the writes (the list's own, which began at
+            // its snapshot, and the one replacing it). Counting from the build as well keeps
+            // the chain of rebuilds that follows a sync's writes serving after `wait` even
+            // when one rebuild takes longer than `max_stale` under load (api_bench: query
+            // pages p99 680 ms, max 1.0 s on SQLite while the sync wrote the connection read).
             if freshness.max_stale.is_zero() {
                 // Drop it (unless already replaced) and retry.
                 self.key_lists
@@ -310,19 +355,21 @@ impl Store {
                     .lock()
                     .unwrap()
                     .get(&cache_key)
-                    .is_some_and(|(started, _)| {
-                        started.saturating_duration_since(exact_at) < freshness.max_stale
+                    .is_some_and(|(started, _, _)| {
+                        started.saturating_duration_since(exact_at.max(list.installed))
+                            < freshness.max_stale
                     });
             if young && waited {
                 return Ok(stale_page(fetched, &list, query));
             }
-            let mut rx = self.rebuild(&cache_key, connection_id, data_type, &c, &s.keys);
+            let mut rx = self.rebuild(&cache_key, list.recipe.clone(), Duration::ZERO);
             let done = async {
                 rx.wait_for(|r| !matches!(r, Rebuild::Running))
                     .await
                     .map(|r| r.clone())
                     .unwrap_or(Rebuild::Failed)
             };
+            let waiting = Instant::now();
             let outcome = if young {
                 waited = true;
                 match tokio::time::timeout(freshness.wait, done).await {
@@ -330,17 +377,37 @@ impl Store {
                     Err(_) => return Ok(stale_page(fetched, &list, query)),
                 }
             } else {
-                done.await
+                let outcome = done.await;
+                tracing::debug!(
+                    list_age_ms = exact_at.elapsed().as_millis() as u64,
+                    waited_ms = waiting.elapsed().as_millis() as u64,
+                    "an API page waited for its key list's rebuild in full"
+                );
+                outcome
             };
             if matches!(outcome, Rebuild::Failed) {
                 break;
             }
         }
         // Writes keep landing between list and page: read both from one snapshot, uncached.
+        tracing::debug!("an API page reads its key list and page in one snapshot");
         let (_, page) = self
             .build_and_read(connection_id, data_type, &c, &s, query)
             .await?;
         Ok(page)
+    }
+
+    /// How many key lists were rebuilt in the background so far: (started by a reader that
+    /// found its list out of date, started after a write to lists read lately).
+    pub fn key_list_rebuilds(&self) -> (u64, u64) {
+        (
+            self.key_lists
+                .rebuilt_for_reads
+                .load(AtomicOrdering::Relaxed),
+            self.key_lists
+                .rebuilt_for_writes
+                .load(AtomicOrdering::Relaxed),
+        )
     }
 
     /// Sets how long API pages wait for their key lists to catch up with writes (shared by
@@ -349,36 +416,79 @@ impl Store {
         *self.key_lists.freshness.lock().unwrap() = freshness;
     }
 
-    /// The rebuild of `cache_key`'s list: the one running, or one started now in the
-    /// background. Its result replaces the cached list.
+    /// Called after a write moved a data type's records: the lists of it that were read in the
+    /// last [`RECENTLY_READ`] are rebuilt in the background, `max_stale / 2` later (a sync's
+    /// next writes join the same rebuild), so that the first reader after the writes finds
+    /// a list less than one rebuild old instead of waiting for one. Only with a
+    /// [`PageFreshness`] that allows stale lists (the server's), and only for writes made
+    /// through this store (another process's writes are caught by the readers).
+    pub(crate) fn records_moved(&self, connection_id: &str, data_type: &str) {
+        let max_stale = self.key_lists.freshness.lock().unwrap().max_stale;
+        if max_stale.is_zero() || self.key_lists.cache.is_empty() {
+            return;
+        }
+        let prefix = format!("{connection_id}\u{1f}{data_type}\u{1f}");
+        let recent = millis(Instant::now()).saturating_sub(RECENTLY_READ.as_millis() as u64);
+        for (cache_key, list) in self.key_lists.cache.iter() {
+            if cache_key.starts_with(&prefix)
+                && list.read_at.load(AtomicOrdering::Relaxed) >= recent
+            {
+                let _ = self.rebuild(&cache_key, list.recipe.clone(), max_stale / 2);
+            }
+        }
+    }
+
+    /// The rebuild of `cache_key`'s list: the one running (or scheduled), or one started
+    /// now in the background after `delay`. Its result replaces the cached list.
     fn rebuild(
         &self,
         cache_key: &str,
-        connection_id: &str,
-        data_type: &str,
-        c: &Compiled,
-        keys_sql: &str,
+        recipe: Arc<Recipe>,
+        delay: Duration,
     ) -> tokio::sync::watch::Receiver<Rebuild> {
         let mut rebuilds = self.key_lists.rebuilds.lock().unwrap();
-        if let Some((_, rx)) = rebuilds.get(cache_key) {
+        if let Some((_, rx, start_now)) = rebuilds.get(cache_key) {
+            if delay.is_zero() {
+                // A reader: a rebuild scheduled after a write starts now.
+                start_now.notify_one();
+            }
             return rx.clone();
         }
         let (tx, rx) = tokio::sync::watch::channel(Rebuild::Running);
-        rebuilds.insert(cache_key.to_string(), (Instant::now(), rx.clone()));
-        drop(rebuilds);
-        let store = self.clone();
-        let (cache_key, connection_id, data_type) = (
+        let start_now = Arc::new(tokio::sync::Notify::new());
+        rebuilds.insert(
             cache_key.to_string(),
-            connection_id.to_string(),
-            data_type.to_string(),
+            (Instant::now() + delay, rx.clone(), start_now.clone()),
         );
-        let (params, keys_sql) = (c.params.clone(), keys_sql.to_string());
+        drop(rebuilds);
+        let counter = if delay.is_zero() {
+            &self.key_lists.rebuilt_for_reads
+        } else {
+            &self.key_lists.rebuilt_for_writes
+        };
+        counter.fetch_add(1, AtomicOrdering::Relaxed);
+        let store = self.clone();
+        let cache_key = cache_key.to_string();
         tokio::spawn(async move {
-            let built = store
-                .build_list(&connection_id, &data_type, &params, &keys_sql)
-                .await;
+            if !delay.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = start_now.notified() => {}
+                }
+            }
+            let started = Instant::now();
+            let built = store.build_list(recipe).await;
+            tracing::debug!(
+                took_ms = started.elapsed().as_millis() as u64,
+                "rebuilt an API page's key list"
+            );
             let outcome = match built {
                 Ok(list) => {
+                    // The new list was read when the old one was, not when it was built.
+                    if let Some(old) = store.key_lists.cache.peek(&cache_key) {
+                        let read_at = old.read_at.load(AtomicOrdering::Relaxed);
+                        list.read_at.store(read_at, AtomicOrdering::Relaxed);
+                    }
                     store.key_lists.cache.insert(cache_key.clone(), list);
                     Rebuild::Done
                 }
@@ -394,15 +504,15 @@ impl Store {
     }
 
     /// Reads a query's key list alone (one statement, one snapshot).
-    async fn build_list(
-        &self,
-        connection_id: &str,
-        data_type: &str,
-        params: &[crate::query::SqlParam],
-        keys_sql: &str,
-    ) -> Result<Arc<KeyList>> {
+    async fn build_list(&self, recipe: Arc<Recipe>) -> Result<Arc<KeyList>> {
+        let Recipe {
+            connection_id,
+            data_type,
+            params,
+            keys_sql,
+        } = &*recipe;
         let built = Instant::now();
-        let (version, keys) = match &self.db {
+        let (version, keys) = match &self.reads {
             Db::Sqlite(pool) => {
                 let (version, rowids) =
                     keys_sqlite(pool, connection_id, data_type, keys_sql, params).await?;
@@ -414,7 +524,7 @@ impl Store {
                 (version, Keys::Ids(ids))
             }
         };
-        Ok(Arc::new(KeyList::new(version, keys, built)))
+        Ok(Arc::new(KeyList::new(version, keys, built, recipe)))
     }
 
     /// Builds a query's key list and reads the page from it, in one read snapshot.
@@ -427,7 +537,7 @@ impl Store {
         query: &Query,
     ) -> Result<(Arc<KeyList>, RecordsPage)> {
         let built = Instant::now();
-        let (version, keys, fetched) = match &self.db {
+        let (version, keys, fetched) = match &self.reads {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
                 let (version, rowids) =
@@ -459,7 +569,13 @@ impl Store {
         };
         let total = keys.len();
         let page = page_of(fetched.joined, fetched.rows as usize, total, query);
-        Ok((Arc::new(KeyList::new(version, keys, built)), page))
+        let recipe = Arc::new(Recipe {
+            connection_id: connection_id.to_string(),
+            data_type: data_type.to_string(),
+            params: c.params.clone(),
+            keys_sql: s.keys.clone(),
+        });
+        Ok((Arc::new(KeyList::new(version, keys, built, recipe)), page))
     }
 
     /// Reads a page from a cached key list, with the version now.
@@ -471,7 +587,7 @@ impl Store {
         keys: &Keys,
         query: &Query,
     ) -> Result<Fetched> {
-        match (&self.db, page_keys(keys, query)) {
+        match (&self.reads, page_keys(keys, query)) {
             (Db::Sqlite(pool), PageKeys::Rowids(k)) => {
                 fetch_sqlite(pool, connection_id, data_type, sql, k).await
             }

@@ -409,6 +409,7 @@ impl Store {
     ) -> Result<PageWriteStats> {
         let now_text = format_timestamp(now);
         let mut stats = PageWriteStats::default();
+        let mut moved: Vec<&str> = Vec::new();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             for (resource, records) in &page.raw {
@@ -426,6 +427,7 @@ impl Store {
                         .bind(*data_type)
                         .execute(&mut *tx)
                         .await?;
+                    moved.push(*data_type);
                 }
                 stats.commerce.add(s);
             }
@@ -439,6 +441,9 @@ impl Store {
             }
             tx.commit().await?;
         });
+        for data_type in moved {
+            self.records_moved(connection_id, data_type);
+        }
         Ok(stats)
     }
 
@@ -553,6 +558,9 @@ impl Store {
             }
             tx.commit().await?;
         });
+        if let (RecordSet::Commerce(data_type), true) = (set, changed > 0) {
+            self.records_moved(connection_id, data_type);
+        }
         Ok(changed)
     }
 

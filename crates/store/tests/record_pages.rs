@@ -256,6 +256,9 @@ async fn bounded_staleness_catches_up() {
             max_stale: Duration::from_millis(1),
         });
         let _ = keyed(store, &conn, &q).await;
+        // The write's background rebuild must not count as started within max_stale of the
+        // read (millisecond clock).
+        tokio::time::sleep(Duration::from_millis(10)).await;
         store
             .upsert_commerce_page(&conn, ORDERS, &fresh_orders(200, 2), None, at(30))
             .await
@@ -276,6 +279,95 @@ async fn bounded_staleness_catches_up() {
             .await
             .unwrap();
         assert_same(store, &conn, &q, engine).await;
+        t
+    })
+    .await;
+}
+
+/// With a freshness that allows stale lists (the server's), a write rebuilds the lists read
+/// lately in the background, `max_stale / 2` after it: the next reader finds an exact list
+/// without starting (or waiting for) a rebuild itself. Lists not read lately, and a store
+/// that serves exact pages only, rebuild nothing on writes.
+#[tokio::test]
+async fn writes_rebuild_lists_read_lately() {
+    use prestalink_store::PageFreshness;
+    use std::time::Duration;
+    on_both_engines("record_pages_moved", |t| async move {
+        let engine = t.engine();
+        let store = &t.store;
+        let conn = connection(store).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &orders(40), None, at(10))
+            .await
+            .unwrap();
+        let q = query(Some("totalAmount>5"), Some("-totalAmount"), 1, 5);
+        let more = |from: u64| -> Vec<CommerceRecord> {
+            (from..from + 2)
+                .map(|id| CommerceRecord {
+                    id: id.to_string(),
+                    data: json!({"id": id.to_string(), "totalAmount": 1000 + id}),
+                    source_modified_date: None,
+                })
+                .collect()
+        };
+        // Exact pages (the store's default): a write starts no rebuild.
+        let (_, before, _) = keyed(store, &conn, &q).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &more(100), None, at(20))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(store.key_list_rebuilds().1, 0, "{engine}");
+        let (ids, total, _) = keyed(store, &conn, &q).await;
+        assert_eq!(
+            (total, &ids[..2]),
+            (before + 2, &["101".to_string(), "100".to_string()][..]),
+            "{engine}"
+        );
+
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::ZERO,
+            max_stale: Duration::from_millis(200),
+        });
+        let _ = keyed(store, &conn, &q).await;
+        let (reads_before, writes_before) = store.key_list_rebuilds();
+        store
+            .upsert_commerce_page(&conn, ORDERS, &more(200), None, at(30))
+            .await
+            .unwrap();
+        // Long past max_stale: without the write's rebuild this reader would wait for one.
+        let mut rebuilt = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if store.key_list_rebuilds().1 > writes_before {
+                rebuilt = true;
+                break;
+            }
+        }
+        assert!(rebuilt, "{engine}: the write rebuilt no list");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (ids, total, _) = keyed(store, &conn, &q).await;
+        assert_eq!(total, before + 4, "{engine}");
+        assert_eq!(ids[..2], ["201", "200"], "{engine}");
+        assert_eq!(
+            store.key_list_rebuilds().0,
+            reads_before,
+            "{engine}: the reader rebuilt"
+        );
+        assert_same(store, &conn, &q, engine).await;
+
+        // A list not read lately is left alone: another query's list was never read.
+        let (_, writes_now) = store.key_list_rebuilds();
+        store
+            .upsert_commerce_page(&conn, ORDERS, &more(300), None, at(40))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            store.key_list_rebuilds().1,
+            writes_now + 1,
+            "{engine}: only the read list"
+        );
         t
     })
     .await;

@@ -11,7 +11,7 @@ use prestalink_store::{JsonTable, Query};
 use crate::error::{ApiError, ApiResult, ErrorMessage};
 use crate::extract::{ApiQuery, Paging};
 use crate::links::{json_response, page_response, records_page_response};
-use crate::routes::connection_or_404;
+use crate::routes::owned_or_404;
 use crate::schema_paths::check_fields;
 use crate::state::AppState;
 
@@ -88,7 +88,7 @@ pub async fn list(
     Path((company_id, connection_id, data_type_name)): Path<(String, String, String)>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Response> {
-    connection_or_404(&state, &company_id, &connection_id).await?;
+    owned_or_404(&state, &company_id, &connection_id).await?;
     let dt = data_type(&data_type_name)?;
     requested(&state, &connection_id, dt).await?;
     if dt == DataType::CompanyInfo {
@@ -104,7 +104,7 @@ pub async fn list(
         "/companies/{company_id}/connections/{connection_id}/data/{}",
         dt.key()
     );
-    Ok(records_page_response(&path, &paging, &page))
+    Ok(records_page_response(&path, &paging, page))
 }
 
 async fn single(
@@ -157,7 +157,7 @@ pub async fn one(
         String,
     )>,
 ) -> ApiResult<Response> {
-    connection_or_404(&state, &company_id, &connection_id).await?;
+    owned_or_404(&state, &company_id, &connection_id).await?;
     let dt = data_type(&data_type_name)?;
     requested(&state, &connection_id, dt).await?;
     single(&state, &connection_id, dt, Some(&record_id)).await
@@ -177,7 +177,7 @@ pub async fn raw(
     Path((company_id, connection_id, resource)): Path<(String, String, String)>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Response> {
-    connection_or_404(&state, &company_id, &connection_id).await?;
+    owned_or_404(&state, &company_id, &connection_id).await?;
     if resource.is_empty()
         || resource.len() > 64
         || !resource

@@ -87,6 +87,28 @@ pub async fn company_or_404(
         .ok_or_else(|| ApiError::not_found(format!("Company {company_id} not found")))
 }
 
+/// 404 unless the company exists and owns the connection: one statement, for requests that
+/// need only to know it (a data page).
+pub async fn owned_or_404(
+    state: &AppState,
+    company_id: &str,
+    connection_id: &str,
+) -> Result<(), ApiError> {
+    match state
+        .store
+        .connection_owner(company_id, connection_id)
+        .await?
+    {
+        prestalink_store::ConnectionOwner::Owned => Ok(()),
+        prestalink_store::ConnectionOwner::NoCompany => Err(ApiError::not_found(format!(
+            "Company {company_id} not found"
+        ))),
+        prestalink_store::ConnectionOwner::NoConnection => Err(ApiError::not_found(format!(
+            "Connection {connection_id} not found for company {company_id}"
+        ))),
+    }
+}
+
 /// The company's connection, or 404.
 pub async fn connection_or_404(
     state: &AppState,
