@@ -296,7 +296,7 @@ fn lines(r: &RecordsText, n: &Numbers, d: &Value) -> Markup {
         section aria-labelledby="lines-heading" {
             h2 id="lines-heading" { (r.lines) }
             @if items.is_empty() { p { (r.none) } } @else {
-                div class="table-scroll" {
+                div class="table-scroll" tabindex="0" role="region" aria-labelledby="lines-heading" {
                     table class="data" id="lines" {
                         thead { tr {
                             th scope="col" { (r.product) }
@@ -356,7 +356,7 @@ fn payments(
         section aria-labelledby="payments-heading" {
             h2 id="payments-heading" { (r.payments) }
             @if payments.is_empty() { p { (r.none) } } @else {
-                div class="table-scroll" {
+                div class="table-scroll" tabindex="0" role="region" aria-labelledby="payments-heading" {
                     table class="data" id="payments" {
                         thead { tr {
                             th scope="col" { (t.date) }

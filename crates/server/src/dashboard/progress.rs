@@ -103,7 +103,7 @@ fn live_part(
                     (saved_pacer(t, &n, connection))
                 }
             }
-            h2 { (r.stored_heading) }
+            h2 id="stored-heading" { (r.stored_heading) }
             (stored_runs(state, t, &n, runs, datasets))
         }
     }
@@ -120,7 +120,7 @@ fn live_figures(t: &PagesText, r: &RecordsText, n: &Numbers, l: &LiveSync) -> Ma
     let pacer = l.pacer.as_ref();
     let seconds = |s: f64| r.seconds.replace("{n}", &n.number(s, 0));
     html! {
-        h2 { (r.live_heading) }
+        h2 id="live-heading" { (r.live_heading) }
         p {
             (r.started) " " (l.started.format("%Y-%m-%d %H:%M:%S UTC"))
             @if l.finished.is_some() { " · " (r.live_finished) }
@@ -134,7 +134,7 @@ fn live_figures(t: &PagesText, r: &RecordsText, n: &Numbers, l: &LiveSync) -> Ma
             div class="kpi" { dt { (r.retries) } dd id="retries" { (n.count(l.retries)) } }
             div class="kpi" { dt { (r.backpressure) } dd id="backpressure" { (figure(pacer.map(|p| p.backpressure))) } }
         }
-        div class="table-scroll" {
+        div class="table-scroll" tabindex="0" role="region" aria-labelledby="live-heading" {
             table class="data" id="live-steps" {
                 thead { tr {
                     th scope="col" { (r.step) }
@@ -204,7 +204,7 @@ fn stored_runs(
         }
     };
     html! {
-        div class="table-scroll" {
+        div class="table-scroll" tabindex="0" role="region" aria-labelledby="stored-heading" {
             table class="data" id="progress" {
                 thead { tr {
                     th scope="col" { (t.data_type) }

@@ -41,6 +41,18 @@ fn col(label: &'static str) -> Column {
     }
 }
 
+/// The words that differ between tables.
+pub struct TableWords {
+    /// The page's title.
+    pub title: &'static str,
+    /// Shown when no row matches.
+    pub empty: &'static str,
+    /// `{count} orders`.
+    pub results: &'static str,
+    /// Examples of the query language for this table.
+    pub query_hint: &'static str,
+}
+
 /// What a cell needs: where the connection's pages are, how to write numbers and dates.
 pub struct Cells<'a> {
     /// `/dashboard/companies/{c}/connections/{k}`.
@@ -222,17 +234,13 @@ pub async fn transactions(
 ) -> Response {
     let t = texts(lang);
     let ids = (company_id.as_str(), connection_id.as_str());
-    table_page::<TransactionRow>(
-        &state,
-        lang,
-        &csrf,
-        ids,
-        &TRANSACTIONS,
-        &params,
-        t.transactions,
-        t.no_transactions,
-    )
-    .await
+    let words = TableWords {
+        title: t.transactions,
+        empty: t.no_transactions,
+        results: t.results,
+        query_hint: t.query_hint,
+    };
+    table_page::<TransactionRow>(&state, lang, &csrf, ids, &TRANSACTIONS, &params, &words).await
 }
 
 /// `GET …/orders`: orders, filtered, sorted and paged, each linked to its page; `format=csv`
@@ -247,17 +255,13 @@ pub async fn orders(
 ) -> Response {
     let r = text::records(locale(lang));
     let ids = (company_id.as_str(), connection_id.as_str());
-    table_page::<OrderRow>(
-        &state,
-        lang,
-        &csrf,
-        ids,
-        &ORDERS,
-        &params,
-        r.orders,
-        r.no_orders,
-    )
-    .await
+    let words = TableWords {
+        title: r.orders,
+        empty: r.no_orders,
+        results: r.order_results,
+        query_hint: r.order_query_hint,
+    };
+    table_page::<OrderRow>(&state, lang, &csrf, ids, &ORDERS, &params, &words).await
 }
 
 /// `GET …/customers`: customers, filtered, sorted and paged, each linked to their orders;
@@ -272,17 +276,13 @@ pub async fn customers(
 ) -> Response {
     let r = text::records(locale(lang));
     let ids = (company_id.as_str(), connection_id.as_str());
-    table_page::<CustomerRow>(
-        &state,
-        lang,
-        &csrf,
-        ids,
-        &CUSTOMERS,
-        &params,
-        r.customers,
-        r.no_customers,
-    )
-    .await
+    let words = TableWords {
+        title: r.customers,
+        empty: r.no_customers,
+        results: r.customer_results,
+        query_hint: r.customer_query_hint,
+    };
+    table_page::<CustomerRow>(&state, lang, &csrf, ids, &CUSTOMERS, &params, &words).await
 }
 
 /// The shop's time zone, when known and valid.
@@ -290,7 +290,6 @@ pub fn shop_timezone(basics: &prestalink_store::ShopBasics) -> Option<Tz> {
     basics.timezone.as_deref().and_then(|z| z.parse().ok())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn table_page<R: Rendered>(
     state: &AppState,
     lang: Lang,
@@ -298,9 +297,9 @@ async fn table_page<R: Rendered>(
     (company_id, connection_id): (&str, &str),
     spec: &TableSpec,
     params: &TableParams,
-    title: &'static str,
-    empty: &'static str,
+    words: &TableWords,
 ) -> Response {
+    let title = words.title;
     if let Err(page) = connection_of(state, lang, company_id, connection_id).await {
         return page;
     }
@@ -354,7 +353,7 @@ async fn table_page<R: Rendered>(
     let o = text::overview(locale(lang));
     let body = html! {
         (page_head(t, csrf, &connection_base, spec.slug, lang))
-        h1 { (title) @if let Some(name) = &basics.name { " · " (name) } }
+        h1 id="table-heading" { (title) @if let Some(name) = &basics.name { " · " (name) } }
         form method="get" action=(base) class="filters" {
             fieldset {
                 legend { (t.filter) }
@@ -374,17 +373,17 @@ async fn table_page<R: Rendered>(
                     (field("method", t.method, "text", params.method.as_deref(), &error))
                 }
                 (field("query", t.query, "text", params.query.as_deref(), &error))
-                p class="hint" id="query-hint" { (t.query_hint) }
+                p class="hint" id="query-hint" { (words.query_hint) }
                 input type="hidden" name="sort" value=(params.sort(spec));
                 button type="submit" { (t.filter) }
             }
         }
-        p aria-live="polite" id="results" { (t.results.replace("{count}", &n.count(total))) }
+        p aria-live="polite" id="results" { (words.results.replace("{count}", &n.count(total))) }
         p { a href={ (base) "?" (params.link(spec, None, None, true)) } download id="csv" { (t.download_csv) } }
         @if rows.is_empty() {
-            p { (empty) }
+            p { (words.empty) }
         } @else {
-            div class="table-scroll" {
+            div class="table-scroll" tabindex="0" role="region" aria-labelledby="table-heading" {
                 table class="data" id=(spec.slug) {
                     thead { tr {
                         @for c in &columns {
