@@ -253,6 +253,72 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
         let bad = b.get(&format!("{base}/transactions?from=yesterday")).await;
         assert!(bad.body.contains("id=\"from-error\""), "{engine}");
 
+        // Orders: the CSV of a month of shop-local days equals the API's orders of those
+        // days (createdDate is UTC; the shop's time zone decides the day).
+        let (_, info) = h
+            .get(&format!(
+                "/companies/{company_id}/connections/{connection_id}/data/commerce-info"
+            ))
+            .await;
+        let tz: chrono_tz::Tz = info["supplementalData"]["content"]["timezone"]
+            .as_str()
+            .unwrap_or("UTC")
+            .parse()
+            .unwrap();
+        let csv = b
+            .get(&format!(
+                "{base}/orders?from=2026-10-01&to=2026-10-31&format=csv"
+            ))
+            .await;
+        assert_eq!(csv.status, 200, "{engine}");
+        let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+        let csv_ids: BTreeSet<String> = reader
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        let api_ids: BTreeSet<String> = orders
+            .iter()
+            .filter(|o| {
+                let at = chrono::DateTime::parse_from_rfc3339(o["createdDate"].as_str().unwrap())
+                    .unwrap()
+                    .with_timezone(&tz)
+                    .date_naive()
+                    .to_string();
+                ("2026-10-01"..="2026-10-31").contains(&at.as_str())
+            })
+            .map(|o| o["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!api_ids.is_empty(), "{engine}: orders in October");
+        assert_eq!(csv_ids, api_ids, "{engine}");
+        let customers = b.get(&format!("{base}/customers?format=csv")).await;
+        let api_customers = h
+            .all_records(company_id, connection_id, "commerce-customers")
+            .await;
+        assert_eq!(
+            customers.body.lines().count(),
+            api_customers.len() + 1,
+            "{engine}"
+        );
+
+        // An order's page, by id and by reference; an unknown order is a 404 page.
+        let order = &orders[0];
+        let id = order["id"].as_str().unwrap();
+        let number = order["orderNumber"].as_str().unwrap();
+        let page = b.get(&format!("{base}/orders/{id}")).await;
+        assert_eq!(page.status, 200, "{engine}");
+        assert!(page.body.contains(number), "{engine}");
+        assert!(page.body.contains("id=\"raw\""), "{engine}");
+        let by_reference = b.get(&format!("{base}/orders/reference/{number}")).await;
+        assert_eq!(by_reference.status, 303, "{engine}");
+        assert!(
+            by_reference
+                .location
+                .unwrap()
+                .ends_with(&format!("/orders/{id}")),
+            "{engine}"
+        );
+        assert_eq!(b.get(&format!("{base}/orders/999999")).await.status, 404);
+
         // Sync and unlink go through the API's handlers, with the form's token only.
         let list = b.get(companies).await;
         let token = csrf(&list.body);
