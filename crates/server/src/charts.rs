@@ -183,6 +183,10 @@ fn time_chart(
     color: RGBColor,
 ) -> Result<Chart, ChartError> {
     let n = points.len().max(1);
+    // A segmented `0..last` has a segment per value of `0..=last`: `n - 1` gives one per
+    // bucket and no empty one on the right (plotters cannot map a one-value range, so a
+    // single bucket keeps an empty segment).
+    let last = if n > 1 { n - 1 } else { 1 };
     let max_amount = axis_max(points.iter().map(|p| p.amount));
     let max_count = axis_max(points.iter().map(|p| p.count as f64));
     let mut svg = String::new();
@@ -195,9 +199,9 @@ fn time_chart(
             .x_label_area_size(34)
             .y_label_area_size(86)
             .right_y_label_area_size(56)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..max_amount)
+            .build_cartesian_2d((0..last).into_segmented(), 0f64..max_amount)
             .map_err(drawing)?
-            .set_secondary_coord((0..n).into_segmented(), 0f64..max_count);
+            .set_secondary_coord((0..last).into_segmented(), 0f64..max_count);
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::Exact(i) | SegmentValue::CenterOf(i) => {
                 points.get(*i).map(|p| p.axis.clone()).unwrap_or_default()
@@ -492,6 +496,20 @@ mod tests {
         // Axis labels are text elements in the currency (no font was needed to draw them).
         assert!(svg.contains("<text"));
         assert!(svg.contains("\n€4,000\n</text>"), "{svg}");
+        // The last bucket reaches the right axis (no empty segment after it): its hover
+        // rectangle ends where the plot does (width − margin − right label area).
+        let hits = &svg[svg.find("<g class=\"hits\">").unwrap()..];
+        let last = &hits[hits.rfind("<rect").unwrap()..];
+        let attr = |name: &str| -> i32 {
+            let at = last.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            last[at..at + last[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            (attr("x") + attr("width") - (760 - 12 - 56)).abs() <= 2,
+            "{last}"
+        );
         // The bars and the orders line.
         assert!(count(svg, "<rect") >= 7 + 7);
         assert!(svg.contains("<polyline") || svg.contains("<path"));
