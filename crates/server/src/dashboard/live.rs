@@ -121,3 +121,51 @@ impl LiveSyncs {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prestalink_pacing::{Caps, Pace, Pacer};
+
+    fn event(stage: Stage, records: u64, retries: u64, finished: bool) -> ProgressEvent {
+        ProgressEvent {
+            stage,
+            records,
+            total: Some(100),
+            requests: 3,
+            rate: 12.5,
+            eta_seconds: Some(4.0),
+            finished,
+            error: None,
+            retries,
+            pacer: Pacer::new(Pace::Balanced, Caps::default(), None).snapshot(),
+        }
+    }
+
+    #[test]
+    fn a_sync_keeps_one_row_per_step_until_the_next_starts() {
+        let live = LiveSyncs::default();
+        let now = Utc::now();
+        live.update("c1", &event(Stage::Read("orders".into()), 10, 0, false));
+        assert_eq!(live.get("c1"), None, "no event before the sync starts");
+        live.start("c1", now);
+        live.update("c1", &event(Stage::Read("orders".into()), 10, 0, false));
+        live.update("c1", &event(Stage::Read("orders".into()), 60, 2, false));
+        live.update(
+            "c1",
+            &event(Stage::Map("commerce-orders".into()), 5, 1, false),
+        );
+        let sync = live.get("c1").unwrap();
+        assert_eq!(sync.stages.len(), 2);
+        assert_eq!((sync.stages[0].read, sync.stages[0].records), (true, 60));
+        assert!(!sync.stages[1].read);
+        assert_eq!(sync.retries, 2, "retries count the whole run");
+        assert_eq!(sync.events, 3);
+        assert!(sync.pacer.is_some() && sync.finished.is_none());
+        live.finish("c1", now);
+        assert_eq!(live.get("c1").unwrap().finished, Some(now));
+        live.start("c1", now);
+        assert!(live.get("c1").unwrap().stages.is_empty());
+        assert_eq!(live.get("c2"), None);
+    }
+}
