@@ -158,11 +158,21 @@ fn month_name(month0: u32, locale: NumberLocale) -> &'static str {
 pub fn bucket_label(bucket: &Bucket, grain: Grain, locale: NumberLocale) -> String {
     use chrono::Datelike;
     let d = bucket.start;
-    let month = month_name(d.month0(), locale);
     match grain {
-        Grain::Month => format!("{month} {}", d.year()),
-        Grain::Day | Grain::Week => format!("{} {month} {}", d.day(), d.year()),
+        Grain::Month => format!("{} {}", month_name(d.month0(), locale), d.year()),
+        Grain::Day | Grain::Week => long_date(d, locale),
     }
+}
+
+/// A day in the page's language: `2 Nov 2026`, `2 nov. 2026`.
+pub fn long_date(day: chrono::NaiveDate, locale: NumberLocale) -> String {
+    use chrono::Datelike;
+    format!(
+        "{} {} {}",
+        day.day(),
+        month_name(day.month0(), locale),
+        day.year()
+    )
 }
 
 /// A bucket on a time axis: its first day without the year (`2 Nov`), or its month.

@@ -223,6 +223,10 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             "{engine}"
         );
         assert!(page.body.contains("<svg") && page.body.contains("revenue-chart-table"));
+        assert!(
+            page.body.contains("From 1 Jun 2026 to 28 Nov 2026"),
+            "{engine}: the period in the page's words"
+        );
 
         // Transactions: paged, and the CSV of a filter equals the API's answer to it.
         let table = b.get(&format!("{base}/transactions?page=2")).await;
