@@ -257,8 +257,11 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
         let bad = b.get(&format!("{base}/transactions?from=yesterday")).await;
         assert!(bad.body.contains("id=\"from-error\""), "{engine}");
 
-        // Orders: the CSV of a month of shop-local days equals the API's orders of those
-        // days (createdDate is UTC; the shop's time zone decides the day).
+        // Orders: the CSV of a range of shop-local days equals the API's orders of those
+        // days. createdDate carries the shop's offset; the range starts the day after an
+        // order placed in a day's last hour and ends on the day of another, so bounds in
+        // UTC (a local midnight is 22:00Z or 23:00Z in Paris), compared with the local text,
+        // would take the first and drop the second.
         let (_, info) = h
             .get(&format!(
                 "/companies/{company_id}/connections/{connection_id}/data/commerce-info"
@@ -269,10 +272,24 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             .unwrap_or("UTC")
             .parse()
             .unwrap();
+        let local_of = |o: &Value| {
+            chrono::DateTime::parse_from_rfc3339(o["createdDate"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&tz)
+                .naive_local()
+        };
+        let late_days: BTreeSet<chrono::NaiveDate> = orders
+            .iter()
+            .map(local_of)
+            .filter(|t| chrono::Timelike::hour(t) == 23)
+            .map(|t| t.date())
+            .collect();
+        assert!(late_days.len() >= 2, "{engine}: orders late in the day");
+        let first = *late_days.first().unwrap() + chrono::Duration::days(1);
+        let last = *late_days.last().unwrap();
+        let (from, to) = (first.to_string(), last.to_string());
         let csv = b
-            .get(&format!(
-                "{base}/orders?from=2026-10-01&to=2026-10-31&format=csv"
-            ))
+            .get(&format!("{base}/orders?from={from}&to={to}&format=csv"))
             .await;
         assert_eq!(csv.status, 200, "{engine}");
         let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
@@ -282,18 +299,54 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             .collect();
         let api_ids: BTreeSet<String> = orders
             .iter()
-            .filter(|o| {
-                let at = chrono::DateTime::parse_from_rfc3339(o["createdDate"].as_str().unwrap())
-                    .unwrap()
-                    .with_timezone(&tz)
-                    .date_naive()
-                    .to_string();
-                ("2026-10-01"..="2026-10-31").contains(&at.as_str())
-            })
+            .filter(|o| (first..=last).contains(&local_of(o).date()))
             .map(|o| o["id"].as_str().unwrap().to_string())
             .collect();
-        assert!(!api_ids.is_empty(), "{engine}: orders in October");
-        assert_eq!(csv_ids, api_ids, "{engine}");
+        assert!(!api_ids.is_empty(), "{engine}: orders from {from} to {to}");
+        assert_eq!(
+            csv_ids.symmetric_difference(&api_ids).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{engine}: orders from {from} to {to} only in the CSV or only in the API"
+        );
+
+        // Past the last page, the pager shows the last page and its rows.
+        let pages = orders.len().div_ceil(50);
+        let past = b.get(&format!("{base}/orders?page=999")).await;
+        assert_eq!(past.status, 200, "{engine}");
+        assert!(
+            past.body.contains(&format!("Page {pages} of {pages}")),
+            "{engine}"
+        );
+        let oldest = orders.iter().min_by_key(|o| local_of(o)).unwrap();
+        assert!(
+            past.body
+                .contains(&format!("/orders/{}\"", oldest["id"].as_str().unwrap())),
+            "{engine}: the last page lists the oldest order"
+        );
+
+        // A customer whose name and e-mail look like spreadsheet formulas: the CSV quotes
+        // them with a leading ' (CSV injection); amounts such as -12.50 stay numbers.
+        let mut evil = h
+            .all_records(company_id, connection_id, "commerce-customers")
+            .await
+            .remove(0);
+        let evil_id = evil["id"].as_str().unwrap().to_string();
+        evil["customerName"] = Value::from("=HYPERLINK(\"http://evil.example\",\"x\")");
+        evil["emailAddress"] = Value::from("@SUM(1+1)");
+        h.db.store
+            .upsert_commerce_page(
+                connection_id,
+                "commerce-customers",
+                &[prestalink_store::CommerceRecord {
+                    id: evil_id.clone(),
+                    data: evil,
+                    source_modified_date: None,
+                }],
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
         let customers = b.get(&format!("{base}/customers?format=csv")).await;
         let api_customers = h
             .all_records(company_id, connection_id, "commerce-customers")
@@ -302,6 +355,25 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             customers.body.lines().count(),
             api_customers.len() + 1,
             "{engine}"
+        );
+        let mut reader = csv::Reader::from_reader(customers.body.as_bytes());
+        let row = reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| r[0] == evil_id)
+            .expect("the edited customer");
+        assert_eq!(
+            &row[2], "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            "{engine}"
+        );
+        assert_eq!(&row[3], "'@SUM(1+1)", "{engine}");
+        let refunds = b
+            .get(&format!("{base}/transactions?type=Refund&format=csv"))
+            .await;
+        let mut reader = csv::Reader::from_reader(refunds.body.as_bytes());
+        assert!(
+            reader.records().any(|r| r.unwrap()[3].starts_with('-')),
+            "{engine}: refund amounts stay negative numbers"
         );
 
         // An order's page, by id and by reference; an unknown order is a 404 page.

@@ -77,7 +77,7 @@ impl TableRow for TransactionRow {
 pub struct OrderRow {
     /// The order's id.
     pub id: String,
-    /// When it was placed (`createdDate`, UTC).
+    /// When it was placed (`createdDate`, with the shop's offset).
     pub date: String,
     /// PrestaShop's reference (`orderNumber`).
     pub number: String,
@@ -143,7 +143,7 @@ impl TableRow for OrderRow {
 pub struct CustomerRow {
     /// The customer's id.
     pub id: String,
-    /// When the account was created (`createdDate`, UTC).
+    /// When the account was created (`createdDate`, with the shop's offset).
     pub date: String,
     /// "Firstname Lastname".
     pub name: String,

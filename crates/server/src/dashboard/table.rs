@@ -4,7 +4,7 @@
 //! what `GET …/data/{dataType}?query=…&orderBy=…` answers. Paging, sorting and filtering
 //! run in the database through [`Store::query_records`]; the CSV is read a page at a time.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate};
 use chrono_tz::Tz;
 use prestalink_store::{Query, Store, StoredRecord, MAX_PAGE_SIZE};
 use serde::Deserialize;
@@ -28,12 +28,11 @@ pub struct TableSpec {
     pub data_type: &'static str,
     /// The page's path below the connection (`orders`), also the CSV's file name.
     pub slug: &'static str,
-    /// The field the date range filters on and the default sort.
+    /// The field the date range filters on and the default sort. It must carry the shop's
+    /// own offset (`2024-12-13T17:43:00+01:00`, as the mapping writes `createdDate` of orders
+    /// and customers and `sourceCreatedDate` of transactions): its text then starts with the
+    /// shop-local day, so plain `YYYY-MM-DD` bounds select whole shop-local days.
     pub date_field: &'static str,
-    /// Whether `date_field` is in UTC (`…Z`): the shop-local days of the form are then turned
-    /// into UTC bounds with the shop's time zone; otherwise the field carries the shop's own
-    /// offset and its text orders by shop-local time.
-    pub utc_dates: bool,
     /// Fields the table may be sorted by (each both ways).
     pub sort_fields: &'static [&'static str],
     /// The form's other filters.
@@ -45,7 +44,6 @@ pub static TRANSACTIONS: TableSpec = TableSpec {
     data_type: "commerce-transactions",
     slug: "transactions",
     date_field: "sourceCreatedDate",
-    utc_dates: false,
     sort_fields: &["sourceCreatedDate", "totalAmount"],
     filters: &[Filter::Kind, Filter::Method],
 };
@@ -55,7 +53,6 @@ pub static ORDERS: TableSpec = TableSpec {
     data_type: "commerce-orders",
     slug: "orders",
     date_field: "createdDate",
-    utc_dates: true,
     sort_fields: &["createdDate", "orderNumber", "totalAmount"],
     filters: &[],
 };
@@ -65,7 +62,6 @@ pub static CUSTOMERS: TableSpec = TableSpec {
     data_type: "commerce-customers",
     slug: "customers",
     date_field: "createdDate",
-    utc_dates: true,
     sort_fields: &["createdDate", "customerName", "emailAddress"],
     filters: &[],
 };
@@ -117,13 +113,8 @@ impl TableParams {
         self.page.unwrap_or(1).max(1)
     }
 
-    /// The API query text of the filters, `None` when there is no filter. `timezone` is the
-    /// shop's, for tables whose dates are in UTC.
-    pub fn query_text(
-        &self,
-        spec: &TableSpec,
-        timezone: Option<Tz>,
-    ) -> Result<Option<String>, FilterError> {
+    /// The API query text of the filters, `None` when there is no filter.
+    pub fn query_text(&self, spec: &TableSpec) -> Result<Option<String>, FilterError> {
         let mut parts = Vec::new();
         let day = |text: &Option<String>,
                    field: &'static str|
@@ -138,15 +129,10 @@ impl TableParams {
                     }),
             }
         };
-        let bound = |d: NaiveDate| -> String {
-            if spec.utc_dates {
-                utc_start_of(d, timezone)
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string()
-            } else {
-                d.to_string()
-            }
-        };
+        // The date field's text is compared byte-wise and starts with the shop-local day:
+        // `>= "2026-10-01"` keeps `2026-10-01T00:00:00+02:00`, `< "2026-11-01"` keeps
+        // `2026-10-31T23:59:59+01:00`, whatever the offset.
+        let bound = |d: NaiveDate| d.to_string();
         let field = spec.date_field;
         if let Some(from) = day(&self.from, "from")? {
             parts.push(format!("{field}>={}", quote(&bound(from))?));
@@ -184,7 +170,6 @@ impl TableParams {
     pub fn api_query(
         &self,
         spec: &TableSpec,
-        timezone: Option<Tz>,
         page: u32,
         page_size: u32,
     ) -> Result<Query, FilterError> {
@@ -192,7 +177,7 @@ impl TableParams {
             page,
             page_size,
             order_by: Some(self.sort(spec)),
-            query: self.query_text(spec, timezone)?,
+            query: self.query_text(spec)?,
             include_deleted: false,
         })
     }
@@ -255,19 +240,6 @@ impl TableParams {
     }
 }
 
-/// The UTC instant a shop-local day starts (UTC days when the zone is unknown).
-fn utc_start_of(day: NaiveDate, timezone: Option<Tz>) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    match timezone {
-        Some(tz) => tz
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| Utc.from_utc_datetime(&midnight)),
-        None => Utc.from_utc_datetime(&midnight),
-    }
-}
-
 /// A timestamp of a record (RFC 3339) as shop-local `YYYY-MM-DD HH:MM`; the text itself when
 /// it does not parse.
 pub fn local_time(text: &str, timezone: Option<Tz>) -> String {
@@ -310,56 +282,94 @@ pub struct TablePage<R> {
     pub rows: Vec<R>,
     /// Records matching the filters.
     pub total: u64,
+    /// The page shown: the one asked for, or the last one when that is past the end.
+    pub page: u32,
 }
 
-/// One page of rows for the filters.
+/// The page of rows asked for by the filters; past the last page, the last page.
 pub async fn page<R: TableRow>(
     store: &Store,
     connection_id: &str,
     spec: &TableSpec,
     params: &TableParams,
-    timezone: Option<Tz>,
 ) -> anyhow::Result<Result<TablePage<R>, FilterError>> {
-    let query = match params.api_query(spec, timezone, params.page(), PAGE_SIZE) {
-        Ok(q) => q,
-        Err(e) => return Ok(Err(e)),
-    };
-    match store
-        .query_records(connection_id, spec.data_type, &query)
-        .await
-    {
-        Ok(found) => Ok(Ok(TablePage {
+    let mut page = params.page();
+    loop {
+        let query = match params.api_query(spec, page, PAGE_SIZE) {
+            Ok(q) => q,
+            Err(e) => return Ok(Err(e)),
+        };
+        let found = match store
+            .query_records(connection_id, spec.data_type, &query)
+            .await
+        {
+            Ok(found) => found,
+            Err(prestalink_store::StoreError::Query(e)) => {
+                return Ok(Err(FilterError {
+                    field: "query",
+                    reason: e.to_string(),
+                }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let last = u32::try_from(found.total_results.div_ceil(u64::from(PAGE_SIZE)).max(1))
+            .unwrap_or(u32::MAX);
+        // Strictly smaller each time round, so this ends even while records change.
+        if page > last {
+            page = last;
+            continue;
+        }
+        return Ok(Ok(TablePage {
             rows: found.results.iter().map(R::of).collect(),
             total: found.total_results,
-        })),
-        Err(prestalink_store::StoreError::Query(e)) => Ok(Err(FilterError {
-            field: "query",
-            reason: e.to_string(),
-        })),
-        Err(e) => Err(e.into()),
+            page,
+        }));
     }
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a `'` in front (OWASP's advice on CSV
+/// injection). Numbers such as `-12.50` are left as they are: they cannot be formulas, and
+/// a refund's amount must stay a number.
+pub fn csv_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(value) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// `-12`, `+3.5`: a sign, digits, at most one dot between digits.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Every row matching the filters as CSV (header first), read a page of [`MAX_PAGE_SIZE`]
-/// at a time.
+/// at a time; text cells are guarded by [`csv_cell`].
 pub async fn csv<R: TableRow>(
     store: &Store,
     connection_id: &str,
     spec: &TableSpec,
     params: &TableParams,
-    timezone: Option<Tz>,
 ) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(R::CSV_HEADER)?;
     for page in 1.. {
         let query = params
-            .api_query(spec, timezone, page, MAX_PAGE_SIZE)
+            .api_query(spec, page, MAX_PAGE_SIZE)
             .map_err(|e| anyhow::anyhow!(e.reason))?;
         let found = store
             .query_records(connection_id, spec.data_type, &query)
             .await?;
         for record in &found.results {
-            writer.write_record(R::of(record).csv_fields())?;
+            let fields = R::of(record).csv_fields();
+            writer.write_record(fields.iter().map(|f| csv_cell(f).into_owned()))?;
         }
         if u64::from(page) * u64::from(MAX_PAGE_SIZE) >= found.total_results {
             break;
@@ -387,7 +397,7 @@ mod tests {
 
     #[test]
     fn filters_become_one_api_query() {
-        let q = params().api_query(&TRANSACTIONS, None, 3, 50).unwrap();
+        let q = params().api_query(&TRANSACTIONS, 3, 50).unwrap();
         assert_eq!(
             q.query.as_deref(),
             Some(
@@ -399,23 +409,23 @@ mod tests {
         // The query parses in the API's language.
         prestalink_store::query::QueryExpr::parse(q.query.as_deref().unwrap()).unwrap();
         assert_eq!(
-            TableParams::default()
-                .query_text(&TRANSACTIONS, None)
-                .unwrap(),
+            TableParams::default().query_text(&TRANSACTIONS).unwrap(),
             None
         );
     }
 
     #[test]
-    fn utc_tables_turn_shop_days_into_utc_bounds_and_ignore_other_filters() {
-        let paris: Tz = "Europe/Paris".parse().unwrap();
-        let q = params().query_text(&ORDERS, Some(paris)).unwrap().unwrap();
+    fn order_and_customer_days_are_shop_local_date_bounds() {
+        // createdDate carries the shop's offset, so a day's last hours (23:30+01:00, which
+        // is 22:30Z) stay on that day: the bounds are the local days' text, not UTC instants.
+        let q = params().query_text(&ORDERS).unwrap().unwrap();
         assert_eq!(
             q,
-            "createdDate>=\"2026-10-31T23:00:00Z\"&&createdDate<\"2026-11-30T23:00:00Z\"\
+            "createdDate>=\"2026-11-01\"&&createdDate<\"2026-12-01\"\
              &&{totalAmount<-10||currency=GBP}"
         );
         prestalink_store::query::QueryExpr::parse(&q).unwrap();
+        let paris: Tz = "Europe/Paris".parse().unwrap();
         assert_eq!(
             local_time("2026-11-28T09:47:35Z", Some(paris)),
             "2026-11-28 10:47"
@@ -423,16 +433,41 @@ mod tests {
     }
 
     #[test]
+    fn csv_cells_that_look_like_formulas_are_quoted() {
+        for risky in [
+            "=HYPERLINK(\"http://x\")",
+            "+33 1 23",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "-1e5",
+            "--1",
+        ] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in [
+            "Dupont",
+            "a=b",
+            "-12.50",
+            "+3",
+            "12",
+            "",
+            "jean@example.com",
+        ] {
+            assert_eq!(csv_cell(safe), safe, "{safe:?}");
+        }
+    }
+
+    #[test]
     fn bad_filters_name_their_field_and_unknown_sorts_fall_back() {
         let mut p = params();
         p.from = Some("1 Nov".to_string());
-        assert_eq!(p.query_text(&TRANSACTIONS, None).unwrap_err().field, "from");
+        assert_eq!(p.query_text(&TRANSACTIONS).unwrap_err().field, "from");
         p.from = None;
         p.method = Some("a\"b'c".to_string());
-        assert_eq!(
-            p.query_text(&TRANSACTIONS, None).unwrap_err().field,
-            "method"
-        );
+        assert_eq!(p.query_text(&TRANSACTIONS).unwrap_err().field, "method");
         p.sort = Some("password".to_string());
         assert_eq!(p.sort(&TRANSACTIONS), "-sourceCreatedDate");
         p.sort = Some("customerName".to_string());

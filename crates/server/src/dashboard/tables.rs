@@ -309,7 +309,7 @@ async fn table_page<R: Rendered>(
     };
     let tz = shop_timezone(&basics);
     if params.format.as_deref() == Some("csv") {
-        return match table::csv::<R>(&state.store, connection_id, spec, params, tz).await {
+        return match table::csv::<R>(&state.store, connection_id, spec, params).await {
             Ok(bytes) => (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -329,15 +329,15 @@ async fn table_page<R: Rendered>(
     let n = Numbers::new(locale(lang), basics.currency.as_deref());
     let connection_base = format!("{COMPANIES}/{company_id}/connections/{connection_id}");
     let base = format!("{connection_base}/{}", spec.slug);
-    let (rows, total, error): (Vec<R>, u64, Option<FilterError>) =
-        match table::page::<R>(&state.store, connection_id, spec, params, tz).await {
-            Ok(Ok(page)) => (page.rows, page.total, None),
-            Ok(Err(e)) => (Vec::new(), 0, Some(e)),
+    let (rows, total, page, error): (Vec<R>, u64, u32, Option<FilterError>) =
+        match table::page::<R>(&state.store, connection_id, spec, params).await {
+            Ok(Ok(page)) => (page.rows, page.total, page.page, None),
+            Ok(Err(e)) => (Vec::new(), 0, 1, Some(e)),
             Err(e) => return crate::web::server_error(lang, e),
         };
     let error = error.map(|e| (e.field, e.reason));
     let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
-    let page = u64::from(params.page()).min(pages);
+    let page = u64::from(page);
     let page_label = t
         .page_of
         .replace("{page}", &page.to_string())
