@@ -347,15 +347,53 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             )
             .await
             .unwrap();
+        // 5,100 more customers: the CSV is streamed in two pages of 5,000 and still has each
+        // customer once, the header once.
+        let bulk: Vec<prestalink_store::CommerceRecord> = (0..5100)
+            .map(|i| prestalink_store::CommerceRecord {
+                id: format!("bulk-{i}"),
+                data: serde_json::json!({"id": format!("bulk-{i}"),
+                    "customerName": format!("Bulk {i}"),
+                    "createdDate": "2026-11-02T10:00:00+01:00"}),
+                source_modified_date: None,
+            })
+            .collect();
+        h.db.store
+            .upsert_commerce_page(
+                connection_id,
+                "commerce-customers",
+                &bulk,
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
         let customers = b.get(&format!("{base}/customers?format=csv")).await;
+        assert_eq!(customers.status, 200, "{engine}");
         let api_customers = h
             .all_records(company_id, connection_id, "commerce-customers")
             .await;
+        assert!(api_customers.len() > 5100, "{engine}");
         assert_eq!(
             customers.body.lines().count(),
             api_customers.len() + 1,
             "{engine}"
         );
+        let mut reader = csv::Reader::from_reader(customers.body.as_bytes());
+        let csv_ids: BTreeSet<String> = reader
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        let api_ids: BTreeSet<String> = api_customers
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            csv_ids.len(),
+            api_customers.len(),
+            "{engine}: each customer once"
+        );
+        assert_eq!(csv_ids, api_ids, "{engine}");
         let mut reader = csv::Reader::from_reader(customers.body.as_bytes());
         let row = reader
             .records()

@@ -350,32 +350,57 @@ fn is_plain_number(value: &str) -> bool {
         && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Every row matching the filters as CSV (header first), read a page of [`MAX_PAGE_SIZE`]
-/// at a time; text cells are guarded by [`csv_cell`].
-pub async fn csv<R: TableRow>(
+/// One page of [`MAX_PAGE_SIZE`] rows of the filters as CSV lines (the header first on page
+/// 1), text cells guarded by [`csv_cell`]; `true` when later pages have rows.
+pub async fn csv_chunk<R: TableRow>(
     store: &Store,
     connection_id: &str,
     spec: &TableSpec,
     params: &TableParams,
-) -> anyhow::Result<Vec<u8>> {
+    page: u32,
+) -> anyhow::Result<(Vec<u8>, bool)> {
+    let query = params
+        .api_query(spec, page, MAX_PAGE_SIZE)
+        .map_err(|e| anyhow::anyhow!(e.reason))?;
+    let found = store
+        .query_records(connection_id, spec.data_type, &query)
+        .await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(R::CSV_HEADER)?;
-    for page in 1.. {
-        let query = params
-            .api_query(spec, page, MAX_PAGE_SIZE)
-            .map_err(|e| anyhow::anyhow!(e.reason))?;
-        let found = store
-            .query_records(connection_id, spec.data_type, &query)
-            .await?;
-        for record in &found.results {
-            let fields = R::of(record).csv_fields();
-            writer.write_record(fields.iter().map(|f| csv_cell(f).into_owned()))?;
-        }
-        if u64::from(page) * u64::from(MAX_PAGE_SIZE) >= found.total_results {
-            break;
-        }
+    if page == 1 {
+        writer.write_record(R::CSV_HEADER)?;
     }
-    Ok(writer.into_inner()?)
+    for record in &found.results {
+        let fields = R::of(record).csv_fields();
+        writer.write_record(fields.iter().map(|f| csv_cell(f).into_owned()))?;
+    }
+    let more = u64::from(page) * u64::from(MAX_PAGE_SIZE) < found.total_results;
+    Ok((writer.into_inner()?, more))
+}
+
+/// Every row matching the filters as a CSV body streamed a page of [`MAX_PAGE_SIZE`] rows at a
+/// time, so memory holds one page whatever the table's size. The first page is read before
+/// answering, so a filter the database refuses is an error rather than a cut-off download.
+/// Pages are read by offset in the table's order (its sort, then id), which is stable while
+/// no record is added or removed during the download.
+pub async fn csv_body<R: TableRow + 'static>(
+    store: Store,
+    connection_id: String,
+    spec: &'static TableSpec,
+    params: TableParams,
+) -> anyhow::Result<axum::body::Body> {
+    let (first, more) = csv_chunk::<R>(&store, &connection_id, spec, &params, 1).await?;
+    let rest = futures::stream::try_unfold(more.then_some(2u32), move |page| {
+        let (store, connection_id, params) = (store.clone(), connection_id.clone(), params.clone());
+        async move {
+            let Some(page) = page else {
+                return Ok(None);
+            };
+            let (chunk, more) = csv_chunk::<R>(&store, &connection_id, spec, &params, page).await?;
+            anyhow::Ok(Some((chunk, more.then_some(page + 1))))
+        }
+    });
+    let body = futures::StreamExt::chain(futures::stream::once(async { anyhow::Ok(first) }), rest);
+    Ok(axum::body::Body::from_stream(body))
 }
 
 #[cfg(test)]

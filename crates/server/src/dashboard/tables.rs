@@ -290,12 +290,12 @@ pub fn shop_timezone(basics: &prestalink_store::ShopBasics) -> Option<Tz> {
     basics.timezone.as_deref().and_then(|z| z.parse().ok())
 }
 
-async fn table_page<R: Rendered>(
+async fn table_page<R: Rendered + 'static>(
     state: &AppState,
     lang: Lang,
     csrf: &CsrfToken,
     (company_id, connection_id): (&str, &str),
-    spec: &TableSpec,
+    spec: &'static TableSpec,
     params: &TableParams,
     words: &TableWords,
 ) -> Response {
@@ -309,8 +309,15 @@ async fn table_page<R: Rendered>(
     };
     let tz = shop_timezone(&basics);
     if params.format.as_deref() == Some("csv") {
-        return match table::csv::<R>(&state.store, connection_id, spec, params).await {
-            Ok(bytes) => (
+        return match table::csv_body::<R>(
+            state.store.clone(),
+            connection_id.to_string(),
+            spec,
+            params.clone(),
+        )
+        .await
+        {
+            Ok(body) => (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                     (
@@ -318,7 +325,7 @@ async fn table_page<R: Rendered>(
                         format!("attachment; filename=\"{}-{connection_id}.csv\"", spec.slug),
                     ),
                 ],
-                bytes,
+                body,
             )
                 .into_response(),
             Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
