@@ -9,9 +9,10 @@
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use prestalink_store::overview::{Bucket, Grain, MethodTotal};
 
-use crate::numbers::Numbers;
+use crate::numbers::{NumberLocale, Numbers};
 
 /// Width of a chart in SVG user units (it scales with its box).
 pub const WIDTH: u32 = 760;
@@ -90,7 +91,10 @@ fn drawing<E: std::fmt::Debug>(e: E) -> ChartError {
 
 /// One bucket of a time chart.
 struct Point {
+    /// The bucket in full (hover titles, the table): `12 Mar 2026`, `Mar 2026`.
     label: String,
+    /// The bucket on the axis: `12 Mar`, `Mar 2026`.
+    axis: String,
     amount: f64,
     count: u64,
 }
@@ -105,7 +109,8 @@ pub fn revenue_and_orders(
     let points: Vec<Point> = buckets
         .iter()
         .map(|b| Point {
-            label: bucket_label(b, grain),
+            label: bucket_label(b, grain, numbers.locale()),
+            axis: axis_label(b, grain, numbers.locale()),
             amount: b.revenue,
             count: b.orders,
         })
@@ -123,7 +128,8 @@ pub fn refunds_over_time(
     let points: Vec<Point> = buckets
         .iter()
         .map(|b| Point {
-            label: bucket_label(b, grain),
+            label: bucket_label(b, grain, numbers.locale()),
+            axis: axis_label(b, grain, numbers.locale()),
             amount: b.refunded,
             count: b.refunds,
         })
@@ -131,11 +137,51 @@ pub fn refunds_over_time(
     time_chart("refunds-chart", &points, numbers, text, REFUND)
 }
 
-/// A bucket's label: its first day (`2026-11-02`), or its month (`2026-11`).
-pub fn bucket_label(bucket: &Bucket, grain: Grain) -> String {
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+
+fn month_name(month0: u32, locale: NumberLocale) -> &'static str {
+    let names = match locale {
+        NumberLocale::En => &MONTHS_EN,
+        NumberLocale::Fr => &MONTHS_FR,
+    };
+    names[month0 as usize % 12]
+}
+
+/// A bucket in full, in the page's language: its first day (`2 Nov 2026`, `2 nov. 2026`),
+/// or its month (`Nov 2026`, `nov. 2026`).
+pub fn bucket_label(bucket: &Bucket, grain: Grain, locale: NumberLocale) -> String {
+    use chrono::Datelike;
+    let d = bucket.start;
     match grain {
-        Grain::Month => bucket.start.format("%Y-%m").to_string(),
-        Grain::Day | Grain::Week => bucket.start.format("%Y-%m-%d").to_string(),
+        Grain::Month => format!("{} {}", month_name(d.month0(), locale), d.year()),
+        Grain::Day | Grain::Week => long_date(d, locale),
+    }
+}
+
+/// A day in the page's language: `2 Nov 2026`, `2 nov. 2026`.
+pub fn long_date(day: chrono::NaiveDate, locale: NumberLocale) -> String {
+    use chrono::Datelike;
+    format!(
+        "{} {} {}",
+        day.day(),
+        month_name(day.month0(), locale),
+        day.year()
+    )
+}
+
+/// A bucket on a time axis: its first day without the year (`2 Nov`), or its month.
+fn axis_label(bucket: &Bucket, grain: Grain, locale: NumberLocale) -> String {
+    use chrono::Datelike;
+    let d = bucket.start;
+    match grain {
+        Grain::Month => bucket_label(bucket, grain, locale),
+        Grain::Day | Grain::Week => format!("{} {}", d.day(), month_name(d.month0(), locale)),
     }
 }
 
@@ -147,6 +193,10 @@ fn time_chart(
     color: RGBColor,
 ) -> Result<Chart, ChartError> {
     let n = points.len().max(1);
+    // A segmented `0..last` has a segment per value of `0..=last`: `n - 1` gives one per
+    // bucket and no empty one on the right (plotters cannot map a one-value range, so a
+    // single bucket keeps an empty segment).
+    let last = if n > 1 { n - 1 } else { 1 };
     let max_amount = axis_max(points.iter().map(|p| p.amount));
     let max_count = axis_max(points.iter().map(|p| p.count as f64));
     let mut svg = String::new();
@@ -159,12 +209,12 @@ fn time_chart(
             .x_label_area_size(34)
             .y_label_area_size(86)
             .right_y_label_area_size(56)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..max_amount)
+            .build_cartesian_2d((0..last).into_segmented(), 0f64..max_amount)
             .map_err(drawing)?
-            .set_secondary_coord((0..n).into_segmented(), 0f64..max_count);
+            .set_secondary_coord((0..last).into_segmented(), 0f64..max_count);
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::Exact(i) | SegmentValue::CenterOf(i) => {
-                points.get(*i).map(|p| p.label.clone()).unwrap_or_default()
+                points.get(*i).map(|p| p.axis.clone()).unwrap_or_default()
             }
             SegmentValue::Last => String::new(),
         };
@@ -275,20 +325,14 @@ pub fn payments_by_method(
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(drawing)?;
+        // One row per method on a continuous axis (a segmented one adds an empty row).
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .margin_right(48)
             .x_label_area_size(30)
             .y_label_area_size(190)
-            .build_cartesian_2d(0f64..max_amount, (0..m).into_segmented())
+            .build_cartesian_2d(0f64..max_amount, 0f64..m as f64)
             .map_err(drawing)?;
-        let label_of = |v: &SegmentValue<usize>| match v {
-            SegmentValue::Exact(r) | SegmentValue::CenterOf(r) if *r < m => names
-                .get(row_of(*r))
-                .map(|n| shorten(n, 28))
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -296,29 +340,34 @@ pub fn payments_by_method(
             .bold_line_style(GRID)
             .axis_style(INK)
             .x_labels(6)
-            .y_labels(m)
+            .y_labels(0)
             .x_label_formatter(&|v: &f64| numbers.amount_whole(*v))
-            .y_label_formatter(&label_of)
             .label_style(("sans-serif", LABEL_SIZE).into_font().color(&INK))
             .draw()
             .map_err(drawing)?;
         chart
-            .draw_series(
-                Histogram::horizontal(&chart)
-                    .style(BAR.filled())
-                    .margin(6)
-                    .data(
-                        methods
-                            .iter()
-                            .enumerate()
-                            .map(|(i, p)| (row_of(i), p.amount)),
-                    ),
-            )
+            .draw_series(methods.iter().enumerate().map(|(i, p)| {
+                let r = row_of(i) as f64;
+                Rectangle::new([(0.0, r + 0.2), (p.amount, r + 0.8)], BAR.filled())
+            }))
             .map_err(drawing)?;
+        let label_style = ("sans-serif", LABEL_SIZE)
+            .into_font()
+            .color(&INK)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, name) in names.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(0.0, row_of(i) as f64 + 0.5));
+            root.draw(&Text::new(
+                shorten(name, 28),
+                (x - 8, y),
+                label_style.clone(),
+            ))
+            .map_err(drawing)?;
+        }
         for (i, (method, name)) in methods.iter().zip(&names).enumerate() {
-            let r = row_of(i);
-            let (left, y0) = chart.backend_coord(&(0.0, SegmentValue::Exact(r + 1)));
-            let (right, y1) = chart.backend_coord(&(max_amount, SegmentValue::Exact(r)));
+            let r = row_of(i) as f64;
+            let (left, y0) = chart.backend_coord(&(0.0, r + 1.0));
+            let (right, y1) = chart.backend_coord(&(max_amount, r));
             let tip = format!(
                 "{name}: {} ({} {})",
                 numbers.amount(method.amount),
@@ -412,7 +461,6 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::numbers::NumberLocale;
     use chrono::NaiveDate;
 
     fn buckets() -> Vec<Bucket> {
@@ -452,19 +500,35 @@ mod tests {
         // One hover title per bucket, with its values in the page's language.
         assert_eq!(count(svg, "<title>"), 7);
         assert!(
-            svg.contains("<title>2026-11-08: Revenue €6,000.50, Orders 6</title>"),
+            svg.contains("<title>8 Nov 2026: Revenue €6,000.50, Orders 6</title>"),
             "{svg}"
         );
         // Axis labels are text elements in the currency (no font was needed to draw them).
         assert!(svg.contains("<text"));
         assert!(svg.contains("\n€4,000\n</text>"), "{svg}");
+        // The last bucket reaches the right axis (no empty segment after it): its hover
+        // rectangle ends where the plot does (width − margin − right label area).
+        let hits = &svg[svg.find("<g class=\"hits\">").unwrap()..];
+        let last = &hits[hits.rfind("<rect").unwrap()..];
+        let attr = |name: &str| -> i32 {
+            let at = last.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            last[at..at + last[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            (attr("x") + attr("width") - (760 - 12 - 56)).abs() <= 2,
+            "{last}"
+        );
         // The bars and the orders line.
         assert!(count(svg, "<rect") >= 7 + 7);
         assert!(svg.contains("<polyline") || svg.contains("<path"));
         // The table says the same.
         assert_eq!(chart.table.headers, ["Day", "Revenue", "Orders"]);
         assert_eq!(chart.table.rows.len(), 7);
-        assert_eq!(chart.table.rows[6], ["2026-11-08", "€6,000.50", "6"]);
+        assert_eq!(chart.table.rows[6], ["8 Nov 2026", "€6,000.50", "6"]);
+        // The axis names days without the year.
+        assert!(svg.contains("\n8 Nov\n</text>"), "{svg}");
     }
 
     #[test]
@@ -480,7 +544,18 @@ mod tests {
             refunds: 0,
             refunded: 0.0,
         };
-        assert_eq!(bucket_label(&month, Grain::Month), "2026-11");
+        assert_eq!(
+            bucket_label(&month, Grain::Month, NumberLocale::Fr),
+            "nov. 2026"
+        );
+        assert_eq!(
+            bucket_label(&month, Grain::Month, NumberLocale::En),
+            "Nov 2026"
+        );
+        assert_eq!(
+            bucket_label(&month, Grain::Day, NumberLocale::Fr),
+            "1 nov. 2026"
+        );
     }
 
     #[test]
@@ -516,13 +591,16 @@ mod tests {
         assert_eq!(chart.table.rows[0], ["Stripe <card> & co", "3", "€300.00"]);
         // The first method's hover rectangle is above the second's.
         let y_of = |tip: &str| -> i32 {
-            let at = chart.svg.find(tip).unwrap();
+            let at = chart.svg.find(&format!("<title>{tip}")).unwrap();
             let rect = chart.svg[..at].rfind("<rect").unwrap();
             let y = &chart.svg[rect..at];
             let y = &y[y.find(" y=\"").unwrap() + 4..];
             y[..y.find('"').unwrap()].parse().unwrap()
         };
-        assert!(y_of("Stripe &lt;card") < y_of("Unknown: "));
+        assert!(y_of("Stripe &lt;card") < y_of("Unknown: "), "{}", chart.svg);
+        // Two rows, no empty one: the first bar starts right below the chart's top margin.
+        assert_eq!(count(&chart.svg, "fill=\"#1F5FA0\""), 2, "{}", chart.svg);
+        assert!(y_of("Stripe &lt;card") <= 14, "{}", chart.svg);
     }
 
     #[test]

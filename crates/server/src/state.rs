@@ -38,6 +38,8 @@ pub struct Inner {
     pub stopping: watch::Receiver<bool>,
     /// What the pages (Link page, dashboard) keep: CSRF secret, pending link attempts.
     pub pages: crate::web::PageState,
+    /// What the syncs this process runs report while they run (the progress page).
+    pub live: crate::dashboard::live::LiveSyncs,
     api_keys: Mutex<Option<KeyList>>,
     requested: Mutex<HashSet<String>>,
 }
@@ -68,6 +70,7 @@ impl AppState {
             queue_lock: tokio::sync::Mutex::new(()),
             stopping,
             pages: crate::web::PageState::new(),
+            live: crate::dashboard::live::LiveSyncs::default(),
             api_keys: Mutex::new(None),
             requested: Mutex::new(HashSet::new()),
         }))

@@ -262,8 +262,10 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     set_all(state, &datasets, &fetching).await;
 
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    state.live.start(&connection.id, state.clock.now());
     let progress = tokio::spawn(track_progress(
         state.clone(),
+        connection.id.clone(),
         datasets.clone(),
         needed_resources(&data_types).len(),
         receiver,
@@ -297,6 +299,7 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     // progress channel.
     drop(sync);
     let _ = progress.await;
+    state.live.finish(&connection.id, state.clock.now());
     let now = state.clock.now();
     let Some(result) = outcome else {
         let _ = store.requeue_datasets_of_job(job.id).await;
@@ -445,6 +448,7 @@ async fn connection_failed(state: &AppState, company: &Company, connection_id: &
 /// data type its second half. Writes at most twice a second per pull operation.
 async fn track_progress(
     state: AppState,
+    connection_id: String,
     datasets: Vec<Dataset>,
     resources: usize,
     mut events: tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>,
@@ -453,6 +457,7 @@ async fn track_progress(
     let mut last_write: HashMap<String, Instant> = HashMap::new();
     let mut mapping: Vec<String> = Vec::new();
     while let Some(event) = events.recv().await {
+        state.live.update(&connection_id, &event);
         let (targets, status, progress): (Vec<&Dataset>, &str, i64) = match &event.stage {
             Stage::Read(_) => {
                 if event.finished {

@@ -223,6 +223,10 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
             "{engine}"
         );
         assert!(page.body.contains("<svg") && page.body.contains("revenue-chart-table"));
+        assert!(
+            page.body.contains("From 1 Jun 2026 to 28 Nov 2026"),
+            "{engine}: the period in the page's words"
+        );
 
         // Transactions: paged, and the CSV of a filter equals the API's answer to it.
         let table = b.get(&format!("{base}/transactions?page=2")).await;
@@ -252,6 +256,182 @@ async fn dashboard_sign_in_companies_overview_and_transactions() {
         assert_eq!(csv_ids, api_ids, "{engine}");
         let bad = b.get(&format!("{base}/transactions?from=yesterday")).await;
         assert!(bad.body.contains("id=\"from-error\""), "{engine}");
+
+        // Orders: the CSV of a range of shop-local days equals the API's orders of those
+        // days. createdDate carries the shop's offset; the range starts the day after an
+        // order placed in a day's last hour and ends on the day of another, so bounds in
+        // UTC (a local midnight is 22:00Z or 23:00Z in Paris), compared with the local text,
+        // would take the first and drop the second.
+        let (_, info) = h
+            .get(&format!(
+                "/companies/{company_id}/connections/{connection_id}/data/commerce-info"
+            ))
+            .await;
+        let tz: chrono_tz::Tz = info["supplementalData"]["content"]["timezone"]
+            .as_str()
+            .unwrap_or("UTC")
+            .parse()
+            .unwrap();
+        let local_of = |o: &Value| {
+            chrono::DateTime::parse_from_rfc3339(o["createdDate"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&tz)
+                .naive_local()
+        };
+        let late_days: BTreeSet<chrono::NaiveDate> = orders
+            .iter()
+            .map(local_of)
+            .filter(|t| chrono::Timelike::hour(t) == 23)
+            .map(|t| t.date())
+            .collect();
+        assert!(late_days.len() >= 2, "{engine}: orders late in the day");
+        let first = *late_days.first().unwrap() + chrono::Duration::days(1);
+        let last = *late_days.last().unwrap();
+        let (from, to) = (first.to_string(), last.to_string());
+        let csv = b
+            .get(&format!("{base}/orders?from={from}&to={to}&format=csv"))
+            .await;
+        assert_eq!(csv.status, 200, "{engine}");
+        let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+        let csv_ids: BTreeSet<String> = reader
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        let api_ids: BTreeSet<String> = orders
+            .iter()
+            .filter(|o| (first..=last).contains(&local_of(o).date()))
+            .map(|o| o["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!api_ids.is_empty(), "{engine}: orders from {from} to {to}");
+        assert_eq!(
+            csv_ids.symmetric_difference(&api_ids).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{engine}: orders from {from} to {to} only in the CSV or only in the API"
+        );
+
+        // Past the last page, the pager shows the last page and its rows.
+        let pages = orders.len().div_ceil(50);
+        let past = b.get(&format!("{base}/orders?page=999")).await;
+        assert_eq!(past.status, 200, "{engine}");
+        assert!(
+            past.body.contains(&format!("Page {pages} of {pages}")),
+            "{engine}"
+        );
+        let oldest = orders.iter().min_by_key(|o| local_of(o)).unwrap();
+        assert!(
+            past.body
+                .contains(&format!("/orders/{}\"", oldest["id"].as_str().unwrap())),
+            "{engine}: the last page lists the oldest order"
+        );
+
+        // A customer whose name and e-mail look like spreadsheet formulas: the CSV quotes
+        // them with a leading ' (CSV injection); amounts such as -12.50 stay numbers.
+        let mut evil = h
+            .all_records(company_id, connection_id, "commerce-customers")
+            .await
+            .remove(0);
+        let evil_id = evil["id"].as_str().unwrap().to_string();
+        evil["customerName"] = Value::from("=HYPERLINK(\"http://evil.example\",\"x\")");
+        evil["emailAddress"] = Value::from("@SUM(1+1)");
+        h.db.store
+            .upsert_commerce_page(
+                connection_id,
+                "commerce-customers",
+                &[prestalink_store::CommerceRecord {
+                    id: evil_id.clone(),
+                    data: evil,
+                    source_modified_date: None,
+                }],
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        // 5,100 more customers: the CSV is streamed in two pages of 5,000 and still has each
+        // customer once, the header once.
+        let bulk: Vec<prestalink_store::CommerceRecord> = (0..5100)
+            .map(|i| prestalink_store::CommerceRecord {
+                id: format!("bulk-{i}"),
+                data: serde_json::json!({"id": format!("bulk-{i}"),
+                    "customerName": format!("Bulk {i}"),
+                    "createdDate": "2026-11-02T10:00:00+01:00"}),
+                source_modified_date: None,
+            })
+            .collect();
+        h.db.store
+            .upsert_commerce_page(
+                connection_id,
+                "commerce-customers",
+                &bulk,
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let customers = b.get(&format!("{base}/customers?format=csv")).await;
+        assert_eq!(customers.status, 200, "{engine}");
+        let api_customers = h
+            .all_records(company_id, connection_id, "commerce-customers")
+            .await;
+        assert!(api_customers.len() > 5100, "{engine}");
+        assert_eq!(
+            customers.body.lines().count(),
+            api_customers.len() + 1,
+            "{engine}"
+        );
+        let mut reader = csv::Reader::from_reader(customers.body.as_bytes());
+        let csv_ids: BTreeSet<String> = reader
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        let api_ids: BTreeSet<String> = api_customers
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            csv_ids.len(),
+            api_customers.len(),
+            "{engine}: each customer once"
+        );
+        assert_eq!(csv_ids, api_ids, "{engine}");
+        let mut reader = csv::Reader::from_reader(customers.body.as_bytes());
+        let row = reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| r[0] == evil_id)
+            .expect("the edited customer");
+        assert_eq!(
+            &row[2], "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            "{engine}"
+        );
+        assert_eq!(&row[3], "'@SUM(1+1)", "{engine}");
+        let refunds = b
+            .get(&format!("{base}/transactions?type=Refund&format=csv"))
+            .await;
+        let mut reader = csv::Reader::from_reader(refunds.body.as_bytes());
+        assert!(
+            reader.records().any(|r| r.unwrap()[3].starts_with('-')),
+            "{engine}: refund amounts stay negative numbers"
+        );
+
+        // An order's page, by id and by reference; an unknown order is a 404 page.
+        let order = &orders[0];
+        let id = order["id"].as_str().unwrap();
+        let number = order["orderNumber"].as_str().unwrap();
+        let page = b.get(&format!("{base}/orders/{id}")).await;
+        assert_eq!(page.status, 200, "{engine}");
+        assert!(page.body.contains(number), "{engine}");
+        assert!(page.body.contains("id=\"raw\""), "{engine}");
+        let by_reference = b.get(&format!("{base}/orders/reference/{number}")).await;
+        assert_eq!(by_reference.status, 303, "{engine}");
+        assert!(
+            by_reference
+                .location
+                .unwrap()
+                .ends_with(&format!("/orders/{id}")),
+            "{engine}"
+        );
+        assert_eq!(b.get(&format!("{base}/orders/999999")).await.status, 404);
 
         // Sync and unlink go through the API's handlers, with the form's token only.
         let list = b.get(companies).await;

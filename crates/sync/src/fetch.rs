@@ -27,6 +27,8 @@ pub struct Fetcher {
     requests: Arc<AtomicU64>,
     /// Requests of this scope (one resource's read), counted besides the run's total.
     scope: Arc<AtomicU64>,
+    /// Reads sent again after a transient failure, over the whole run.
+    retries: Arc<AtomicU64>,
 }
 
 impl Fetcher {
@@ -38,6 +40,7 @@ impl Fetcher {
             max_attempts: max_attempts.max(1),
             requests: Arc::new(AtomicU64::new(0)),
             scope: Arc::new(AtomicU64::new(0)),
+            retries: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -53,6 +56,11 @@ impl Fetcher {
     /// Requests sent through this scope.
     pub fn scope_requests(&self) -> u64 {
         self.scope.load(Ordering::Relaxed)
+    }
+
+    /// Reads sent again after a transient failure, over the whole run (every scope).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// The client (for reads outside the pacer, such as the shop's clock).
@@ -157,6 +165,7 @@ impl Fetcher {
                         return Err(error);
                     }
                     tracing::debug!(%error, attempt, "retrying a Webservice read");
+                    self.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(backoff(attempt, error.retry_after())).await;
                 }
             }

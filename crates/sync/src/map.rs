@@ -95,6 +95,7 @@ pub(crate) async fn map_type(
     let mut progress = StageProgress::new(
         Stage::Map(data_type.key().to_string()),
         ctx.progress.clone(),
+        &ctx.fetcher,
         ctx.fetcher.requests(),
     );
     let result = map_type_inner(ctx, data_type, reference, full, &mut progress).await;

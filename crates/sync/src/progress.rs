@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use prestalink_pacing::PacerSnapshot;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
+
+use crate::fetch::Fetcher;
 
 /// What a progress event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +39,10 @@ pub struct ProgressEvent {
     pub finished: bool,
     /// Why the stage failed, on a failed stage's last event.
     pub error: Option<String>,
+    /// Reads of the whole run sent again after a transient failure, so far.
+    pub retries: u64,
+    /// The store host's pacer when the event was sent (concurrency, page sizes).
+    pub pacer: PacerSnapshot,
 }
 
 /// Sends the events of one stage, computing rate and ETA.
@@ -43,6 +50,7 @@ pub struct ProgressEvent {
 pub(crate) struct StageProgress {
     stage: Stage,
     sender: Option<UnboundedSender<ProgressEvent>>,
+    fetcher: Fetcher,
     started: Instant,
     records: u64,
     total: Option<u64>,
@@ -53,11 +61,13 @@ impl StageProgress {
     pub(crate) fn new(
         stage: Stage,
         sender: Option<UnboundedSender<ProgressEvent>>,
+        fetcher: &Fetcher,
         requests_at_start: u64,
     ) -> Self {
         StageProgress {
             stage,
             sender,
+            fetcher: fetcher.clone(),
             started: Instant::now(),
             records: 0,
             total: None,
@@ -98,6 +108,8 @@ impl StageProgress {
             eta_seconds,
             finished,
             error,
+            retries: self.fetcher.retries(),
+            pacer: self.fetcher.pacer().snapshot(),
         });
     }
 }

@@ -64,6 +64,7 @@ pub(crate) async fn read_resource(
     let mut progress = StageProgress::new(
         Stage::Read(res.name.to_string()),
         ctx.progress.clone(),
+        &ctx.fetcher,
         ctx.fetcher.scope_requests(),
     );
     let result = read_resource_inner(ctx, res, parent_changes, &mut progress).await;

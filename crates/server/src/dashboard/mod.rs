@@ -3,13 +3,22 @@
 //!
 //! - [`overview`]: the commerce overview page (figures from the store, charts from
 //!   [`crate::charts`]).
+//! - [`table`], [`rows`], [`tables`]: the record tables (transactions, orders, customers):
+//!   filters as one API query, rows, pages and CSV.
+//! - [`order`]: an order's page.
+//! - [`progress`], [`live`]: the sync progress page and what running syncs report.
 //! - [`text`]: the dashboard's words in English and French.
 
+pub mod live;
+pub mod order;
 pub mod overview;
 pub mod pages;
+pub mod progress;
+pub mod rows;
 pub mod session;
+pub mod table;
+pub mod tables;
 pub mod text;
-pub mod transactions;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -27,9 +36,19 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{CONNECTION}/overview"), get(pages::overview))
         .route(
             &format!("{CONNECTION}/transactions"),
-            get(pages::transactions),
+            get(tables::transactions),
         )
-        .route(&format!("{CONNECTION}/progress"), get(pages::progress))
+        .route(&format!("{CONNECTION}/orders"), get(tables::orders))
+        .route(
+            &format!("{CONNECTION}/orders/reference/{{reference}}"),
+            get(order::order_by_reference),
+        )
+        .route(
+            &format!("{CONNECTION}/orders/{{orderId}}"),
+            get(order::order),
+        )
+        .route(&format!("{CONNECTION}/customers"), get(tables::customers))
+        .route(&format!("{CONNECTION}/progress"), get(progress::progress))
         .route(&format!("{CONNECTION}/sync"), post(pages::queue_sync))
         .route(&format!("{CONNECTION}/unlink"), post(pages::unlink))
 }

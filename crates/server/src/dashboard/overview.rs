@@ -231,8 +231,8 @@ pub fn body(view: &OverviewView, action: &str, locale: NumberLocale) -> Markup {
         (period_form(&view.choice, action, t))
         p class="period-note" {
             (fill(t.showing, &[
-                ("from", o.period.from.to_string()),
-                ("to", o.period.to.to_string()),
+                ("from", charts::long_date(o.period.from, locale)),
+                ("to", charts::long_date(o.period.to, locale)),
                 ("timezone", view.basics.timezone.clone().unwrap_or_else(|| "UTC".to_string())),
             ]))
             " "

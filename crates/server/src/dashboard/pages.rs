@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::overview::{self as overview_page, OverviewParams};
 use super::session::{self, SESSION_COOKIE};
 use super::text::{self, PagesText};
-use super::transactions::{self, TransactionRow, TransactionsParams, PAGE_SIZE};
 use crate::extract::ApiJson;
 use crate::numbers::{NumberLocale, Numbers};
 use crate::routes;
@@ -27,13 +26,13 @@ use crate::web::respond;
 
 /// Where the dashboard starts (the sign-in form, or the companies when signed in).
 pub const HOME: &str = "/dashboard";
-const COMPANIES: &str = "/dashboard/companies";
+pub(super) const COMPANIES: &str = "/dashboard/companies";
 
-fn locale(lang: Lang) -> NumberLocale {
+pub(super) fn locale(lang: Lang) -> NumberLocale {
     NumberLocale::from_code(lang.code())
 }
 
-fn texts(lang: Lang) -> &'static PagesText {
+pub(super) fn texts(lang: Lang) -> &'static PagesText {
     text::pages(locale(lang))
 }
 
@@ -56,12 +55,44 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-fn nav<'a>(t: &'a PagesText, current: &str) -> Vec<NavItem<'a>> {
+pub(super) fn nav<'a>(t: &'a PagesText, current: &str) -> Vec<NavItem<'a>> {
     vec![NavItem {
         href: COMPANIES,
         label: t.companies,
         current: current == COMPANIES,
     }]
+}
+
+/// The head of a connection's pages: the way back to the companies, the connection's pages
+/// (the current one marked) and the sign-out button.
+pub(super) fn page_head(
+    t: &PagesText,
+    csrf: &CsrfToken,
+    connection_base: &str,
+    current: &str,
+    lang: Lang,
+) -> Markup {
+    let r = text::records(locale(lang));
+    let pages = [
+        ("overview", t.overview),
+        ("transactions", t.transactions),
+        ("orders", r.orders),
+        ("customers", r.customers),
+        ("progress", t.progress),
+    ];
+    html! {
+        div class="page-head" {
+            p class="breadcrumb" { a href=(COMPANIES) { (t.companies) } }
+            (sign_out_form(t, csrf))
+        }
+        nav class="sub-nav" aria-label=(t.connection) {
+            ul {
+                @for (slug, label) in pages {
+                    li { a href={ (connection_base) "/" (slug) } aria-current=[(slug == current).then_some("page")] { (label) } }
+                }
+            }
+        }
+    }
 }
 
 fn sign_out_form(t: &PagesText, csrf: &CsrfToken) -> Markup {
@@ -304,6 +335,8 @@ async fn connection_block(
             div class="actions" {
                 a href={ (base) "/overview" } { (t.overview) }
                 a href={ (base) "/transactions" } { (t.transactions) }
+                a href={ (base) "/orders" } { (text::records(n.locale()).orders) }
+                a href={ (base) "/customers" } { (text::records(n.locale()).customers) }
                 a href={ (base) "/progress" } { (t.progress) }
                 @if c.status == ConnectionStatus::Linked {
                     form method="post" action={ (base) "/sync" } {
@@ -401,7 +434,7 @@ fn after_action(outcome: Result<(), crate::error::ApiError>, done: &str) -> Resp
 }
 
 /// The company and connection of a page, or a 404 page.
-async fn connection_of(
+pub(super) async fn connection_of(
     state: &AppState,
     lang: Lang,
     company_id: &str,
@@ -444,299 +477,13 @@ pub async fn overview(
         Ok(view) => {
             let t = texts(lang);
             let title = text::overview(locale(lang)).title;
+            let connection_base = format!("{COMPANIES}/{company_id}/connections/{connection_id}");
             let body = html! {
-                div class="page-head" {
-                    p class="breadcrumb" { a href=(COMPANIES) { (t.companies) } }
-                    (sign_out_form(t, &csrf))
-                }
+                (page_head(t, &csrf, &connection_base, "overview", lang))
                 (overview_page::body(&view, &action, locale(lang)))
             };
             respond(StatusCode::OK, layout::page(lang, title, &nav(t, ""), body))
         }
         Err(e) => crate::web::server_error(lang, e),
     }
-}
-
-// ---- transactions ----
-
-/// `GET …/transactions`: payments and refunds, filtered, sorted and paged; `format=csv`
-/// downloads every row of the filter.
-pub async fn transactions(
-    _: SignedIn,
-    State(state): State<AppState>,
-    lang: Lang,
-    Extension(csrf): Extension<CsrfToken>,
-    Path((company_id, connection_id)): Path<(String, String)>,
-    Query(params): Query<TransactionsParams>,
-) -> Response {
-    if let Err(page) = connection_of(&state, lang, &company_id, &connection_id).await {
-        return page;
-    }
-    if params.format.as_deref() == Some("csv") {
-        return match transactions::csv(&state.store, &connection_id, &params).await {
-            Ok(bytes) => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"transactions-{connection_id}.csv\""),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-        };
-    }
-    let t = texts(lang);
-    let basics = match state.store.shop_basics(&connection_id).await {
-        Ok(b) => b,
-        Err(e) => return crate::web::server_error(lang, e),
-    };
-    let n = Numbers::new(locale(lang), basics.currency.as_deref());
-    let base = format!("{COMPANIES}/{company_id}/connections/{connection_id}/transactions");
-    let (rows, total, error) = match params.api_query(params.page(), PAGE_SIZE) {
-        Ok(q) => match state
-            .store
-            .query_records(&connection_id, "commerce-transactions", &q)
-            .await
-        {
-            Ok(page) => (
-                page.results
-                    .iter()
-                    .map(TransactionRow::of)
-                    .collect::<Vec<_>>(),
-                page.total_results,
-                None,
-            ),
-            Err(e) => (Vec::new(), 0, Some(("query", e.to_string()))),
-        },
-        Err(e) => (Vec::new(), 0, Some((e.field, e.reason))),
-    };
-    let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
-    let page = u64::from(params.page()).min(pages);
-    let body = html! {
-        div class="page-head" {
-            p class="breadcrumb" { a href=(COMPANIES) { (t.companies) } }
-            (sign_out_form(t, &csrf))
-        }
-        h1 { (t.transactions) @if let Some(name) = &basics.name { " · " (name) } }
-        form method="get" action=(base) class="filters" {
-            fieldset {
-                legend { (t.filter) }
-                (field("from", text::overview(locale(lang)).from, "date", params.from.as_deref(), &error))
-                (field("to", text::overview(locale(lang)).to, "date", params.to.as_deref(), &error))
-                div class="field" {
-                    label for="type" { (t.kind) }
-                    select id="type" name="type" {
-                        option value="" { (t.all) }
-                        option value="Payment" selected[params.kind.as_deref() == Some("Payment")] { (t.payment) }
-                        option value="Refund" selected[params.kind.as_deref() == Some("Refund")] { (t.refund) }
-                    }
-                }
-                (field("method", t.method, "text", params.method.as_deref(), &error))
-                (field("query", t.query, "text", params.query.as_deref(), &error))
-                p class="hint" id="query-hint" { (t.query_hint) }
-                input type="hidden" name="sort" value=(params.sort());
-                button type="submit" { (t.filter) }
-            }
-        }
-        p aria-live="polite" { (t.results.replace("{count}", &n.count(total))) }
-        p { a href={ (base) "?" (params.link(None, None, true)) } download { (t.download_csv) } }
-        @if rows.is_empty() {
-            p { (t.no_transactions) }
-        } @else {
-            table class="data" id="transactions" {
-                thead { tr {
-                    th scope="col" aria-sort=(sort_state(&params, "sourceCreatedDate")) {
-                        a href={ (base) "?" (params.link(None, Some(toggle(&params, "sourceCreatedDate")), false)) } { (t.date) }
-                    }
-                    th scope="col" { (t.kind) }
-                    th scope="col" class="num" aria-sort=(sort_state(&params, "totalAmount")) {
-                        a href={ (base) "?" (params.link(None, Some(toggle(&params, "totalAmount")), false)) } { (t.amount) }
-                    }
-                    th scope="col" { (t.currency) }
-                    th scope="col" { (t.method) }
-                    th scope="col" { (t.order) }
-                } }
-                tbody {
-                    @for r in &rows {
-                        tr {
-                            td { (r.date) }
-                            td { (if r.kind == "Refund" { t.refund } else if r.kind == "Payment" { t.payment } else { r.kind.as_str() }) }
-                            td class="num" { (n.number(r.amount, 2)) }
-                            td { (r.currency) }
-                            td { (r.method) }
-                            td { (r.order) }
-                        }
-                    }
-                }
-            }
-        }
-        nav class="pager" aria-label=(t.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) {
-            @if page > 1 {
-                a rel="prev" href={ (base) "?" (params.link(Some(page as u32 - 1), None, false)) } { (t.previous) }
-            }
-            span { (t.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) }
-            @if page < pages {
-                a rel="next" href={ (base) "?" (params.link(Some(page as u32 + 1), None, false)) } { (t.next) }
-            }
-        }
-    };
-    respond(
-        StatusCode::OK,
-        layout::page(lang, t.transactions, &nav(t, ""), body),
-    )
-}
-
-fn field(
-    name: &str,
-    label: &str,
-    kind: &str,
-    value: Option<&str>,
-    error: &Option<(&str, String)>,
-) -> Markup {
-    let failed = error.as_ref().filter(|(f, _)| *f == name);
-    let described = match (failed.is_some(), name == "query") {
-        (true, true) => Some(format!("{name}-error query-hint")),
-        (true, false) => Some(format!("{name}-error")),
-        (false, true) => Some("query-hint".to_string()),
-        (false, false) => None,
-    };
-    html! {
-        div class="field" {
-            label for=(name) { (label) }
-            input type=(kind) id=(name) name=(name) value=(value.unwrap_or(""))
-                aria-invalid=[failed.map(|_| "true")]
-                aria-describedby=[described];
-            @if let Some((_, reason)) = failed {
-                p class="field-error" id={ (name) "-error" } { (reason) }
-            }
-        }
-    }
-}
-
-fn sort_state(params: &TransactionsParams, field: &str) -> &'static str {
-    let sort = params.sort();
-    if sort == field {
-        "ascending"
-    } else if sort.strip_prefix('-') == Some(field) {
-        "descending"
-    } else {
-        "none"
-    }
-}
-
-fn toggle<'a>(params: &TransactionsParams, field: &'a str) -> &'a str {
-    let descending = transactions::SORTS
-        .iter()
-        .find(|s| s.strip_prefix('-') == Some(field))
-        .copied();
-    if params.sort().strip_prefix('-') == Some(field) {
-        transactions::SORTS
-            .iter()
-            .find(|s| **s == field)
-            .copied()
-            .unwrap_or(field)
-    } else {
-        descending.unwrap_or(field)
-    }
-}
-
-// ---- sync progress ----
-
-/// `GET …/progress`: the connection's latest sync, per data type: status, records read and
-/// written, requests, rate, the pull operation's progress and an ETA from it; the pacer's
-/// concurrency and page sizes as last saved. Without JavaScript a refresh link reloads it.
-pub async fn progress(
-    _: SignedIn,
-    State(state): State<AppState>,
-    lang: Lang,
-    Extension(csrf): Extension<CsrfToken>,
-    Path((company_id, connection_id)): Path<(String, String)>,
-) -> Response {
-    let connection = match connection_of(&state, lang, &company_id, &connection_id).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let t = texts(lang);
-    let n = Numbers::new(locale(lang), None);
-    let (runs, datasets) = match tokio::try_join!(
-        state.store.latest_sync_runs(&connection_id),
-        state.store.latest_datasets(&connection_id)
-    ) {
-        Ok(found) => found,
-        Err(e) => return crate::web::server_error(lang, e),
-    };
-    let pacer: prestalink_pacing::PacerSettings = connection
-        .pacer_settings
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let now = state.clock.now();
-    let seconds_between = |from: &str, to: Option<&str>| -> f64 {
-        let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
-        match (
-            parse(from),
-            to.map(parse).unwrap_or(Some(now.fixed_offset())),
-        ) {
-            (Some(a), Some(b)) => (b - a).num_milliseconds().max(0) as f64 / 1000.0,
-            _ => 0.0,
-        }
-    };
-    let base = format!("{COMPANIES}/{company_id}/connections/{connection_id}");
-    let running = runs
-        .iter()
-        .any(|r| r.status == prestalink_store::SyncStatus::Running);
-    let body = html! {
-        div class="page-head" {
-            p class="breadcrumb" { a href=(COMPANIES) { (t.companies) } }
-            (sign_out_form(t, &csrf))
-        }
-        h1 { (t.progress) " · " (connection.store_url) }
-        p {
-            (if running { t.running } else { t.idle }) " "
-            a href={ (base) "/progress" } id="refresh" { (t.refresh) }
-        }
-        dl class="kpis" {
-            div class="kpi" { dt { (t.concurrency) } dd id="pacer-concurrency" { (if pacer.concurrency == 0 { "—".to_string() } else { n.count(pacer.concurrency as u64) }) } }
-            div class="kpi" { dt { (t.page_size) } dd id="pacer-page-size" { (if pacer.full.page_size == 0 { "—".to_string() } else { n.count(pacer.full.page_size as u64) }) } }
-        }
-        table class="data" id="progress" {
-            thead { tr {
-                th scope="col" { (t.data_type) }
-                th scope="col" { (t.status) }
-                th scope="col" class="num" { (t.records_read) }
-                th scope="col" class="num" { (t.records_written) }
-                th scope="col" class="num" { (t.requests) }
-                th scope="col" class="num" { (t.rate) }
-                th scope="col" class="num" { (t.progress_percent) }
-                th scope="col" class="num" { (t.eta) }
-            } }
-            tbody {
-                @for r in &runs {
-                    @let elapsed = seconds_between(&r.started_at, r.finished_at.as_deref());
-                    @let rate = if elapsed > 0.0 { r.counts.records_read as f64 / elapsed } else { 0.0 };
-                    @let dataset = datasets.iter().find(|d| d.data_type == r.data_type);
-                    @let percent = dataset.map(|d| d.progress).unwrap_or(0);
-                    @let eta = (r.status == prestalink_store::SyncStatus::Running && percent > 0 && percent < 100)
-                        .then(|| elapsed * (100 - percent) as f64 / percent as f64);
-                    tr {
-                        th scope="row" { (r.data_type) }
-                        td { (format!("{:?}", r.status)) }
-                        td class="num" { (n.count(r.counts.records_read.max(0) as u64)) }
-                        td class="num" { (n.count(r.counts.records_written.max(0) as u64)) }
-                        td class="num" { (n.count(r.counts.requests.max(0) as u64)) }
-                        td class="num" { (n.number(rate, 1)) }
-                        td class="num" { (percent) " %" }
-                        td class="num" { (eta.map(|s| format!("{} s", n.number(s, 0))).unwrap_or_else(|| "—".to_string())) }
-                    }
-                }
-            }
-        }
-    };
-    respond(
-        StatusCode::OK,
-        layout::page(lang, t.progress, &nav(t, ""), body),
-    )
 }

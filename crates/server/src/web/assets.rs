@@ -20,11 +20,18 @@ pub struct Asset {
 }
 
 /// Every built-in asset. Pages link them with [`url`].
-pub static ASSETS: &[Asset] = &[Asset {
-    name: "app.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_str!("assets/app.css"),
-}];
+pub static ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/app.css"),
+    },
+    Asset {
+        name: "progress.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/progress.js"),
+    },
+];
 
 /// Each asset with its hashed file name (`app.3f2a9c0d1e4b5a67.css`).
 static HASHED: LazyLock<Vec<(String, &'static Asset)>> = LazyLock::new(|| {
