@@ -55,6 +55,15 @@ impl Ctx {
         Some(clock.with_timezone(&zone).naive_local())
     }
 
+    /// The shop's offset from UTC now (PS_TIMEZONE: +1 h for Paris in winter), once
+    /// configurations are read.
+    pub(crate) async fn shop_utc_offset(&self) -> Option<TimeDelta> {
+        use chrono::Offset;
+        let zone = self.timezone().await?;
+        let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc()).fix();
+        Some(TimeDelta::seconds(i64::from(offset.local_minus_utc())))
+    }
+
     async fn timezone(&self) -> Option<Tz> {
         if let Some(zone) = *self.timezone.lock().expect("timezone lock") {
             return Some(zone);
