@@ -276,7 +276,7 @@ async fn stock_changed_between_two_sweep_pages_is_mapped_from_rows_all_written()
         ..Caps::default()
     };
     for db in TestDb::all("stock_race").await.unwrap() {
-        let full = sync_with(&db.store, &sim, SyncOptions::default(), caps.clone()).await;
+        let full = sync_with(&db.store, &sim, SyncOptions::default(), caps).await;
         assert!(diff(&db, &sim, &full).await.is_none());
         let fired = Arc::new(AtomicBool::new(false));
         let hook_fired = fired.clone();
@@ -309,7 +309,7 @@ async fn stock_changed_between_two_sweep_pages_is_mapped_from_rows_all_written()
                 }
             }
         }));
-        let report = sync_with(&db.store, &sim, SyncOptions::default(), caps.clone()).await;
+        let report = sync_with(&db.store, &sim, SyncOptions::default(), caps).await;
         sim.clear_after_each_answer();
         assert!(
             fired.load(Ordering::SeqCst),
