@@ -208,7 +208,10 @@ async fn churn_dates_rows_by_php_and_by_the_database_clock() {
         .next_id();
     tokio::time::sleep(Duration::from_millis(700)).await;
     let (php, sql) = (sim.shop_now(), sim.db_now());
-    assert!((599..=600).contains(&(php - sql).num_minutes()), "{php} {sql}");
+    assert!(
+        (599..=600).contains(&(php - sql).num_minutes()),
+        "{php} {sql}"
+    );
     let schema = prestalink_simulator::resources::resource("orders").unwrap();
     let dates: Vec<chrono::NaiveDateTime> = sim
         .store()

@@ -43,6 +43,9 @@ pub(crate) struct Ctx {
     timezone: Mutex<Option<Tz>>,
     /// The shop's clock minus ours, read once per run and shared by every scope.
     clock_offset: Arc<Mutex<Option<TimeDelta>>>,
+    /// Held while the learned database lag is read and raised, so that resources read at
+    /// the same time do not overwrite each other's larger value.
+    pub(crate) lag_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Ctx {
@@ -134,6 +137,7 @@ impl Ctx {
             store_url: self.store_url.clone(),
             timezone: Mutex::new(*self.timezone.lock().expect("timezone lock")),
             clock_offset: self.clock_offset.clone(),
+            lag_lock: self.lag_lock.clone(),
         }
     }
 
@@ -294,6 +298,7 @@ impl Engine {
                 store_url: store_url.to_string(),
                 timezone: Mutex::new(None),
                 clock_offset: Arc::new(Mutex::new(None)),
+                lag_lock: Arc::new(tokio::sync::Mutex::new(())),
             },
         }
     }

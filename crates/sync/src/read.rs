@@ -783,6 +783,7 @@ async fn learned_lag_secs(ctx: &Ctx) -> Result<i64, SyncError> {
 /// one learned so far, for the next reads of this connection.
 async fn learn_lag(ctx: &Ctx, lag: chrono::Duration) -> Result<(), SyncError> {
     let secs = (lag.num_seconds() + LAG_STEP_SECS - 1) / LAG_STEP_SECS * LAG_STEP_SECS;
+    let _learning = ctx.lag_lock.lock().await;
     if secs <= learned_lag_secs(ctx).await? {
         return Ok(());
     }
