@@ -77,9 +77,9 @@ async fn main() {
     println!("round | with sweep: requests records s | without: requests records s");
     for round in 1..=every {
         {
+            let now = sim.shop_now();
             let store = sim.store();
             let mut store = store.write().unwrap();
-            let now = sim.shop_now();
             churn.step(&mut store, now, 40);
         }
         let a = sync(&with.store, &sim, swept.clone()).await;

@@ -152,13 +152,14 @@ async fn the_sweep_catches_other_clocks_and_silent_changes_and_learns_the_lag() 
         let customers = customer_ids(&sim);
         let (behind, silent, later) = (customers[5], customers[customers.len() / 2], customers[9]);
         {
+            let sql = sim.db_now();
             let store = sim.store();
             let mut store = store.write().unwrap();
             let mut churn = Churn::new(7);
-            churn.update_customer(&mut store, behind, sim.db_now());
+            churn.update_customer(&mut store, behind, sql);
             // A script that changes a row without touching date_upd.
             let date = text(&store, "customers", silent, "date_upd");
-            churn.update_customer(&mut store, silent, sim.db_now());
+            churn.update_customer(&mut store, silent, sql);
             set_text(&mut store, "customers", silent, "date_upd", &date);
         }
         let mut seen_after = None;
@@ -186,9 +187,10 @@ async fn the_sweep_catches_other_clocks_and_silent_changes_and_learns_the_lag() 
         );
         // Learned: the next row dated by the database's clock is seen at once.
         {
+            let sql = sim.db_now();
             let store = sim.store();
             let mut store = store.write().unwrap();
-            Churn::new(8).update_customer(&mut store, later, sim.db_now());
+            Churn::new(8).update_customer(&mut store, later, sql);
         }
         let report = sync(&db.store, &sim, options.clone()).await;
         if let Some(diff) = diff(&db, &sim, &report).await {

@@ -245,7 +245,8 @@ impl Simulator {
         self.shared.store.clone()
     }
 
-    /// Shop-local now (PS_TIMEZONE), as PrestaShop's PHP writes dates.
+    /// Shop-local now (PS_TIMEZONE), as PrestaShop's PHP writes dates. Takes the store's
+    /// read lock: call it before write-locking the store.
     pub fn shop_now(&self) -> chrono::NaiveDateTime {
         let zone = self
             .shared
@@ -258,7 +259,8 @@ impl Simulator {
     }
 
     /// The database's local now, as SQL `NOW()` writes dates: in
-    /// [`SimulatorConfig::db_timezone`], or the shop's time zone when none is set.
+    /// [`SimulatorConfig::db_timezone`], or the shop's time zone when none is set (then, like
+    /// [`Simulator::shop_now`], call it before write-locking the store).
     pub fn db_now(&self) -> chrono::NaiveDateTime {
         match &self.shared.db_timezone {
             Some(zone) => background::local_now(zone),
