@@ -308,8 +308,9 @@ async fn read_full(
         // A swept resource that belongs to a parent (stock and combinations of a product):
         // rows of one product span pages, and a product changed while the pages were read
         // would be mapped from rows of before (earlier pages) and after (later pages) the
-        // change. The rows of every product with a changed row are read again, each product
-        // whole in one answer, before any product is mapped.
+        // change. The rows of every product with a changed row are read again together
+        // (`filter[id_product]=[…]`, a product's rows in one answer at ordinary page sizes)
+        // before any product is mapped.
         let was_complete = cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true);
         if was_complete && !ctx.options.full {
             let parents = changed_parents_since(ctx, res, &started).await?;
