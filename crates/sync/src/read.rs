@@ -102,8 +102,18 @@ async fn read_resource_inner(
     let mut outcome = match res.incremental {
         Incremental::DateUpd => {
             let (mut outcome, from) = read_since_watermark(ctx, res, &display, progress).await?;
+            // The watermark is saved: a failed sweep must not fail the read, or the children
+            // of the rows read above (order_details of changed orders) would never be read.
             if ctx.options.sweep_every > 0 {
-                sweep_slice(ctx, res, &display, from, &mut outcome, progress).await?;
+                if let Err(error) =
+                    sweep_slice(ctx, res, &display, from, &mut outcome, progress).await
+                {
+                    tracing::warn!(
+                        resource = res.name,
+                        %error,
+                        "the safety-net sweep failed; its slice is swept again next sync"
+                    );
+                }
             }
             outcome
         }
@@ -301,6 +311,9 @@ async fn read_full(
         prestalink_store::format_timestamp(Utc::now() - chrono::Duration::milliseconds(1));
     let fetched = read_ranges(ctx, res, display, &todo, resume_after, &template, progress).await?;
     drop(todo);
+    // Listed ids that did not come back were deleted between the listing and the fetch
+    // (before the re-read below, whose new rows are not in the listing).
+    let deleted = mark_gone(ctx, res, &ids, &fetched.missing).await?;
     let mut reread = ReadOutcome::default();
     if let (Incremental::Sweep, Some(field), Some(cp)) =
         (res.incremental, res.parent_field, &checkpoint)
@@ -319,8 +332,6 @@ async fn read_full(
             }
         }
     }
-    // Listed ids that did not come back were deleted between the listing and the fetch.
-    let deleted = mark_gone(ctx, res, &ids, &fetched.missing).await?;
     let max_id = ids
         .iter()
         .rev()
@@ -821,13 +832,23 @@ async fn sweep_slice(
         .and_then(|c| c["slice"].as_u64())
         .unwrap_or(0)
         % every;
-    let known_top = ctx
-        .checkpoint(res.name, INCREMENTAL)
-        .await?
-        .last_id
-        .and_then(|id| id.parse::<u64>().ok())
-        .unwrap_or(0)
-        .max(outcome.changed_ids.iter().copied().max().unwrap_or(0));
+    // The round's boundaries are frozen when its first slice starts: ids that grow during
+    // the round fall in its open-ended last slice, and every id is seen within the round.
+    let frozen = cp
+        .cursor
+        .as_ref()
+        .and_then(|c| c["top"].as_u64())
+        .filter(|_| slice > 0);
+    let known_top = match frozen {
+        Some(top) => top,
+        None => ctx
+            .checkpoint(res.name, INCREMENTAL)
+            .await?
+            .last_id
+            .and_then(|id| id.parse::<u64>().ok())
+            .unwrap_or(0)
+            .max(outcome.changed_ids.iter().copied().max().unwrap_or(0)),
+    };
     // Ids in (lo, hi]; the last slice has no upper end.
     let lo = known_top * slice / every;
     let hi = (slice + 1 < every).then(|| known_top * (slice + 1) / every);
@@ -887,16 +908,19 @@ async fn sweep_slice(
             last = max;
         }
         let ids: Vec<String> = raw.iter().map(|r| r.source_id.clone()).collect();
-        let stored: HashMap<String, (String, bool)> = ctx
+        let stored: HashMap<String, (String, bool, Option<NaiveDateTime>)> = ctx
             .db
             .get_raw_many(&ctx.connection_id, res.name, &ids)
             .await?
             .into_iter()
-            .map(|r| (r.source_id, (r.content_hash, r.deleted)))
+            .map(|r| {
+                let date = stored_date_upd(&r.data);
+                (r.source_id, (r.content_hash, r.deleted, date))
+            })
             .collect();
         for r in &raw {
             present.insert(r.source_id.clone());
-            let unchanged = stored.get(&r.source_id).is_some_and(|(hash, deleted)| {
+            let unchanged = stored.get(&r.source_id).is_some_and(|(hash, deleted, _)| {
                 !deleted && *hash == prestalink_store::content_hash(&r.data, &[])
             });
             if unchanged {
@@ -910,10 +934,17 @@ async fn sweep_slice(
             }
             outcome.changed_ids.push(id);
             outcome.changed_parents.extend(r.parent_key.clone());
-            // Missed by this run's date_upd read: dated before where it started.
+            // Missed by this run's date_upd read: dated before where it started. Only a row
+            // whose date_upd moved forward since it was stored tells the clock that wrote
+            // it: a row changed without touching date_upd (a product's quantity on a sale,
+            // a script) keeps an old date that says nothing of the lag, and a row new to
+            // the store may carry any date (an import of old orders).
+            let before = stored.get(&r.source_id).and_then(|(_, _, d)| *d);
             if let (Some(from), Some(Some(date)), Some(now)) = (from, dates.get(&id), now) {
                 if *date <= from {
                     missed += 1;
+                }
+                if *date <= from && before.is_some_and(|b| *date > b) {
                     let lag = now - *date;
                     if lag <= chrono::Duration::seconds(MAX_LAG_SECS) {
                         largest_lag = largest_lag.max(Some(lag));
@@ -948,8 +979,16 @@ async fn sweep_slice(
     if let Some(lag) = largest_lag {
         learn_lag(ctx, lag).await?;
     }
-    cp.cursor = Some(json!({ "slice": (slice + 1) % every }));
+    cp.cursor = Some(json!({ "slice": (slice + 1) % every, "top": known_top }));
     ctx.save_checkpoint(cp).await
+}
+
+/// The `date_upd` of a stored raw record (as [`raw_record`] serialized it).
+fn stored_date_upd(data: &serde_json::Value) -> Option<NaiveDateTime> {
+    let record: Record = serde_json::from_value(data.clone()).ok()?;
+    record
+        .text("date_upd")
+        .and_then(crate::engine::parse_shop_date)
 }
 
 /// Rows added after the last id seen (payments, histories, carriers: rows PrestaShop only
