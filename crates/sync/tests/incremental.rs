@@ -339,3 +339,69 @@ async fn stock_changed_between_two_sweep_pages_is_mapped_from_rows_all_written()
     }
     sim.shutdown().await;
 }
+
+/// Ids that grow fast (the customer table doubles between syncs) do not move a sweep round's
+/// slice boundaries: every customer stored at the full sync is swept within `sweep_every`
+/// incremental syncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_row_is_swept_within_a_round_while_ids_grow() {
+    let sim = Simulator::start(simulator(61, "Europe/Paris", None))
+        .await
+        .unwrap();
+    let every = 4u32;
+    for db in TestDb::all("sweep_round").await.unwrap() {
+        let options = SyncOptions {
+            sweep_every: every,
+            ..SyncOptions::default()
+        };
+        sync(&db.store, &sim, options.clone()).await;
+        let stored = customer_ids(&sim);
+        let swept: Arc<std::sync::Mutex<Vec<(u64, u64)>>> = Arc::default();
+        let hook_swept = swept.clone();
+        sim.after_each_answer(Box::new(move |request, _| {
+            if request.resource.as_deref() != Some("customers") {
+                return;
+            }
+            let Some((_, value)) = request.params.iter().find(|(k, _)| k == "filter[id]") else {
+                return;
+            };
+            let range = match value.trim().strip_prefix(">[") {
+                Some(rest) => rest
+                    .strip_suffix(']')
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .map(|n| (n + 1, u64::MAX)),
+                None => id_range(request),
+            };
+            hook_swept.lock().unwrap().extend(range);
+        }));
+        for _ in 0..every {
+            {
+                let now = sim.shop_now();
+                let store = sim.store();
+                let mut store = store.write().unwrap();
+                let mut churn = Churn::new(9);
+                for _ in 0..stored.len() {
+                    churn.add_customer(&mut store, now);
+                }
+            }
+            sync(&db.store, &sim, options.clone()).await;
+        }
+        sim.clear_after_each_answer();
+        let swept = swept.lock().unwrap().clone();
+        let unswept: Vec<u64> = stored
+            .iter()
+            .copied()
+            .filter(|id| !swept.iter().any(|(a, b)| a <= id && id <= b))
+            .collect();
+        assert!(
+            unswept.is_empty(),
+            "{}: {} of {} customers not swept in {every} syncs (first {:?}); ranges {swept:?}",
+            db.engine,
+            unswept.len(),
+            stored.len(),
+            unswept.first()
+        );
+        db.cleanup().await.unwrap();
+    }
+    sim.shutdown().await;
+}
