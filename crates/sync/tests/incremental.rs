@@ -408,3 +408,96 @@ async fn every_row_is_swept_within_a_round_while_ids_grow() {
     }
     sim.shutdown().await;
 }
+
+/// A stock row added while the stock sweep reads its pages (after the listing) is read by
+/// the re-read of its changed product and stays in the store: the listing's deletion check
+/// runs before the re-read, so the new row is not taken for one deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_row_added_during_the_sweep_is_not_marked_deleted() {
+    let sim = Simulator::start(simulator(71, "Europe/Paris", None))
+        .await
+        .unwrap();
+    // The last combination stock row in shop 1 (on a page read after the first), its
+    // product and combination.
+    let (template, product, attribute) = {
+        let store = sim.store();
+        let store = store.read().unwrap();
+        let sr = resources::resource("stock_availables").unwrap();
+        let int = |row: &prestalink_simulator::store::Row, f: &str| {
+            row.get(sr, f).and_then(Value::as_int).unwrap_or(0) as u64
+        };
+        store
+            .table("stock_availables")
+            .unwrap()
+            .rows
+            .iter()
+            .rev()
+            .find(|(_, row)| int(row, "id_product_attribute") != 0 && int(row, "id_shop") == 1)
+            .map(|(id, row)| (*id, int(row, "id_product"), int(row, "id_product_attribute")))
+            .unwrap()
+    };
+    let caps = Caps {
+        max_concurrency: Some(1),
+        max_page_size: Some(3),
+        ..Caps::default()
+    };
+    for db in TestDb::all("stock_added").await.unwrap() {
+        let full = sync_with(&db.store, &sim, SyncOptions::default(), caps).await;
+        let added = Arc::new(std::sync::Mutex::new(None));
+        let hook_added = added.clone();
+        sim.after_each_answer(Box::new(move |request, store| {
+            let full_records = request
+                .params
+                .iter()
+                .any(|(k, v)| k == "display" && v == "full");
+            if request.resource.as_deref() != Some("stock_availables")
+                || !full_records
+                || id_range(request).is_none()
+            {
+                return;
+            }
+            let mut added = hook_added.lock().unwrap();
+            if added.is_some() {
+                return;
+            }
+            // A new row of the product (a copy of one of its rows, under a new id) and a
+            // changed quantity, so that the product's rows are read again.
+            let table = store.table_mut("stock_availables").unwrap();
+            let id = table.next_id();
+            let mut row = table.rows[&template].clone();
+            row.id = id;
+            table.rows.insert(id, row);
+            *added = Some(id);
+            let quantity = store.table("stock_availables").unwrap().rows[&template]
+                .get(resources::resource("stock_availables").unwrap(), "quantity")
+                .and_then(Value::as_int)
+                .unwrap_or(0);
+            Churn::new(4).change_stock_silently(store, product, attribute, 1, quantity + 3);
+        }));
+        sync_with(&db.store, &sim, SyncOptions::default(), caps).await;
+        sim.clear_after_each_answer();
+        let added = added.lock().unwrap().expect("the hook added a row");
+        let stored = db
+            .store
+            .get_raw_many(&full.connection_id, "stock_availables", &[added.to_string()])
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "{}: the new row {added} was read", db.engine);
+        assert!(
+            !stored[0].deleted,
+            "{}: the new row {added} is marked deleted",
+            db.engine
+        );
+        {
+            let store = sim.store();
+            let mut store = store.write().unwrap();
+            store
+                .table_mut("stock_availables")
+                .unwrap()
+                .rows
+                .remove(&added);
+        }
+        db.cleanup().await.unwrap();
+    }
+    sim.shutdown().await;
+}
