@@ -433,7 +433,13 @@ async fn a_stock_row_added_during_the_sweep_is_not_marked_deleted() {
             .iter()
             .rev()
             .find(|(_, row)| int(row, "id_product_attribute") != 0 && int(row, "id_shop") == 1)
-            .map(|(id, row)| (*id, int(row, "id_product"), int(row, "id_product_attribute")))
+            .map(|(id, row)| {
+                (
+                    *id,
+                    int(row, "id_product"),
+                    int(row, "id_product_attribute"),
+                )
+            })
             .unwrap()
     };
     let caps = Caps {
@@ -479,10 +485,19 @@ async fn a_stock_row_added_during_the_sweep_is_not_marked_deleted() {
         let added = added.lock().unwrap().expect("the hook added a row");
         let stored = db
             .store
-            .get_raw_many(&full.connection_id, "stock_availables", &[added.to_string()])
+            .get_raw_many(
+                &full.connection_id,
+                "stock_availables",
+                &[added.to_string()],
+            )
             .await
             .unwrap();
-        assert_eq!(stored.len(), 1, "{}: the new row {added} was read", db.engine);
+        assert_eq!(
+            stored.len(),
+            1,
+            "{}: the new row {added} was read",
+            db.engine
+        );
         assert!(
             !stored[0].deleted,
             "{}: the new row {added} is marked deleted",
