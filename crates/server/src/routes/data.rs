@@ -104,7 +104,7 @@ pub async fn list(
         "/companies/{company_id}/connections/{connection_id}/data/{}",
         dt.key()
     );
-    Ok(records_page_response(&path, &paging, page))
+    Ok(records_page_response(&path, &paging, &page))
 }
 
 async fn single(
