@@ -213,3 +213,324 @@ fn item1_without_a_port_a_closed_443_falls_back_to_port_80() {
     );
     assert_ne!(out.code(), "unreachable", "{}", out.json);
 }
+
+/// The real store's database and files, for tests that change the shop and compare what a
+/// sync exported with the database: `mysql -uprestashop -pprestashop prestashop_PORT` and
+/// `/var/www/prestashop-PORT` (see ../shared/prestashop/README.md), or
+/// `PRESTALINK_TEST_PRESTASHOP_DB` and `PRESTALINK_TEST_PRESTASHOP_DIR`.
+struct ShopBackend {
+    database: String,
+    dir: std::path::PathBuf,
+}
+
+impl ShopBackend {
+    fn new(store: &RealStore) -> Option<ShopBackend> {
+        let port = store.authority().rsplit_once(':').map_or("80", |(_, p)| p);
+        let database = std::env::var("PRESTALINK_TEST_PRESTASHOP_DB")
+            .unwrap_or_else(|_| format!("prestashop_{port}"));
+        let dir = std::env::var("PRESTALINK_TEST_PRESTASHOP_DIR")
+            .unwrap_or_else(|_| format!("/var/www/prestashop-{port}"));
+        let backend = ShopBackend {
+            database,
+            dir: dir.into(),
+        };
+        let reachable = backend.dir.join("config/config.inc.php").is_file()
+            && backend.try_sql("SELECT 1").is_some_and(|r| r == "1");
+        if !reachable {
+            eprintln!(
+                "skipped: the shop's database {} or files {} are not reachable",
+                backend.database,
+                backend.dir.display()
+            );
+            return None;
+        }
+        Some(backend)
+    }
+
+    fn try_sql(&self, sql: &str) -> Option<String> {
+        let out = Command::new("mysql")
+            .args([
+                "-uprestashop",
+                "-pprestashop",
+                "-N",
+                "-B",
+                &self.database,
+                "-e",
+                sql,
+            ])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    }
+
+    /// Runs SQL; returns its rows, tab-separated columns.
+    fn sql(&self, sql: &str) -> Vec<Vec<String>> {
+        let out = self
+            .try_sql(sql)
+            .unwrap_or_else(|| panic!("mysql failed on: {sql}"));
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                l.split('\t')
+                    .map(|c| {
+                        if c == "NULL" {
+                            String::new()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Runs a PHP script in the shop's root with PrestaShop loaded (`config/config.inc.php`),
+    /// as the web user with php-cli, else through the web server; the file is removed after.
+    fn php(&self, body: &str, base_url: &str) -> String {
+        let name = format!("prestalink-test-{}.php", std::process::id());
+        let path = self.dir.join(&name);
+        let script = format!(
+            "<?php\nchdir(__DIR__);\nrequire __DIR__ . '/config/config.inc.php';\n{body}\n"
+        );
+        std::fs::write(&path, script).expect("the shop's root is writable");
+        struct Remove(std::path::PathBuf);
+        impl Drop for Remove {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+        let _remove = Remove(path.clone());
+        let _ = Command::new("chown")
+            .args(["www-data:www-data"])
+            .arg(&path)
+            .status();
+        let cli = Command::new("runuser")
+            .args(["-u", "www-data", "--", "php"])
+            .arg(&name)
+            .current_dir(&self.dir)
+            .output();
+        let out = match cli {
+            Ok(out) if out.status.success() => out,
+            _ => Command::new("curl")
+                .args(["-s", "-f", &format!("{base_url}/{name}")])
+                .output()
+                .expect("curl runs"),
+        };
+        assert!(
+            out.status.success(),
+            "the PHP script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// Puts back the rows a test changed, even when it fails half-way.
+struct Restore<'a> {
+    shop: &'a ShopBackend,
+    statements: Vec<String>,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        for sql in self.statements.iter().rev() {
+            if self.shop.try_sql(sql).is_none() {
+                eprintln!("could not restore: {sql}");
+            }
+        }
+    }
+}
+
+fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn export(db: &std::path::Path, data_type: &str) -> Vec<Value> {
+    let out = prestalink(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--data-type",
+        data_type,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.exit, 0, "{}", out.stderr);
+    out.json.as_array().cloned().unwrap_or_default()
+}
+
+/// The README's guarantee on a real PrestaShop 8.1.2 whose MariaDB runs in UTC while
+/// PS_TIMEZONE is Europe/Paris: after a full sync, an order and a customer changed through
+/// PrestaShop's own objects (`$order->update()`, `$customer->update()`, dated by PHP in Paris
+/// time), a customer changed by SQL with `date_upd = NOW()` (dated an hour behind, by the
+/// database's clock) and stock changed in `ps_stock_available` without any timestamp are all
+/// exported as the database has them after one incremental sync. Every row is put back after.
+#[test]
+fn incremental_sync_exports_php_sql_and_stock_changes_of_the_real_store() {
+    let Some(store) = store() else { return };
+    let Some(shop) = ShopBackend::new(&store) else {
+        return;
+    };
+    let zone = shop.sql("SELECT value FROM ps_configuration WHERE name = 'PS_TIMEZONE'");
+    let db_offset = shop.sql("SELECT TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(), NOW())");
+    eprintln!(
+        "PS_TIMEZONE {:?}, database clock UTC{:+} min",
+        zone[0][0], db_offset[0][0]
+    );
+    let customers = shop.sql("SELECT id_customer FROM ps_customer ORDER BY id_customer");
+    let orders = shop.sql("SELECT id_order FROM ps_orders ORDER BY id_order LIMIT 2");
+    assert!(
+        customers.len() >= 2 && orders.len() >= 2,
+        "the demo data is there"
+    );
+    let (by_php, by_sql) = (&customers[1][0], &customers[0][0]);
+    let order = &orders[0][0];
+
+    let mut restore = Restore {
+        shop: &shop,
+        statements: Vec::new(),
+    };
+    for id in [by_php, by_sql] {
+        let row = &shop.sql(&format!(
+            "SELECT note, date_upd FROM ps_customer WHERE id_customer = {id}"
+        ))[0];
+        restore.statements.push(format!(
+            "UPDATE ps_customer SET note = {}, date_upd = {} WHERE id_customer = {id}",
+            quote(&row[0]),
+            quote(&row[1])
+        ));
+    }
+    let row = &shop.sql(&format!(
+        "SELECT note, date_upd FROM ps_orders WHERE id_order = {order}"
+    ))[0];
+    restore.statements.push(format!(
+        "UPDATE ps_orders SET note = {}, date_upd = {} WHERE id_order = {order}",
+        quote(&row[0]),
+        quote(&row[1])
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("real.db");
+    let sync = || {
+        let out = prestalink(&[
+            "sync",
+            "--url",
+            &store.base_url,
+            "--key",
+            store.read_key,
+            "--db",
+            db.to_str().unwrap(),
+            "--data-types",
+            "commerce-customers,commerce-orders,commerce-products",
+            "--json",
+        ]);
+        assert_eq!(out.exit, 0, "{}\n{}", out.json, out.stderr);
+        out.json
+    };
+    sync();
+
+    let token: String = {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        (0..8).map(|_| rng.gen_range(b'a'..=b'z') as char).collect()
+    };
+    let printed = shop.php(
+        &format!(
+            "$c = new Customer({by_php}); $c->note = 'php customer {token}'; \
+             $ok1 = $c->update();\n\
+             $o = new Order({order}); $o->note = 'php order {token}'; $ok2 = $o->update();\n\
+             echo json_encode([$ok1, $ok2, $c->date_upd, $o->date_upd]);"
+        ),
+        &store.base_url,
+    );
+    eprintln!("PHP updated customer {by_php} and order {order}: {printed}");
+    shop.sql(&format!(
+        "UPDATE ps_customer SET note = 'sql customer {token}', date_upd = NOW() \
+         WHERE id_customer = {by_sql}"
+    ));
+    restore.statements.push(
+        "UPDATE ps_stock_available SET quantity = quantity - 7 \
+               WHERE id_product_attribute BETWEEN 1 AND 10"
+            .to_string(),
+    );
+    shop.sql(
+        "UPDATE ps_stock_available SET quantity = quantity + 7 \
+         WHERE id_product_attribute BETWEEN 1 AND 10",
+    );
+
+    let report = sync();
+    eprintln!(
+        "incremental sync: {} requests, {} s",
+        report["requests"], report["seconds"]
+    );
+
+    // The export against the database, row by row.
+    let exported = export(&db, "commerce-customers");
+    let rows = shop.sql("SELECT id_customer, note, date_upd FROM ps_customer");
+    for row in &rows {
+        let record = exported
+            .iter()
+            .find(|c| c["id"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("customer {} was exported", row[0]));
+        let note = record["note"].as_str().unwrap_or_default();
+        assert_eq!(note, row[1], "customer {}: note", row[0]);
+        let modified = record["sourceModifiedDate"].as_str().unwrap_or_default();
+        assert_eq!(
+            modified.get(..19),
+            Some(row[2].replace(' ', "T").as_str()),
+            "customer {}: date_upd",
+            row[0]
+        );
+    }
+    assert!(rows.iter().any(|r| r[1] == format!("php customer {token}")));
+    assert!(rows.iter().any(|r| r[1] == format!("sql customer {token}")));
+
+    let exported = export(&db, "commerce-orders");
+    for row in shop.sql("SELECT id_order, note, date_upd FROM ps_orders") {
+        let record = exported
+            .iter()
+            .find(|o| o["id"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("order {} was exported", row[0]));
+        let note = record["supplementalData"]["content"]["note"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(note, row[1], "order {}: note", row[0]);
+        let modified = record["sourceModifiedDate"].as_str().unwrap_or_default();
+        assert_eq!(
+            modified.get(..19),
+            Some(row[2].replace(' ', "T").as_str()),
+            "order {}: date_upd",
+            row[0]
+        );
+    }
+
+    let exported = export(&db, "commerce-products");
+    let stock = shop.sql(
+        "SELECT id_product, id_product_attribute, SUM(quantity) FROM ps_stock_available \
+         WHERE id_product_attribute > 0 GROUP BY id_product, id_product_attribute",
+    );
+    assert!(stock.len() >= 10, "the demo data has combinations");
+    for row in &stock {
+        let product = exported
+            .iter()
+            .find(|p| p["id"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("product {} was exported", row[0]));
+        let variant = product["variants"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["id"] == row[1].as_str()))
+            .unwrap_or_else(|| panic!("combination {} of product {} was exported", row[1], row[0]));
+        let quantity = variant["inventory"]["totalQuantity"]
+            .as_f64()
+            .unwrap_or(-1.0);
+        assert_eq!(
+            quantity,
+            row[2].parse::<f64>().unwrap(),
+            "combination {} of product {}: quantity",
+            row[1],
+            row[0]
+        );
+    }
+    drop(restore);
+}

@@ -115,6 +115,11 @@ pub struct SimulateArgs {
     /// Steady storefront traffic as a fraction of the workers' capacity (0.2 ≈ 20 %).
     #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
     pub shopper_load: f64,
+    /// Time zone of the database's clock (IANA name, e.g. UTC): every other churn step is
+    /// dated by it, as SQL `date_upd = NOW()` writes do (modules, ERP bridges, imports),
+    /// instead of by PHP in the shop's time zone. Default: the shop's time zone.
+    #[arg(long, value_name = "TZ")]
+    pub db_time_zone: Option<String>,
 }
 
 /// The profile table shown by `--help`.
@@ -167,6 +172,10 @@ impl SimulatorConfig {
         let tz = &args.timezone;
         tz.parse::<chrono_tz::Tz>()
             .map_err(|_| anyhow::anyhow!("--timezone {tz:?} is not an IANA time zone"))?;
+        if let Some(db) = &args.db_time_zone {
+            db.parse::<chrono_tz::Tz>()
+                .map_err(|_| anyhow::anyhow!("--db-time-zone {db:?} is not an IANA time zone"))?;
+        }
         let gen = GenConfig {
             seed: args.seed,
             languages: args.languages,
@@ -240,6 +249,7 @@ impl SimulatorConfig {
             faults,
             churn_per_second: args.churn,
             shopper_load: args.shopper_load,
+            db_timezone: args.db_time_zone.clone(),
         })
     }
 }
@@ -278,6 +288,7 @@ mod tests {
             "--faults=500=0.1",
             "--churn=2",
             "--shopper-load=0.2",
+            "--db-time-zone=UTC",
         ]);
         let c = SimulatorConfig::from_args(&a).unwrap();
         assert_eq!(c.gen.orders, 50);
@@ -293,6 +304,7 @@ mod tests {
         assert_eq!(c.capacity.max_execution_time, Duration::from_secs(2));
         assert_eq!(c.faults.server_error, 0.1);
         assert_eq!(c.churn_per_second, 2.0);
+        assert_eq!(c.db_timezone.as_deref(), Some("UTC"));
     }
 
     #[test]
@@ -302,6 +314,9 @@ mod tests {
         assert_eq!(c.capacity, Capacity::profile(Profile::Laptop));
         assert!(parse_key("short").is_err());
         let bad = parse(&["--faults=500=7"]);
+        assert!(SimulatorConfig::from_args(&bad).is_err());
+        assert_eq!(c.db_timezone, None);
+        let bad = parse(&["--db-time-zone=Mars/Olympus"]);
         assert!(SimulatorConfig::from_args(&bad).is_err());
         let waf = parse(&["--waf=wskey"]);
         assert!(

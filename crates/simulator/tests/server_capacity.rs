@@ -189,6 +189,56 @@ async fn churn_changes_the_store_while_serving() {
     sim.shutdown().await;
 }
 
+/// With a database time zone, churn dates rows both ways: by PHP's clock in PS_TIMEZONE
+/// (UTC+10 here) and by the database's (UTC), ten hours apart.
+#[tokio::test]
+async fn churn_dates_rows_by_php_and_by_the_database_clock() {
+    let sim = start(|c| {
+        c.churn_per_second = 100.0;
+        c.gen.timezone = "Australia/Brisbane".into();
+        c.db_timezone = Some("UTC".into());
+    })
+    .await;
+    let first_new = sim
+        .store()
+        .read()
+        .unwrap()
+        .table("orders")
+        .unwrap()
+        .next_id();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (php, sql) = (sim.shop_now(), sim.db_now());
+    assert!(
+        (599..=600).contains(&(php - sql).num_minutes()),
+        "{php} {sql}"
+    );
+    let schema = prestalink_simulator::resources::resource("orders").unwrap();
+    let dates: Vec<chrono::NaiveDateTime> = sim
+        .store()
+        .read()
+        .unwrap()
+        .table("orders")
+        .unwrap()
+        .rows
+        .range(first_new..)
+        .map(|(_, row)| {
+            let text = row.get(schema, "date_add").unwrap().as_text().into_owned();
+            chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").unwrap()
+        })
+        .collect();
+    let near = |clock: chrono::NaiveDateTime| {
+        dates
+            .iter()
+            .filter(|d| (clock - **d).num_seconds().abs() < 60)
+            .count()
+    };
+    assert!(
+        near(php) > 0 && near(sql) > 0 && near(php) + near(sql) == dates.len(),
+        "new orders dated by both clocks: {dates:?} (PHP {php}, database {sql})"
+    );
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_client_giving_up_in_the_queue_frees_its_place() {
     let sim = start(|c| c.capacity = slow_capacity(1, 200)).await;

@@ -43,6 +43,9 @@ pub(crate) struct Ctx {
     timezone: Mutex<Option<Tz>>,
     /// The shop's clock minus ours, read once per run and shared by every scope.
     clock_offset: Arc<Mutex<Option<TimeDelta>>>,
+    /// Held while the learned database lag is read and raised, so that resources read at
+    /// the same time do not overwrite each other's larger value.
+    pub(crate) lag_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Ctx {
@@ -53,6 +56,15 @@ impl Ctx {
         let zone = self.timezone().await?;
         let clock = self.server_clock().await.unwrap_or_else(Utc::now);
         Some(clock.with_timezone(&zone).naive_local())
+    }
+
+    /// The shop's offset from UTC now (PS_TIMEZONE: +1 h for Paris in winter), once
+    /// configurations are read.
+    pub(crate) async fn shop_utc_offset(&self) -> Option<TimeDelta> {
+        use chrono::Offset;
+        let zone = self.timezone().await?;
+        let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc()).fix();
+        Some(TimeDelta::seconds(i64::from(offset.local_minus_utc())))
     }
 
     async fn timezone(&self) -> Option<Tz> {
@@ -125,6 +137,7 @@ impl Ctx {
             store_url: self.store_url.clone(),
             timezone: Mutex::new(*self.timezone.lock().expect("timezone lock")),
             clock_offset: self.clock_offset.clone(),
+            lag_lock: self.lag_lock.clone(),
         }
     }
 
@@ -285,6 +298,7 @@ impl Engine {
                 store_url: store_url.to_string(),
                 timezone: Mutex::new(None),
                 clock_offset: Arc::new(Mutex::new(None)),
+                lag_lock: Arc::new(tokio::sync::Mutex::new(())),
             },
         }
     }

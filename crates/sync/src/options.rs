@@ -18,6 +18,11 @@ pub struct SyncOptions {
     /// Deletions of timestamped resources are found by comparing id lists, on every full
     /// sync and on every `reconcile_every`-th incremental sync (1 = every sync).
     pub reconcile_every: u32,
+    /// The safety net of resources read by `date_upd`: every incremental sync also reads one
+    /// `sweep_every`-th of their id range in full and compares it by content hash, so a change
+    /// whose `date_upd` is older than the watermark (written by another clock) or was not
+    /// bumped at all is seen within `sweep_every` incremental syncs. 0 turns it off.
+    pub sweep_every: u32,
     /// Attempts per request for errors that can heal (timeouts, resets, 5xx…).
     pub max_attempts: u32,
     /// Parent ids per request when re-reading the rows of changed parents
@@ -45,6 +50,7 @@ impl Default for SyncOptions {
             full: false,
             lookback: Duration::from_secs(15 * 60),
             reconcile_every: 5,
+            sweep_every: 8,
             max_attempts: 6,
             children_batch: 50,
             map_page: 500,

@@ -2,7 +2,7 @@
 //! by `date_upd` watermark, append-only reads by id, children of changed parents, and
 //! deletion reconciliation. Every page is written with its checkpoint in one transaction.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
 use futures::future::BoxFuture;
@@ -28,6 +28,16 @@ pub(crate) const PS_DATE: &str = "%Y-%m-%d %H:%M:%S";
 const FULL: &str = "full";
 const INCREMENTAL: &str = "incremental";
 const RECONCILE: &str = "reconcile";
+/// Checkpoint kind of the safety-net sweep's next slice (`cursor.slice`).
+const SWEEP: &str = "sweep";
+/// Checkpoint (resource, kind) of how far behind PHP's clock the database's writes
+/// `date_upd`, as learned on this connection (`cursor.lagSecs`).
+const CLOCK: (&str, &str) = ("clock", "db_lag");
+/// The largest believable lag between two clocks of one shop: time zones span UTC−12 to
+/// UTC+14. A changed row whose `date_upd` is older than this was changed without bumping it.
+const MAX_LAG_SECS: i64 = 26 * 3600;
+/// Time zone offsets are whole quarter hours: a learned lag is rounded up to one.
+const LAG_STEP_SECS: i64 = 15 * 60;
 
 /// What reading one resource did.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +101,23 @@ async fn read_resource_inner(
     }
     let reconcile = reconcile_due(ctx, res).await?;
     let mut outcome = match res.incremental {
-        Incremental::DateUpd => read_since_watermark(ctx, res, &display, progress).await?,
+        Incremental::DateUpd => {
+            let (mut outcome, from) = read_since_watermark(ctx, res, &display, progress).await?;
+            // The watermark is saved: a failed sweep must not fail the read, or the children
+            // of the rows read above (order_details of changed orders) would never be read.
+            if ctx.options.sweep_every > 0 {
+                if let Err(error) =
+                    sweep_slice(ctx, res, &display, from, &mut outcome, progress).await
+                {
+                    tracing::warn!(
+                        resource = res.name,
+                        %error,
+                        "the safety-net sweep failed; its slice is swept again next sync"
+                    );
+                }
+            }
+            outcome
+        }
         Incremental::AppendOnly => read_appended(ctx, res, &display, progress).await?,
         Incremental::ChildrenOf(_, field) => match parent_changes {
             Some(parent) if parent.full => {
@@ -281,10 +307,32 @@ async fn read_full(
         cursor: Some(json!({ "complete": false })),
         ..Checkpoint::new(res.name, FULL)
     };
+    // Rows written from here on are this read's changes (`fetched_at` after it).
+    let started =
+        prestalink_store::format_timestamp(Utc::now() - chrono::Duration::milliseconds(1));
     let fetched = read_ranges(ctx, res, display, &todo, resume_after, &template, progress).await?;
     drop(todo);
-    // Listed ids that did not come back were deleted between the listing and the fetch.
+    // Listed ids that did not come back were deleted between the listing and the fetch
+    // (before the re-read below, whose new rows are not in the listing).
     let deleted = mark_gone(ctx, res, &ids, &fetched.missing).await?;
+    let mut reread = ReadOutcome::default();
+    if let (Incremental::Sweep, Some(field), Some(cp)) =
+        (res.incremental, res.parent_field, &checkpoint)
+    {
+        // A swept resource that belongs to a parent (stock and combinations of a product):
+        // rows of one product span pages, and a product changed while the pages were read
+        // would be mapped from rows of before (earlier pages) and after (later pages) the
+        // change. The rows of every product with a changed row are read again together
+        // (`filter[id_product]=[…]`, a product's rows in one answer at ordinary page sizes)
+        // before any product is mapped.
+        let was_complete = cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true);
+        if was_complete && !ctx.options.full {
+            let parents = changed_parents_since(ctx, res, &started).await?;
+            if !parents.is_empty() {
+                reread = read_children(ctx, res, display, field, &parents, progress).await?;
+            }
+        }
+    }
     let max_id = ids
         .iter()
         .rev()
@@ -305,12 +353,38 @@ async fn read_full(
     ctx.save_checkpoint(done).await?;
     ctx.save_checkpoint(incremental).await?;
     Ok(ReadOutcome {
-        records: fetched.records,
-        written: fetched.written,
-        deleted,
+        records: fetched.records + reread.records,
+        written: fetched.written + reread.written,
+        deleted: deleted + reread.deleted,
         full: true,
         ..ReadOutcome::default()
     })
+}
+
+/// The parents (`parent_key`, as ids) of the raw rows of `res` written after `since`.
+async fn changed_parents_since(
+    ctx: &Ctx,
+    res: &SourceResource,
+    since: &str,
+) -> Result<Vec<u64>, SyncError> {
+    let mut parents = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx
+            .db
+            .list_raw_changed_since(&ctx.connection_id, res.name, since, after.as_deref(), 2000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.source_id.clone());
+        parents.extend(
+            page.iter()
+                .filter(|r| !r.deleted)
+                .filter_map(|r| r.parent_key.as_deref()?.trim().parse::<u64>().ok()),
+        );
+    }
+    parents.sort_unstable();
+    parents.dedup();
+    Ok(parents)
 }
 
 /// What fetching id ranges did.
@@ -479,26 +553,40 @@ async fn write_raw(
     }
     let raw: Vec<RawRecord> = records
         .into_iter()
-        .filter_map(|mut record| {
-            let id = record.id()?;
-            for secret in res.secret_fields {
-                record.fields.shift_remove(*secret);
-            }
-            let parent_key = res
-                .parent_field
-                .and_then(|f| record.text(f))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty());
-            Some(RawRecord {
-                source_id: id.to_string(),
-                parent_key,
-                data: serde_json::to_value(&record).expect("records serialize"),
-            })
-        })
+        .filter_map(|record| raw_record(res, record))
         .collect();
+    write_raw_records(ctx, res, &raw, checkpoint).await
+}
+
+/// A received record as it is stored: secrets dropped, parent key set; `None` without id.
+fn raw_record(res: &SourceResource, mut record: Record) -> Option<RawRecord> {
+    let id = record.id()?;
+    for secret in res.secret_fields {
+        record.fields.shift_remove(*secret);
+    }
+    let parent_key = res
+        .parent_field
+        .and_then(|f| record.text(f))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    Some(RawRecord {
+        source_id: id.to_string(),
+        parent_key,
+        data: serde_json::to_value(&record).expect("records serialize"),
+    })
+}
+
+/// Writes raw records, with an optional checkpoint, in one transaction; returns how many
+/// were new or changed.
+async fn write_raw_records(
+    ctx: &Ctx,
+    res: &SourceResource,
+    raw: &[RawRecord],
+    checkpoint: Option<&Checkpoint>,
+) -> Result<u64, SyncError> {
     let stats = ctx
         .db
-        .upsert_raw_page(&ctx.connection_id, res.name, &raw, checkpoint, Utc::now())
+        .upsert_raw_page(&ctx.connection_id, res.name, raw, checkpoint, Utc::now())
         .await?;
     Ok(stats.written())
 }
@@ -646,24 +734,28 @@ async fn read_filtered(
     Ok(outcome)
 }
 
-/// Rows changed since the last watermark (minus the lookback), then the new watermark.
+/// Rows changed since the last watermark (minus the lookback, widened by the database's
+/// lag behind PHP's clock), then the new watermark. Returns the `date_upd` the read started
+/// from (`None`: every row was read).
 async fn read_since_watermark(
     ctx: &Ctx,
     res: &SourceResource,
     display: &Display,
     progress: &mut StageProgress,
-) -> Result<ReadOutcome, SyncError> {
+) -> Result<(ReadOutcome, Option<NaiveDateTime>), SyncError> {
     let cp = ctx.checkpoint(res.name, INCREMENTAL).await?;
     let previous = cp
         .watermark_local
         .as_deref()
         .and_then(|w| NaiveDateTime::parse_from_str(w, PS_DATE).ok());
     let now = ctx.shop_now().await;
-    let lookback = chrono::Duration::from_std(ctx.options.lookback).unwrap_or_default();
-    let filters: Vec<(&str, Filter)> = match previous {
-        Some(w) => vec![(
+    let lookback =
+        chrono::Duration::from_std(ctx.options.lookback).unwrap_or_default() + db_lag(ctx).await?;
+    let from = previous.map(|w| w - lookback);
+    let filters: Vec<(&str, Filter)> = match from {
+        Some(from) => vec![(
             "date_upd",
-            Filter::GreaterThan((w - lookback).format(PS_DATE).to_string()),
+            Filter::GreaterThan(from.format(PS_DATE).to_string()),
         )],
         None => Vec::new(),
     };
@@ -675,7 +767,229 @@ async fn read_since_watermark(
         ..cp
     })
     .await?;
-    Ok(outcome)
+    Ok((outcome, from))
+}
+
+/// How far behind PHP's clock the database's clock may date rows (`date_upd = NOW()` from
+/// a module, an ERP bridge or an import script): the larger of what the sweep learned on
+/// this connection and the shop's offset east of UTC (a database in UTC, the default of
+/// most hosts and cloud databases, writes NOW() that much behind a shop in UTC+1).
+pub(crate) async fn db_lag(ctx: &Ctx) -> Result<chrono::Duration, SyncError> {
+    let learned = learned_lag_secs(ctx).await?;
+    let east_of_utc = ctx
+        .shop_utc_offset()
+        .await
+        .map_or(0, |o| o.num_seconds().max(0));
+    Ok(chrono::Duration::seconds(learned.max(east_of_utc)))
+}
+
+async fn learned_lag_secs(ctx: &Ctx) -> Result<i64, SyncError> {
+    let cp = ctx.checkpoint(CLOCK.0, CLOCK.1).await?;
+    Ok(cp
+        .cursor
+        .as_ref()
+        .and_then(|c| c["lagSecs"].as_i64())
+        .unwrap_or(0))
+}
+
+/// Keeps a lag seen by the sweep (rounded up to a quarter hour) when it is larger than the
+/// one learned so far, for the next reads of this connection.
+async fn learn_lag(ctx: &Ctx, lag: chrono::Duration) -> Result<(), SyncError> {
+    let secs = (lag.num_seconds() + LAG_STEP_SECS - 1) / LAG_STEP_SECS * LAG_STEP_SECS;
+    let _learning = ctx.lag_lock.lock().await;
+    if secs <= learned_lag_secs(ctx).await? {
+        return Ok(());
+    }
+    tracing::info!(
+        lag_secs = secs,
+        "rows are dated behind the shop's clock (a database clock in another time zone): \
+         incremental reads now look back that much further"
+    );
+    let mut cp = ctx.checkpoint(CLOCK.0, CLOCK.1).await?;
+    cp.cursor = Some(json!({ "lagSecs": secs }));
+    ctx.save_checkpoint(cp).await
+}
+
+/// The safety net of a resource read by `date_upd`: one slice of its id range (the next of
+/// `sweep_every`, in turn, the last one open-ended so new ids are covered) read in full and
+/// compared with the stored rows by content hash. Changed rows are written and counted as
+/// changed (their children are read again); rows the `date_upd` read missed (dated before
+/// `from`) teach how far behind the database's clock dates them; stored rows of the slice
+/// that the shop no longer has are marked deleted. Every row is visited once per
+/// `sweep_every` incremental syncs, and no sync reads more than a slice.
+async fn sweep_slice(
+    ctx: &Ctx,
+    res: &SourceResource,
+    display: &Display,
+    from: Option<NaiveDateTime>,
+    outcome: &mut ReadOutcome,
+    progress: &mut StageProgress,
+) -> Result<(), SyncError> {
+    let every = u64::from(ctx.options.sweep_every.max(1));
+    let mut cp = ctx.checkpoint(res.name, SWEEP).await?;
+    let slice = cp
+        .cursor
+        .as_ref()
+        .and_then(|c| c["slice"].as_u64())
+        .unwrap_or(0)
+        % every;
+    // The round's boundaries are frozen when its first slice starts: ids that grow during
+    // the round fall in its open-ended last slice, and every id is seen within the round.
+    let frozen = cp
+        .cursor
+        .as_ref()
+        .and_then(|c| c["top"].as_u64())
+        .filter(|_| slice > 0);
+    let known_top = match frozen {
+        Some(top) => top,
+        None => ctx
+            .checkpoint(res.name, INCREMENTAL)
+            .await?
+            .last_id
+            .and_then(|id| id.parse::<u64>().ok())
+            .unwrap_or(0)
+            .max(outcome.changed_ids.iter().copied().max().unwrap_or(0)),
+    };
+    // Ids in (lo, hi]; the last slice has no upper end.
+    let lo = known_top * slice / every;
+    let hi = (slice + 1 < every).then(|| known_top * (slice + 1) / every);
+    let now = ctx.shop_now().await;
+    let class = class(res.weight);
+    let mut last = lo;
+    let mut present: HashSet<String> = HashSet::new();
+    let mut largest_lag: Option<chrono::Duration> = None;
+    let mut missed = 0u64;
+    let mut seen: HashSet<u64> = outcome.changed_ids.iter().copied().collect();
+    loop {
+        let first = last + 1;
+        let filter = match hi {
+            Some(hi) if first > hi => break,
+            Some(hi) if first == hi => Filter::Equals(hi.to_string()),
+            Some(hi) => Filter::Between(first.to_string(), hi.to_string()),
+            None => Filter::GreaterThan(last.to_string()),
+        };
+        let permit = ctx.fetcher.permit(class).await;
+        let size = permit.page_size().max(1);
+        let query = Query::list(res.name)?
+            .display(display.clone())?
+            .filter("id", filter)?
+            .sort("id", Direction::Asc)?
+            .limit(0, size as u64);
+        let page = ctx.fetcher.get(class, &query, Some(permit)).await?;
+        let records = records_of(res, page)?;
+        if records.iter().any(|r| {
+            r.id()
+                .is_none_or(|id| id <= last || hi.is_some_and(|hi| id > hi))
+        }) {
+            return Err(SyncError::FilterIgnored {
+                resource: res.name.to_string(),
+                filter: format!(
+                    "filter[id]=[{first},{}]",
+                    hi.map_or("∞".into(), |h| h.to_string())
+                ),
+            });
+        }
+        let n = records.len();
+        let dates: HashMap<u64, Option<NaiveDateTime>> = records
+            .iter()
+            .filter_map(|r| {
+                let date = r.text("date_upd").and_then(crate::engine::parse_shop_date);
+                Some((r.id()?, date))
+            })
+            .collect();
+        let raw: Vec<RawRecord> = records
+            .into_iter()
+            .filter_map(|r| raw_record(res, r))
+            .collect();
+        if let Some(max) = raw
+            .iter()
+            .filter_map(|r| r.source_id.parse::<u64>().ok())
+            .max()
+        {
+            last = max;
+        }
+        let ids: Vec<String> = raw.iter().map(|r| r.source_id.clone()).collect();
+        let stored: HashMap<String, (String, bool, Option<NaiveDateTime>)> = ctx
+            .db
+            .get_raw_many(&ctx.connection_id, res.name, &ids)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let date = stored_date_upd(&r.data);
+                (r.source_id, (r.content_hash, r.deleted, date))
+            })
+            .collect();
+        for r in &raw {
+            present.insert(r.source_id.clone());
+            let unchanged = stored.get(&r.source_id).is_some_and(|(hash, deleted, _)| {
+                !deleted && *hash == prestalink_store::content_hash(&r.data, &[])
+            });
+            if unchanged {
+                continue;
+            }
+            let Ok(id) = r.source_id.parse::<u64>() else {
+                continue;
+            };
+            if !seen.insert(id) {
+                continue;
+            }
+            outcome.changed_ids.push(id);
+            outcome.changed_parents.extend(r.parent_key.clone());
+            // Missed by this run's date_upd read: dated before where it started. Only a row
+            // whose date_upd moved forward since it was stored tells the clock that wrote
+            // it: a row changed without touching date_upd (a product's quantity on a sale,
+            // a script) keeps an old date that says nothing of the lag, and a row new to
+            // the store may carry any date (an import of old orders).
+            let before = stored.get(&r.source_id).and_then(|(_, _, d)| *d);
+            if let (Some(from), Some(Some(date)), Some(now)) = (from, dates.get(&id), now) {
+                if *date <= from {
+                    missed += 1;
+                }
+                if *date <= from && before.is_some_and(|b| *date > b) {
+                    let lag = now - *date;
+                    if lag <= chrono::Duration::seconds(MAX_LAG_SECS) {
+                        largest_lag = largest_lag.max(Some(lag));
+                    }
+                }
+            }
+        }
+        outcome.records += n as u64;
+        outcome.written += write_raw_records(ctx, res, &raw, None).await?;
+        progress.advance(n as u64, ctx.fetcher.scope_requests());
+        if n < size {
+            break;
+        }
+    }
+    let stored = ctx
+        .db
+        .list_raw_ids_in_range(
+            &ctx.connection_id,
+            res.name,
+            (lo > 0).then(|| lo.to_string()).as_deref(),
+            hi.map(|h| h.to_string()).as_deref(),
+        )
+        .await?;
+    outcome.deleted += mark_deleted_unless(ctx, res, stored, &present).await?;
+    if missed > 0 {
+        tracing::info!(
+            resource = res.name,
+            missed,
+            "the safety-net sweep found rows that the date_upd read missed"
+        );
+    }
+    if let Some(lag) = largest_lag {
+        learn_lag(ctx, lag).await?;
+    }
+    cp.cursor = Some(json!({ "slice": (slice + 1) % every, "top": known_top }));
+    ctx.save_checkpoint(cp).await
+}
+
+/// The `date_upd` of a stored raw record (as [`raw_record`] serialized it).
+fn stored_date_upd(data: &serde_json::Value) -> Option<NaiveDateTime> {
+    let record: Record = serde_json::from_value(data.clone()).ok()?;
+    record
+        .text("date_upd")
+        .and_then(crate::engine::parse_shop_date)
 }
 
 /// Rows added after the last id seen (payments, histories, carriers: rows PrestaShop only

@@ -14,9 +14,17 @@ use crate::churn::Churn;
 /// How often churn is applied.
 const CHURN_TICK: Duration = Duration::from_millis(100);
 
-/// Apply `per_second` store changes per second with [`Churn::step`], at the shop's local time.
-pub(crate) async fn churn(shared: Arc<Shared>, seed: u64, per_second: f64) {
+/// Apply `per_second` store changes per second with [`Churn::step`], at the shop's local time
+/// (PrestaShop's PHP); with a database time zone, every other step is dated by the
+/// database's clock instead (a module or script writing `date_upd = NOW()`).
+pub(crate) async fn churn(
+    shared: Arc<Shared>,
+    seed: u64,
+    per_second: f64,
+    db_timezone: Option<String>,
+) {
     let mut churn = Churn::new(seed);
+    let mut by_sql = false;
     let mut owed = 0.0;
     let mut tick = tokio::time::interval(CHURN_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -29,15 +37,19 @@ pub(crate) async fn churn(shared: Arc<Shared>, seed: u64, per_second: f64) {
         }
         owed -= changes as f64;
         let mut store = shared.store.write().expect("store lock");
-        let now = shop_now(&store.timezone);
+        let now = match (&db_timezone, by_sql) {
+            (Some(zone), true) => local_now(zone),
+            _ => local_now(&store.timezone),
+        };
+        by_sql = db_timezone.is_some() && !by_sql;
         let report = churn.step(&mut store, now, changes);
         drop(store);
         shared.counters.churned(report.len());
     }
 }
 
-/// Now, in the shop's time zone (PS_TIMEZONE), as PrestaShop writes dates.
-pub(crate) fn shop_now(timezone: &str) -> chrono::NaiveDateTime {
+/// Now, local to `timezone` (PS_TIMEZONE for PHP's dates, the database's for SQL's).
+pub(crate) fn local_now(timezone: &str) -> chrono::NaiveDateTime {
     let utc = chrono::Utc::now();
     match timezone.parse::<chrono_tz::Tz>() {
         Ok(tz) => utc.with_timezone(&tz).naive_local(),

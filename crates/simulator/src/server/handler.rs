@@ -324,11 +324,18 @@ async fn webservice(
     };
     let store = sh.store.clone();
     let started = Instant::now();
+    let answered = super::AnsweredRequest {
+        resource: call.resource.clone(),
+        params: call.params.clone(),
+    };
     let response =
         tokio::task::spawn_blocking(move || call.run(&store.read().expect("store lock")))
             .await
             .expect("the Webservice renderer panicked");
     let render = started.elapsed();
+    if let Some(hook) = sh.after_answer.0.lock().expect("hook lock").as_mut() {
+        hook(&answered, &mut sh.store.write().expect("store lock"));
+    }
     worker.records = response.cost.records;
 
     let service = cap.scaled(cap.service_time(resource, response.cost));

@@ -57,6 +57,11 @@ pub struct SimulatorConfig {
     pub churn_per_second: f64,
     /// Steady storefront load as a fraction of the workers' capacity (0 = none).
     pub shopper_load: f64,
+    /// Time zone of the database's clock (IANA name), for dates written by SQL (`NOW()`)
+    /// rather than by PrestaShop's PHP (which writes them in PS_TIMEZONE). When set, the
+    /// background churn alternates: one step at PHP's clock, the next at the database's.
+    /// `None`: the database runs in the shop's time zone.
+    pub db_timezone: Option<String>,
 }
 
 impl Default for SimulatorConfig {
@@ -73,6 +78,7 @@ impl Default for SimulatorConfig {
             faults: Faults::default(),
             churn_per_second: 0.0,
             shopper_load: 0.0,
+            db_timezone: None,
         }
     }
 }
@@ -94,6 +100,36 @@ pub(crate) struct Shared {
     /// Host and port as Apache prints them in its pages.
     pub host: String,
     pub port: u16,
+    /// The database's time zone (see [`SimulatorConfig::db_timezone`]).
+    pub db_timezone: Option<String>,
+    /// Called after each Webservice answer is rendered, with the store write-locked (see
+    /// [`Simulator::after_each_answer`]).
+    pub after_answer: HookSlot,
+}
+
+/// The slot of the [`AfterAnswer`] hook (a closure, which has no `Debug`).
+#[derive(Default)]
+pub(crate) struct HookSlot(pub Mutex<Option<AfterAnswer>>);
+
+impl std::fmt::Debug for HookSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = self.0.lock().map(|h| h.is_some()).unwrap_or(false);
+        f.debug_tuple("HookSlot").field(&set).finish()
+    }
+}
+
+/// A test's hook run after a Webservice answer is rendered and before it is sent: the
+/// request's resource and parameters, and the store to change (write-locked), so a test can
+/// make a change land exactly between two pages of a reader.
+pub type AfterAnswer = Box<dyn FnMut(&AnsweredRequest, &mut Store) + Send>;
+
+/// What [`AfterAnswer`] hooks see of a request.
+#[derive(Debug, Clone)]
+pub struct AnsweredRequest {
+    /// The resource (`stock_availables`), `None` for the root listing.
+    pub resource: Option<String>,
+    /// The Webservice parameters (`filter[id]`, `display`, `limit`…), decoded.
+    pub params: Vec<(String, String)>,
 }
 
 impl Shared {
@@ -153,6 +189,8 @@ impl Simulator {
             base_url: format!("{scheme}://{addr}"),
             host: addr.ip().to_string(),
             port: addr.port(),
+            db_timezone: cfg.db_timezone.clone(),
+            after_answer: HookSlot::default(),
         });
         let (shutdown, stop) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -163,6 +201,7 @@ impl Simulator {
                 shared.clone(),
                 seed,
                 cfg.churn_per_second,
+                cfg.db_timezone.clone(),
             ));
         }
         if cfg.shopper_load > 0.0 {
@@ -204,6 +243,41 @@ impl Simulator {
     /// The ground truth being served; tests may change it while the server runs.
     pub fn store(&self) -> Arc<RwLock<Store>> {
         self.shared.store.clone()
+    }
+
+    /// Shop-local now (PS_TIMEZONE), as PrestaShop's PHP writes dates. Takes the store's
+    /// read lock: call it before write-locking the store.
+    pub fn shop_now(&self) -> chrono::NaiveDateTime {
+        let zone = self
+            .shared
+            .store
+            .read()
+            .expect("store lock")
+            .timezone
+            .clone();
+        background::local_now(&zone)
+    }
+
+    /// The database's local now, as SQL `NOW()` writes dates: in
+    /// [`SimulatorConfig::db_timezone`], or the shop's time zone when none is set (then, like
+    /// [`Simulator::shop_now`], call it before write-locking the store).
+    pub fn db_now(&self) -> chrono::NaiveDateTime {
+        match &self.shared.db_timezone {
+            Some(zone) => background::local_now(zone),
+            None => self.shop_now(),
+        }
+    }
+
+    /// Runs `hook` after every Webservice answer is rendered (before it is sent), with the
+    /// store write-locked; replaces the previous hook. Tests use it to change the store at
+    /// an exact point of a read (between two pages of a sweep).
+    pub fn after_each_answer(&self, hook: AfterAnswer) {
+        *self.shared.after_answer.0.lock().expect("hook lock") = Some(hook);
+    }
+
+    /// Removes the hook set by [`Simulator::after_each_answer`].
+    pub fn clear_after_each_answer(&self) {
+        *self.shared.after_answer.0.lock().expect("hook lock") = None;
     }
 
     /// A copy of the counters.
