@@ -516,7 +516,7 @@ impl Store {
                 month_text(first),
                 month_text(last),
                 (first - Duration::days(1)).to_string(),
-                (Grain::Month.next_start(last)).to_string(),
+                Grain::Month.next_start(last).to_string(),
             ),
             None => Default::default(),
         };
