@@ -40,7 +40,7 @@ use prestalink_webservice::diagnose::DiagnoseOptions;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage: overview_bench [--engines sqlite,postgres] [--orders N] \
-[--db PATH] [--pg URL] [--pg-schema NAME] [--reuse] [--runs N]";
+[--db PATH] [--pg URL] [--pg-schema NAME] [--reuse] [--runs N] [--html-dir DIR]";
 
 struct Args {
     engines: Vec<String>,
@@ -50,6 +50,7 @@ struct Args {
     pg_schema: String,
     reuse: bool,
     runs: usize,
+    html_dir: Option<PathBuf>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -61,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         pg_schema: "overview_bench".to_string(),
         reuse: false,
         runs: 7,
+        html_dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +78,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--pg-schema" => args.pg_schema = value()?,
             "--reuse" => args.reuse = true,
             "--runs" => args.runs = value()?.parse()?,
+            "--html-dir" => args.html_dir = Some(PathBuf::from(value()?)),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -236,6 +239,32 @@ async fn run_engine(engine: &str, args: &Args) -> anyhow::Result<()> {
             size = html.len();
         }
         times.sort();
+        if let Some(dir) = &args.html_dir {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(format!("{engine}-{period}-{grain}.html")), &warm)?;
+        }
+        // The store's sums alone (what the page spends in the database).
+        let basics = store.shop_basics(&connection).await?;
+        let choice = prestalink_server::dashboard::overview::PeriodChoice::parse(
+            &params,
+            basics.timezone.as_deref(),
+            now,
+            prestalink_server::dashboard::text::overview(NumberLocale::En),
+        );
+        let mut sums = Vec::new();
+        for _ in 0..args.runs.max(1) {
+            let started = Instant::now();
+            store
+                .overview(
+                    &connection,
+                    choice.period,
+                    choice.grain,
+                    basics.currency.as_deref(),
+                )
+                .await?;
+            sums.push(started.elapsed());
+        }
+        sums.sort();
         let view = prestalink_server::dashboard::overview::load(
             &store,
             &connection,
@@ -245,9 +274,10 @@ async fn run_engine(engine: &str, args: &Args) -> anyhow::Result<()> {
         )
         .await?;
         println!(
-            "| {engine} | {orders} | last {period} days | {grain} | {} | {:.1} | {:.1} | {:.1} |",
+            "| {engine} | {orders} | last {period} days | {grain} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
             view.overview.orders,
             ms(times[times.len() / 2]),
+            ms(sums[sums.len() / 2]),
             ms(*times.last().expect("runs")),
             size as f64 / 1024.0
         );
@@ -263,8 +293,8 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    println!("| engine | orders in store | period | grain | orders in period | median ms | max ms | HTML KiB |");
-    println!("|---|---:|---|---|---:|---:|---:|---:|");
+    println!("| engine | orders in store | period | grain | orders in period | median ms | sums median ms | max ms | HTML KiB |");
+    println!("|---|---:|---|---|---:|---:|---:|---:|---:|");
     for engine in &args.engines {
         run_engine(engine, &args).await?;
     }

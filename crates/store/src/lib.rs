@@ -315,9 +315,13 @@ impl Store {
                 sqlx::query("ANALYZE raw_records").execute(pool).await?;
                 // The overview's rows (migration 0013) are summed from their covering
                 // indexes, which needs the visibility map too (index-only scans).
-                sqlx::query("VACUUM (ANALYZE) overview_orders, overview_lines, overview_money")
-                    .execute(pool)
-                    .await?;
+                sqlx::query(
+                    "VACUUM (ANALYZE) overview_orders, overview_lines, overview_money, \
+                     overview_order_days, overview_money_days, overview_product_months, \
+                     overview_customer_orders",
+                )
+                .execute(pool)
+                .await?;
             }
         }
         Ok(())

@@ -1,9 +1,12 @@
 //! A connection's commerce overview for the dashboard: sales, refunds, payments, products,
 //! customers and countries over a period of shop-local days, summed in the database.
 //!
-//! The sums read the narrow `overview_*` rows that triggers derive from the commerce records
-//! (migration 0013), never the records' JSON, so a year of a 100,000-order store is a few
-//! index range scans. What each figure means:
+//! The sums read rollups that triggers keep in step with the commerce records (migrations
+//! 0013 and 0030), never the records' JSON: orders per day, payments and refunds per day,
+//! product lines per month (the period's partial months from the lines themselves), and the
+//! customers' orders with each customer's first and previous order day. A year of a
+//! 100,000-order store is a few thousand rollup rows and one index range of its orders.
+//! What each figure means:
 //!
 //! - **orders, gross sales**: valid orders (PrestaShop's `valid`: not cancelled, no payment
 //!   error) placed in the period, by their `createdDate` in the shop's time zone; their
@@ -283,9 +286,20 @@ struct DayRow {
 }
 
 /// Records of the period in another currency: a rate other than 1, or a currency other than
-/// the shop's (`$4`).
-const CONVERTED: &str = "SUM(CASE WHEN conversion_rate <> 1 OR coalesce(currency, $4) <> $4 \
-                         THEN 1 ELSE 0 END)";
+/// the shop's (`$4`), from a rollup's `rate_one` and `currency_key` (`''` for none, else
+/// `'='` and the code) and its count column.
+fn converted(count: &str) -> String {
+    format!(
+        "CAST(SUM(CASE WHEN NOT rate_one OR coalesce({}, $4) <> $4 THEN {count} ELSE 0 END) \
+         AS BIGINT)",
+        decoded("currency_key")
+    )
+}
+
+/// The value of a rollup's key column: `''` stands for NULL, `'='` prefixes a value.
+fn decoded(key: &str) -> String {
+    format!("CASE WHEN {key} = '' THEN NULL ELSE substr({key}, 2) END")
+}
 
 impl Store {
     /// The shop's name, default currency and time zone, from the connection's
@@ -382,9 +396,10 @@ impl Store {
     /// Valid orders per shop-local day.
     async fn order_days(&self, args: Args<'_>) -> Result<Vec<DayRow>> {
         let sql = format!(
-            "SELECT local_date, COUNT(*), SUM(total_amount / conversion_rate), {CONVERTED} \
-             FROM overview_orders WHERE connection_id = $1 AND local_date >= $2 \
-             AND local_date <= $3 AND valid GROUP BY local_date"
+            "SELECT local_date, CAST(SUM(orders) AS BIGINT), SUM(amount), {} \
+             FROM overview_order_days WHERE connection_id = $1 AND local_date >= $2 \
+             AND local_date <= $3 GROUP BY local_date",
+            converted("orders")
         );
         self.day_rows(&sql, args).await
     }
@@ -392,9 +407,10 @@ impl Store {
     /// Refunds per shop-local day (negative amounts).
     async fn refund_days(&self, args: Args<'_>) -> Result<Vec<DayRow>> {
         let sql = format!(
-            "SELECT local_date, COUNT(*), SUM(amount / conversion_rate), {CONVERTED} \
-             FROM overview_money WHERE connection_id = $1 AND kind = 'Refund' \
-             AND local_date >= $2 AND local_date <= $3 GROUP BY local_date"
+            "SELECT local_date, CAST(SUM(records) AS BIGINT), SUM(amount), {} \
+             FROM overview_money_days WHERE connection_id = $1 AND kind = 'Refund' \
+             AND local_date >= $2 AND local_date <= $3 GROUP BY local_date",
+            converted("records")
         );
         self.day_rows(&sql, args).await
     }
@@ -428,9 +444,11 @@ impl Store {
         (c, from, to, currency): Args<'_>,
     ) -> Result<(Vec<MethodTotal>, u64)> {
         let sql = format!(
-            "SELECT method, COUNT(*), SUM(amount / conversion_rate), {CONVERTED} \
-             FROM overview_money WHERE connection_id = $1 AND kind = 'Payment' \
-             AND local_date >= $2 AND local_date <= $3 GROUP BY method"
+            "SELECT {}, CAST(SUM(records) AS BIGINT), SUM(amount), {} \
+             FROM overview_money_days WHERE connection_id = $1 AND kind = 'Payment' \
+             AND local_date >= $2 AND local_date <= $3 GROUP BY method_key",
+            decoded("method_key"),
+            converted("records")
         );
         let mut converted = 0;
         let mut methods: Vec<MethodTotal> = on_pool!(&self.db, pool => {
@@ -460,14 +478,58 @@ impl Store {
         Ok((methods, converted))
     }
 
-    /// Every product sold in the period's valid orders.
+    /// Every product sold in the period's valid orders: the period's whole months from their
+    /// rollup, the days before the first whole month and after the last from the lines.
     async fn products(&self, (c, from, to, _): Args<'_>) -> Result<Vec<ProductTotal>> {
-        let sql = "SELECT product_id, MIN(product_name), SUM(quantity), \
-                   SUM(total_amount / conversion_rate) FROM overview_lines \
-                   WHERE connection_id = $1 AND local_date >= $2 AND local_date <= $3 AND valid \
-                   GROUP BY product_id";
+        // Lines from day `lo` to day `hi` (placeholders): one index range each.
+        let lines = |lo: &str, hi: &str| {
+            format!(
+                "SELECT product_id, product_name, quantity, total_amount / conversion_rate \
+                 AS revenue FROM overview_lines WHERE connection_id = $1 \
+                 AND local_date >= {lo} AND local_date <= {hi} AND valid"
+            )
+        };
+        let months = whole_months(Period::new(parse_day(from)?, parse_day(to)?)?);
+        let sql = match months {
+            None => format!(
+                "SELECT product_id, MIN(product_name), SUM(quantity), SUM(revenue) \
+                 FROM ({}) AS l GROUP BY product_id",
+                lines("$2", "$3")
+            ),
+            // $4, $5: the first and last whole month (YYYY-MM); $6: the day before the
+            // first; $7: the day after the last.
+            Some(_) => format!(
+                "SELECT product_id, MIN(product_name), SUM(quantity), SUM(revenue) FROM ( \
+                   SELECT {} AS product_id, {} AS product_name, units AS quantity, revenue \
+                   FROM overview_product_months WHERE connection_id = $1 \
+                   AND month >= $4 AND month <= $5 \
+                   UNION ALL {} UNION ALL {}) AS l GROUP BY product_id",
+                decoded("product_key"),
+                decoded("name_key"),
+                lines("$2", "$6"),
+                lines("$7", "$3"),
+            ),
+        };
+        let month_text = |d: NaiveDate| d.format("%Y-%m").to_string();
+        let (first, last, before, after) = match months {
+            Some((first, last)) => (
+                month_text(first),
+                month_text(last),
+                (first - Duration::days(1)).to_string(),
+                Grain::Month.next_start(last).to_string(),
+            ),
+            None => Default::default(),
+        };
         on_pool!(&self.db, pool => {
-            let rows = sqlx::query(sql).bind(c).bind(from).bind(to).fetch_all(pool).await?;
+            let mut query = sqlx::query(&sql).bind(c).bind(from).bind(to);
+            if months.is_some() {
+                query = query
+                    .bind(first.as_str())
+                    .bind(last.as_str())
+                    .bind(before.as_str())
+                    .bind(after.as_str());
+            }
+            let rows = query.fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(ProductTotal {
@@ -486,25 +548,22 @@ impl Store {
         &self,
         (c, from, to, _): Args<'_>,
     ) -> Result<(CustomerGroup, CustomerGroup)> {
-        let sql = "SELECT CASE WHEN p.first_day >= $2 THEN 1 ELSE 0 END AS is_new, \
-                   COUNT(*), CAST(SUM(p.orders) AS BIGINT), SUM(p.revenue) FROM ( \
-                     SELECT o.customer_id, COUNT(*) AS orders, \
-                       SUM(o.total_amount / o.conversion_rate) AS revenue, \
-                       (SELECT MIN(f.local_date) FROM overview_orders f \
-                        WHERE f.connection_id = $1 AND f.customer_id = o.customer_id AND f.valid \
-                          AND f.local_date IS NOT NULL) AS first_day \
-                     FROM overview_orders o WHERE o.connection_id = $1 AND o.local_date >= $2 \
-                       AND o.local_date <= $3 AND o.valid AND o.customer_id IS NOT NULL \
-                     GROUP BY o.customer_id) p \
-                   GROUP BY CASE WHEN p.first_day >= $2 THEN 1 ELSE 0 END";
+        // A customer is counted once, at their first order of the period: the one whose
+        // previous order is before the period (or that has none).
+        let sql = "SELECT CASE WHEN first_date >= $2 THEN 1 ELSE 0 END AS is_new, \
+                   CAST(SUM(CASE WHEN prev_date IS NULL OR prev_date < $2 THEN 1 ELSE 0 END) \
+                     AS BIGINT), \
+                   COUNT(*), SUM(amount) FROM overview_customer_orders \
+                   WHERE connection_id = $1 AND local_date >= $2 AND local_date <= $3 \
+                   GROUP BY CASE WHEN first_date >= $2 THEN 1 ELSE 0 END";
         let mut new = CustomerGroup::default();
         let mut returning = CustomerGroup::default();
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(sql).bind(c).bind(from).bind(to).fetch_all(pool).await?;
             for r in &rows {
                 let group = CustomerGroup {
-                    customers: r.try_get::<i64, _>(1)? as u64,
-                    orders: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0) as u64,
+                    customers: r.try_get::<Option<i64>, _>(1)?.unwrap_or(0) as u64,
+                    orders: r.try_get::<i64, _>(2)? as u64,
                     revenue: r.try_get::<Option<f64>, _>(3)?.unwrap_or(0.0),
                 };
                 if r.try_get::<i32, _>(0)? == 1 {
@@ -519,11 +578,14 @@ impl Store {
 
     /// Valid orders by delivery country, largest total first.
     async fn countries(&self, (c, from, to, _): Args<'_>) -> Result<Vec<CountryTotal>> {
-        let sql = "SELECT country, COUNT(*), SUM(total_amount / conversion_rate) \
-                   FROM overview_orders WHERE connection_id = $1 AND local_date >= $2 \
-                   AND local_date <= $3 AND valid GROUP BY country";
+        let sql = format!(
+            "SELECT {}, CAST(SUM(orders) AS BIGINT), SUM(amount) \
+             FROM overview_order_days WHERE connection_id = $1 AND local_date >= $2 \
+             AND local_date <= $3 GROUP BY country_key",
+            decoded("country_key")
+        );
         let mut countries: Vec<CountryTotal> = on_pool!(&self.db, pool => {
-            let rows = sqlx::query(sql).bind(c).bind(from).bind(to).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(c).bind(from).bind(to).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(CountryTotal {
@@ -549,6 +611,18 @@ type Args<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
 fn parse_day(text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| StoreError::InvalidPeriod(format!("{text:?} is not a day (YYYY-MM-DD)")))
+}
+
+/// The first and last calendar month wholly inside `period` (their first days), if any.
+fn whole_months(period: Period) -> Option<(NaiveDate, NaiveDate)> {
+    let first = match period.from.day() {
+        1 => period.from,
+        _ => Grain::Month.next_start(Grain::Month.bucket_start(period.from)),
+    };
+    // The month before the one of the day after the period.
+    let after = Grain::Month.bucket_start(period.to + Duration::days(1));
+    let last = Grain::Month.bucket_start(after - Duration::days(1));
+    (first <= last).then_some((first, last))
 }
 
 /// The time series: every bucket of the period, empty ones included.
@@ -676,6 +750,30 @@ mod tests {
         let utc = Period::last_days(30, Some("Not/AZone"), now);
         assert_eq!(utc.to, day("2026-12-06"));
         assert!(Period::new(day("2026-12-02"), day("2026-12-01")).is_err());
+    }
+
+    #[test]
+    fn whole_months_are_the_months_inside_the_period() {
+        let months = |from: &str, to: &str| {
+            whole_months(Period::new(day(from), day(to)).unwrap())
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        };
+        let some = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(
+            months("2025-11-29", "2026-11-28"),
+            some("2025-12-01", "2026-10-01")
+        );
+        assert_eq!(
+            months("2026-11-01", "2026-11-30"),
+            some("2026-11-01", "2026-11-01")
+        );
+        assert_eq!(
+            months("2025-12-01", "2026-12-31"),
+            some("2025-12-01", "2026-12-01")
+        );
+        assert_eq!(months("2026-11-01", "2026-11-29"), None);
+        assert_eq!(months("2026-10-30", "2026-11-28"), None);
+        assert_eq!(months("2026-02-15", "2026-03-14"), None);
     }
 
     #[test]

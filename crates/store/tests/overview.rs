@@ -161,6 +161,35 @@ async fn overview_sums_orders_refunds_payments_products_and_customers() {
         let countries: Vec<(Option<&str>, u64)> = o.countries.iter().map(|c| (c.country.as_deref(), c.orders)).collect();
         assert_eq!(countries, [(Some("FRA"), 2), (Some("GBR"), 1)], "{engine}");
 
+        // Periods with partial months (products: whole months from their rollup, the days
+        // around them from the lines). Oct 15 to Dec 15 holds orders 1, 2, 3, 5 and 6.
+        let wide = Period::new(day("2026-10-15"), day("2026-12-15")).unwrap();
+        let o = store.overview(&conn, wide, Grain::Month, Some("EUR")).await.unwrap();
+        let products: Vec<(&str, f64, f64)> = o
+            .top_by_revenue
+            .iter()
+            .map(|p| (p.product_id.as_deref().unwrap(), p.units, (p.revenue * 100.0).round() / 100.0))
+            .collect();
+        assert_eq!(products, [("p1", 4.0, 180.0), ("p2", 5.0, 140.0), ("p3", 1.0, 30.0)], "{engine}");
+        assert_eq!((o.orders, o.buckets.len()), (5, 3), "{engine}");
+        // c1, c2 and c4 all first ordered in it.
+        assert_eq!((o.new_customers.customers, o.new_customers.orders), (3, 5), "{engine}");
+        assert!(close(o.new_customers.revenue, 350.0), "{engine}: {:?}", o.new_customers);
+        assert_eq!(o.returning_customers, Default::default(), "{engine}");
+        // From Oct 31, c1 (first order Oct 30) is returning, counted once.
+        let later = Period::new(day("2026-10-31"), day("2026-12-15")).unwrap();
+        let o = store.overview(&conn, later, Grain::Week, Some("EUR")).await.unwrap();
+        assert_eq!((o.returning_customers.customers, o.returning_customers.orders), (1, 1), "{engine}");
+        assert_eq!((o.new_customers.customers, o.new_customers.orders), (2, 3), "{engine}");
+        let units: f64 = o.top_by_units.iter().map(|p| p.units).sum();
+        assert_eq!(units, 9.0, "{engine}: p1 3 (orders 2, 6), p2 5, p3 1");
+        // Without a whole month, all from the lines: Nov 2 to Nov 29 holds orders 3 and 5.
+        let inside = Period::new(day("2026-11-02"), day("2026-11-29")).unwrap();
+        let o = store.overview(&conn, inside, Grain::Day, Some("EUR")).await.unwrap();
+        let by_revenue: Vec<&str> = o.top_by_revenue.iter().map(|p| p.product_id.as_deref().unwrap()).collect();
+        assert_eq!(by_revenue, ["p2", "p3"], "{engine}");
+        assert_eq!((o.new_customers.customers, o.returning_customers.customers), (1, 0), "{engine}");
+
         // An update moves the order's figures; a deletion mark removes them.
         let mut changed = orders[4].clone();
         changed.data["totalAmount"] = json!(45.0);
@@ -223,6 +252,79 @@ async fn records_of_odd_shapes_are_written_and_counted_as_far_as_they_go() {
         assert_eq!(o.orders, 2, "{}", t.engine());
         assert!(close(o.gross_sales, 19.5), "{}: {}", t.engine(), o.gross_sales);
         assert!(o.top_by_revenue.is_empty());
+        t
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migration_0030_fills_the_rollups_of_a_database_written_before_it() {
+    on_both_engines("overview_backfill", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        let orders: Vec<CommerceRecord> = (0..40)
+            .map(|i| {
+                let created = format!("2026-{:02}-{:02}T10:00:00+01:00", 9 + i % 3, 1 + i % 28);
+                // A rate of 0.5 keeps every sum exact, whatever the order of the additions.
+                let (currency, rate) = if i % 5 == 0 { ("GBP", "0.5") } else { ("EUR", "1") };
+                let customer = format!("c{}", i % 7);
+                let product = format!("p{}", i % 4);
+                order(&i.to_string(), &created, 10.0 + f64::from(i), currency, rate, &customer,
+                      i % 9 != 0, &[(product.as_str(), 1.0 + f64::from(i % 3), 5.0 + f64::from(i))])
+            })
+            .collect();
+        store.upsert_commerce_page(&conn, "commerce-orders", &orders, None, at(1)).await.unwrap();
+        let payments: Vec<CommerceRecord> = (0..20)
+            .map(|i| {
+                record(&i.to_string(), json!({"amount": 10.0 + f64::from(i), "currency": "EUR",
+                    "paymentMethodRef": {"name": if i % 2 == 0 { "Card" } else { "Wire" }},
+                    "createdDate": format!("2026-10-{:02}T10:00:00+01:00", 1 + i)}))
+            })
+            .collect();
+        store.upsert_commerce_page(&conn, "commerce-payments", &payments, None, at(2)).await.unwrap();
+        let refund = record("r1", json!({"type": "Refund", "totalAmount": -7.5, "currency": "EUR",
+            "subType": "credit_slip", "sourceCreatedDate": "2026-10-20T10:00:00+01:00"}));
+        store.upsert_commerce_page(&conn, "commerce-transactions", &[refund], None, at(3)).await.unwrap();
+        let period = Period::new(day("2026-09-10"), day("2026-11-20")).unwrap();
+        let written = store.overview(&conn, period, Grain::Week, Some("EUR")).await.unwrap();
+        assert!(written.orders > 20 && written.new_customers.customers > 0, "{written:?}");
+
+        // The database as migration 0013 left it: no rollups, 0013's indexes.
+        let mut undo: Vec<&str> = vec![
+            "DROP TABLE overview_order_days",
+            "DROP TABLE overview_money_days",
+            "DROP TABLE overview_product_months",
+            "DROP TABLE overview_customer_orders",
+            "DELETE FROM _sqlx_migrations WHERE version >= 30",
+            "CREATE INDEX overview_orders_day ON overview_orders (connection_id, local_date, valid, total_amount, conversion_rate, currency, country, customer_id)",
+            "CREATE INDEX overview_orders_customer ON overview_orders (connection_id, customer_id, valid, local_date)",
+            "CREATE INDEX overview_money_day ON overview_money (connection_id, kind, local_date, method, amount, conversion_rate, currency)",
+        ];
+        match t.engine() {
+            "sqlite" => undo.extend([
+                "DROP TRIGGER overview_rollup_order_insert",
+                "DROP TRIGGER overview_rollup_order_delete",
+                "DROP TRIGGER overview_rollup_line_insert",
+                "DROP TRIGGER overview_rollup_line_delete",
+                "DROP TRIGGER overview_rollup_money_insert",
+                "DROP TRIGGER overview_rollup_money_delete",
+            ]),
+            _ => undo.extend([
+                "DROP TRIGGER overview_rollup_orders ON overview_orders",
+                "DROP TRIGGER overview_rollup_lines ON overview_lines",
+                "DROP TRIGGER overview_rollup_money ON overview_money",
+                "DROP FUNCTION overview_rollup_orders()",
+                "DROP FUNCTION overview_rollup_lines()",
+                "DROP FUNCTION overview_rollup_money()",
+                "DROP FUNCTION overview_customer_refresh(TEXT, TEXT)",
+            ]),
+        }
+        store.close().await;
+        t.execute(&undo).await;
+        let store = t.reopen(prestalink_store::MasterKeySource::Bytes(common::KEY)).await;
+        let filled = store.overview(&conn, period, Grain::Week, Some("EUR")).await.unwrap();
+        assert_eq!(filled, written, "{}", t.engine());
+        store.close().await;
         t
     })
     .await;
