@@ -7,6 +7,7 @@
 //! [`ProgressEvent`]s; the outcome as a [`SyncReport`].
 
 pub mod catalog;
+mod encode;
 mod engine;
 mod error;
 mod fetch;
