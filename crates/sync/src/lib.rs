@@ -10,6 +10,7 @@ pub mod catalog;
 mod encode;
 mod engine;
 mod error;
+mod family;
 mod fetch;
 mod lease;
 mod link;
