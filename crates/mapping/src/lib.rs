@@ -48,5 +48,5 @@ pub use map::transaction::{map_payment_transaction, map_refund_transaction};
 pub use modules::{ModuleRules, PaymentModule, StateRule};
 pub use options::MapOptions;
 pub use records::RecordSet;
-pub use reference::ReferenceData;
+pub use reference::{ReferenceData, SharedReference};
 pub use time::ShopClock;

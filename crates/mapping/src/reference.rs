@@ -3,6 +3,7 @@
 //! shops, configuration), built once per connection from the reference resources' records.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use prestalink_commerce::{Amount, Timestamp};
 use prestalink_webservice::record::{FieldValue, Record};
@@ -127,9 +128,12 @@ struct ConfigValue {
     updated: String,
 }
 
-/// Lookups built from the reference resources of one connection.
+/// The lookups built from the reference resources alone (languages, currencies, places,
+/// order states, taxes, carriers, categories, options, shops, configuration): the same for
+/// every page of a run, shared by the pages' [`ReferenceData`] behind an `Arc` (which
+/// dereferences to it, so `refs.taxes` reads them).
 #[derive(Debug, Clone, Default)]
-pub struct ReferenceData {
+pub struct SharedReference {
     /// The shop's clock (PS_TIMEZONE).
     pub clock: ShopClock,
     /// The reading language id.
@@ -162,6 +166,23 @@ pub struct ReferenceData {
     pub option_values: HashMap<u64, OptionValueInfo>,
     /// Option group public names by id.
     pub option_groups: HashMap<u64, String>,
+    /// Shop names by id.
+    pub shops: HashMap<u64, String>,
+    /// Shop group of each shop.
+    pub shop_groups: HashMap<u64, u64>,
+    /// Shop URLs (domain + physical URI) by shop id, main URL first.
+    pub shop_urls: HashMap<u64, Vec<String>>,
+    configurations: HashMap<String, Vec<ConfigValue>>,
+}
+
+/// Lookups built from the reference resources of one connection, and from the rows of the
+/// records being mapped (addresses, stock, combinations, customer names, known ids).
+/// [`ReferenceData::build`] builds everything from one record set;
+/// [`ReferenceData::for_page`] reuses the shared part of an earlier build for a page of
+/// records.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    shared: Arc<SharedReference>,
     /// Stock by (product id, combination id or 0).
     pub stock: HashMap<(u64, u64), Vec<StockInfo>>,
     /// Combinations by product id, in id order.
@@ -170,17 +191,18 @@ pub struct ReferenceData {
     pub addresses: HashMap<u64, Record>,
     /// Address ids by customer id (not deleted ones), in id order.
     pub customer_addresses: HashMap<u64, Vec<u64>>,
-    /// Shop names by id.
-    pub shops: HashMap<u64, String>,
-    /// Shop group of each shop.
-    pub shop_groups: HashMap<u64, u64>,
-    /// Shop URLs (domain + physical URI) by shop id, main URL first.
-    pub shop_urls: HashMap<u64, Vec<String>>,
     /// Customer names ("firstname lastname") by id, for order customerRefs.
     pub customer_names: HashMap<u64, String>,
     /// Ids of resources read in full, to tell a deleted source row from an unread one.
     pub known_ids: HashMap<&'static str, HashSet<u64>>,
-    configurations: HashMap<String, Vec<ConfigValue>>,
+}
+
+impl std::ops::Deref for ReferenceData {
+    type Target = SharedReference;
+
+    fn deref(&self) -> &SharedReference {
+        &self.shared
+    }
 }
 
 /// Resources whose ids are collected so references into them can be checked.
@@ -190,7 +212,112 @@ impl ReferenceData {
     /// Builds the lookups from the records read. Resources not read stay empty: mapping then
     /// leaves what depends on them empty, never fails for it.
     pub fn build(records: &RecordSet, options: &MapOptions) -> Result<Self, MappingError> {
-        let mut data = ReferenceData::default();
+        let shared = SharedReference::build(records, options)?;
+        let mut data = ReferenceData {
+            shared: Arc::new(shared),
+            ..ReferenceData::default()
+        };
+        data.read_rows(records);
+        Ok(data)
+    }
+
+    /// The lookups of a page of records: `base`'s shared lookups (built once, not copied)
+    /// and its row lookups, with the page's rows added. The same lookups as building from
+    /// `base`'s records and `page` together when the page holds no reference resource
+    /// (a sync's page of orders, customers or products with their rows).
+    pub fn for_page(base: &ReferenceData, page: &RecordSet) -> ReferenceData {
+        let mut data = base.clone();
+        data.read_rows(page);
+        data
+    }
+
+    /// The shared part, to hand to other pages or tasks.
+    pub fn shared(&self) -> &Arc<SharedReference> {
+        &self.shared
+    }
+
+    /// Whether a resource's ids were read, and the id is not among them (a deleted row).
+    pub fn is_missing(&self, resource: &str, id: u64) -> bool {
+        self.known_ids
+            .get(resource)
+            .is_some_and(|ids| !ids.contains(&id))
+    }
+
+    /// The lookups built from rows rather than reference resources.
+    fn read_rows(&mut self, records: &RecordSet) {
+        self.read_addresses(records);
+        self.read_stock(records);
+        for r in records.records("customers") {
+            let f = Fields::new(r, "customers");
+            let name = [f.text("firstname"), f.text("lastname")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let (Some(id), false) = (r.id(), name.is_empty()) {
+                self.customer_names.insert(id, name);
+            }
+        }
+        for resource in CHECKED_RESOURCES {
+            if records.has(resource) {
+                self.known_ids
+                    .entry(resource)
+                    .or_default()
+                    .extend(records.records(resource).iter().filter_map(Record::id));
+            }
+        }
+    }
+
+    fn read_addresses(&mut self, records: &RecordSet) {
+        let mut addresses: Vec<&Record> = records.records("addresses").iter().collect();
+        addresses.sort_by_key(|r| r.id());
+        for r in addresses {
+            let Some(id) = r.id() else { continue };
+            let f = Fields::new(r, "addresses");
+            if let Some(customer) = f.id_ref("id_customer") {
+                if !f.flag("deleted") {
+                    self.customer_addresses
+                        .entry(customer)
+                        .or_default()
+                        .push(id);
+                }
+            }
+            self.addresses.insert(id, r.clone());
+        }
+    }
+
+    fn read_stock(&mut self, records: &RecordSet) {
+        for r in records.records("stock_availables") {
+            let f = Fields::new(r, "stock_availables");
+            let Some(product) = f.id_ref("id_product") else {
+                continue;
+            };
+            let attribute = f.id_ref("id_product_attribute").unwrap_or(0);
+            self.stock
+                .entry((product, attribute))
+                .or_default()
+                .push(StockInfo {
+                    shop: f.id_ref("id_shop").unwrap_or(0),
+                    quantity: f.amount("quantity").unwrap_or_default(),
+                });
+        }
+        let mut combinations: Vec<&Record> = records.records("combinations").iter().collect();
+        combinations.sort_by_key(|r| r.id());
+        for r in combinations {
+            if let Some(product) = Fields::new(r, "combinations").id_ref("id_product") {
+                self.combinations
+                    .entry(product)
+                    .or_default()
+                    .push(r.clone());
+            }
+        }
+    }
+}
+
+impl SharedReference {
+    /// Builds the lookups of the reference resources in `records`.
+    pub fn build(records: &RecordSet, options: &MapOptions) -> Result<Self, MappingError> {
+        let mut data = SharedReference::default();
         data.read_configurations(records.records("configurations"));
         data.read_shops(records);
         let zone = options
@@ -211,27 +338,6 @@ impl ReferenceData {
         data.read_orders_refs(records);
         data.read_taxes(records);
         data.read_catalog(records);
-        for r in records.records("customers") {
-            let f = Fields::new(r, "customers");
-            let name = [f.text("firstname"), f.text("lastname")]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if let (Some(id), false) = (r.id(), name.is_empty()) {
-                data.customer_names.insert(id, name);
-            }
-        }
-        for resource in CHECKED_RESOURCES {
-            if records.has(resource) {
-                let ids = records
-                    .records(resource)
-                    .iter()
-                    .filter_map(Record::id)
-                    .collect();
-                data.known_ids.insert(resource, ids);
-            }
-        }
         Ok(data)
     }
 
@@ -325,13 +431,6 @@ impl ReferenceData {
         self.countries.get(&id?)?.alpha3.map(str::to_string)
     }
 
-    /// Whether a resource's ids were read, and the id is not among them (a deleted row).
-    pub fn is_missing(&self, resource: &str, id: u64) -> bool {
-        self.known_ids
-            .get(resource)
-            .is_some_and(|ids| !ids.contains(&id))
-    }
-
     /// Tax rules of a group that apply to a country and state, most specific first.
     pub fn applicable_taxes(&self, group: u64, country: u64, state: u64) -> Vec<&TaxRuleInfo> {
         let Some(rules) = self.tax_rules.get(&group) else {
@@ -410,21 +509,6 @@ impl ReferenceData {
             if let (Some(id), Some(name)) = (r.id(), self.localized(r, "name")) {
                 self.states.insert(id, name.to_string());
             }
-        }
-        let mut addresses: Vec<&Record> = records.records("addresses").iter().collect();
-        addresses.sort_by_key(|r| r.id());
-        for r in addresses {
-            let Some(id) = r.id() else { continue };
-            let f = Fields::new(r, "addresses");
-            if let Some(customer) = f.id_ref("id_customer") {
-                if !f.flag("deleted") {
-                    self.customer_addresses
-                        .entry(customer)
-                        .or_default()
-                        .push(id);
-                }
-            }
-            self.addresses.insert(id, r.clone());
         }
     }
 
@@ -523,30 +607,6 @@ impl ReferenceData {
             let name = self.localized(r, "name").unwrap_or("").to_string();
             self.option_values
                 .insert(id, OptionValueInfo { group, name });
-        }
-        for r in records.records("stock_availables") {
-            let f = Fields::new(r, "stock_availables");
-            let Some(product) = f.id_ref("id_product") else {
-                continue;
-            };
-            let attribute = f.id_ref("id_product_attribute").unwrap_or(0);
-            self.stock
-                .entry((product, attribute))
-                .or_default()
-                .push(StockInfo {
-                    shop: f.id_ref("id_shop").unwrap_or(0),
-                    quantity: f.amount("quantity").unwrap_or_default(),
-                });
-        }
-        let mut combinations: Vec<&Record> = records.records("combinations").iter().collect();
-        combinations.sort_by_key(|r| r.id());
-        for r in combinations {
-            if let Some(product) = Fields::new(r, "combinations").id_ref("id_product") {
-                self.combinations
-                    .entry(product)
-                    .or_default()
-                    .push(r.clone());
-            }
         }
     }
 
@@ -685,5 +745,76 @@ mod tests {
         assert_eq!(taxes(21, 6), [1]);
         assert_eq!(taxes(8, 0), [3]);
         assert!(taxes(99, 0).is_empty());
+    }
+
+    #[test]
+    fn a_page_on_a_base_sees_what_one_build_of_both_sees() {
+        let mut reference = RecordSet::new();
+        reference.extend(
+            "configurations",
+            [config("1", "PS_TIMEZONE", "Europe/Paris", "", "")],
+        );
+        reference.extend("taxes", [record(&[("id", "1"), ("rate", "20.000")])]);
+        reference.mark_read("countries");
+        let mut page = RecordSet::new();
+        page.extend(
+            "addresses",
+            [
+                record(&[("id", "9"), ("id_customer", "4"), ("deleted", "0")]),
+                record(&[("id", "5"), ("id_customer", "4"), ("deleted", "0")]),
+                record(&[("id", "6"), ("id_customer", "4"), ("deleted", "1")]),
+            ],
+        );
+        page.extend(
+            "customers",
+            [record(&[
+                ("id", "4"),
+                ("firstname", "Ada"),
+                ("lastname", "L"),
+            ])],
+        );
+        page.extend(
+            "stock_availables",
+            [record(&[
+                ("id", "1"),
+                ("id_product", "7"),
+                ("id_product_attribute", "2"),
+                ("quantity", "3"),
+            ])],
+        );
+        page.extend(
+            "combinations",
+            [
+                record(&[("id", "3"), ("id_product", "7")]),
+                record(&[("id", "2"), ("id_product", "7")]),
+            ],
+        );
+        page.mark_read("orders");
+        let mut both = reference.clone();
+        for resource in page.resources() {
+            both.mark_read(resource);
+            both.extend(resource, page.records(resource).iter().cloned());
+        }
+        let opts = MapOptions::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let base = ReferenceData::build(&reference, &opts).unwrap();
+        let paged = ReferenceData::for_page(&base, &page);
+        let whole = ReferenceData::build(&both, &opts).unwrap();
+        assert!(
+            Arc::ptr_eq(paged.shared(), base.shared()),
+            "the shared part is not copied"
+        );
+        assert_eq!(paged.addresses, whole.addresses);
+        assert_eq!(paged.customer_addresses, whole.customer_addresses);
+        assert_eq!(paged.customer_addresses[&4], [5, 9]);
+        assert_eq!(paged.customer_names, whole.customer_names);
+        assert_eq!(paged.stock, whole.stock);
+        assert_eq!(paged.combinations, whole.combinations);
+        assert_eq!(paged.known_ids, whole.known_ids);
+        assert!(paged.is_missing("orders", 1) && paged.is_missing("taxes", 2));
+        assert!(!paged.is_missing("taxes", 1) && !paged.is_missing("products", 1));
+        assert_eq!(paged.clock.tz().name(), "Europe/Paris");
+        assert_eq!(paged.taxes, whole.taxes);
+        // The base itself is not changed by its pages.
+        assert!(base.addresses.is_empty() && !base.known_ids.contains_key("orders"));
     }
 }

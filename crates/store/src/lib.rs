@@ -53,8 +53,8 @@ pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record_pages::{PageFreshness, RecordsPage};
 pub use records::{
-    CommerceRecord, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet, StoredRaw,
-    StoredRecord, UpsertStats,
+    CommerceRecord, EncodedRaw, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet,
+    StoredRaw, StoredRecord, UpsertStats,
 };
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};

@@ -34,6 +34,35 @@ pub struct RawRecord {
     pub data: Value,
 }
 
+/// A raw record already in its stored form: its JSON text (without NUL characters) and the
+/// [`content_hash`] of that JSON, computed by the caller in one pass over the record (the
+/// sync encodes received records straight from their tree, without a `Value` in between).
+/// [`EncodedRaw::from`] a [`RawRecord`] gives the same text and hash as writing the
+/// `RawRecord` itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedRaw {
+    /// PrestaShop id (as text).
+    pub source_id: String,
+    /// See [`RawRecord::parent_key`].
+    pub parent_key: Option<String>,
+    /// The record's JSON text, as stored.
+    pub json: String,
+    /// [`content_hash`] of the record.
+    pub content_hash: String,
+}
+
+impl From<&RawRecord> for EncodedRaw {
+    fn from(r: &RawRecord) -> EncodedRaw {
+        let (data, json) = without_nul(&r.data);
+        EncodedRaw {
+            source_id: r.source_id.clone(),
+            parent_key: r.parent_key.clone(),
+            json,
+            content_hash: content_hash(&data, &[]),
+        }
+    }
+}
+
 /// One mapped commerce record. The store sets `modifiedDate` in `data` when it writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommerceRecord {
@@ -155,6 +184,14 @@ struct Prepared {
 
 /// Keeps the last occurrence of each id (a page may repeat one), in first-seen order.
 fn dedup_last<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<&T> {
+    dedup_last_indices(records, id)
+        .into_iter()
+        .map(|i| &records[i])
+        .collect()
+}
+
+/// The indices [`dedup_last`] keeps.
+fn dedup_last_indices<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<usize> {
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, record) in records.iter().enumerate() {
         last.insert(id(record), i);
@@ -163,23 +200,38 @@ fn dedup_last<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<&T> {
     records
         .iter()
         .filter(|r| seen.insert(id(r)))
-        .map(|r| &records[last[id(r)]])
+        .map(|r| last[id(r)])
         .collect()
 }
 
 fn prepare_raw(records: &[RawRecord]) -> Vec<Prepared> {
     dedup_last(records, |r| &r.source_id)
         .into_iter()
-        .map(|r| {
-            let (data, text) = without_nul(&r.data);
-            Prepared {
-                id: r.source_id.clone(),
-                hash: content_hash(&data, &[]),
-                data: text,
-                source_modified_date: None,
-                parent_key: r.parent_key.clone(),
-            }
-        })
+        .map(|r| encoded(EncodedRaw::from(r)))
+        .collect()
+}
+
+fn encoded(r: EncodedRaw) -> Prepared {
+    Prepared {
+        id: r.source_id,
+        hash: r.content_hash,
+        data: r.json,
+        source_modified_date: None,
+        parent_key: r.parent_key,
+    }
+}
+
+/// [`prepare_raw`] for records already encoded: kept as they are (the last of each id).
+fn prepare_encoded(records: Vec<EncodedRaw>) -> Vec<Prepared> {
+    let keep = dedup_last_indices(&records, |r| &r.source_id);
+    if keep.len() == records.len() {
+        // No id repeated: kept in order.
+        return records.into_iter().map(encoded).collect();
+    }
+    let mut slots: Vec<Option<EncodedRaw>> = records.into_iter().map(Some).collect();
+    keep.into_iter()
+        .filter_map(|i| slots[i].take())
+        .map(encoded)
         .collect()
 }
 
@@ -407,17 +459,36 @@ impl Store {
         page: &PageWrite<'_>,
         now: DateTime<Utc>,
     ) -> Result<PageWriteStats> {
+        let raw = page
+            .raw
+            .iter()
+            .map(|(resource, records)| (*resource, prepare_raw(records)))
+            .collect();
+        self.write_prepared(connection_id, raw, &page.commerce, &page.checkpoints, now)
+            .await
+    }
+
+    /// [`Store::write_page`] with the raw records prepared.
+    async fn write_prepared(
+        &self,
+        connection_id: &str,
+        raw: Vec<(&str, Vec<Prepared>)>,
+        commerce: &[(&str, &[CommerceRecord])],
+        checkpoints: &[&Checkpoint],
+        now: DateTime<Utc>,
+    ) -> Result<PageWriteStats> {
         let now_text = format_timestamp(now);
         let mut stats = PageWriteStats::default();
         let mut moved: Vec<&str> = Vec::new();
+        let mut raw = raw;
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            for (resource, records) in &page.raw {
+            for (resource, prepared) in std::mem::take(&mut raw) {
                 let set = RecordSet::Raw(resource);
-                let s = upsert_group!(self, tx, connection_id, set, prepare_raw(records), &now_text)?;
+                let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
                 stats.raw.add(s);
             }
-            for (data_type, records) in &page.commerce {
+            for (data_type, records) in commerce {
                 let set = RecordSet::Commerce(data_type);
                 let prepared = prepare_commerce(records, &now_text);
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
@@ -431,7 +502,7 @@ impl Store {
                 }
                 stats.commerce.add(s);
             }
-            for checkpoint in &page.checkpoints {
+            for checkpoint in checkpoints {
                 let (sql, binds) = save_checkpoint_sql(connection_id, checkpoint, &now_text);
                 let mut q = sqlx::query(sql);
                 for b in binds {
@@ -445,6 +516,24 @@ impl Store {
             self.records_moved(connection_id, data_type);
         }
         Ok(stats)
+    }
+
+    /// Writes one page of encoded raw records of `resource` (see [`EncodedRaw`]), with its
+    /// checkpoint if given, atomically: [`Store::upsert_raw_page`] without encoding again.
+    pub async fn upsert_encoded_raw_page(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        records: Vec<EncodedRaw>,
+        checkpoint: Option<&Checkpoint>,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertStats> {
+        let checkpoints: Vec<&Checkpoint> = checkpoint.into_iter().collect();
+        let raw = vec![(resource, prepare_encoded(records))];
+        Ok(self
+            .write_prepared(connection_id, raw, &[], &checkpoints, now)
+            .await?
+            .raw)
     }
 
     /// Writes one page of raw records of `resource`, with its checkpoint if given, atomically.

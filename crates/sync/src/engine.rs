@@ -21,7 +21,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::catalog::{self, SourceResource};
 use crate::error::SyncError;
 use crate::fetch::Fetcher;
-use crate::map::{map_type, MapOutcome};
+use crate::map::MapOutcome;
 use crate::options::SyncOptions;
 use crate::progress::ProgressEvent;
 use crate::read::{read_resource, reads_in_full, ReadOutcome, PS_DATE};
@@ -482,8 +482,8 @@ impl Engine {
         // CPU work (decoding stored rows, mapping, hashing) and SQLite work, and the shop is
         // idle by now. On one runtime thread (the CLI's default) the two tasks' SQLite work
         // overlaps with each other's mapping; with `--threads 2` or more their mapping runs
-        // side by side too. Orders, payments, transactions and the payment-method census each
-        // read the orders again.
+        // side by side too. Orders, payments, transactions and payment methods are mapped
+        // together, in one pass over the stored orders and payments when mapped in full.
         let mut mapped: HashMap<DataType, Result<MapOutcome, SyncError>> = HashMap::new();
         if fatal.is_none() {
             let to_map: Vec<DataType> = readable
@@ -491,18 +491,27 @@ impl Engine {
                 .copied()
                 .filter(|&dt| dt.support() != Support::NotSupported && failed_source(dt).is_none())
                 .collect();
-            let mut tasks = futures::stream::iter(to_map.into_iter().map(|dt| {
+            // The data types built from orders go together, so that a full mapping reads
+            // the stored orders and payments once for all of them (see family.rs).
+            let (family, alone): (Vec<DataType>, Vec<DataType>) = to_map
+                .into_iter()
+                .partition(|dt| crate::family::ORDER_FAMILY.contains(dt));
+            let mut units: Vec<Vec<DataType>> = Vec::new();
+            if !family.is_empty() {
+                units.push(family);
+            }
+            units.extend(alone.into_iter().map(|dt| vec![dt]));
+            let mut tasks = futures::stream::iter(units.into_iter().map(|unit| {
                 let scoped = ctx.scoped();
                 let reference = reference.clone();
                 let task = tokio::spawn(async move {
-                    let outcome = map_type(&scoped, dt, &reference, full).await;
-                    (dt, outcome)
+                    crate::family::map_together(&scoped, &unit, &reference, full).await
                 });
                 async move { task.await.expect("mapping task panicked") }
             }))
             .buffer_unordered(MAP_TASKS);
-            while let Some((dt, outcome)) = tasks.next().await {
-                mapped.insert(dt, outcome);
+            while let Some(outcomes) = tasks.next().await {
+                mapped.extend(outcomes);
             }
         }
 

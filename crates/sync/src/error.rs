@@ -36,6 +36,10 @@ pub enum SyncError {
         /// Why.
         reason: String,
     },
+    /// The failure of a pass that mapped several data types together (see family.rs),
+    /// reported by each of them after the first.
+    #[error("{0}")]
+    Shared(String),
     /// Mapping could not run at all (e.g. an unknown time zone in PS_TIMEZONE).
     #[error("mapping: {0}")]
     Mapping(#[from] prestalink_mapping::MappingError),

@@ -7,8 +7,10 @@
 //! [`ProgressEvent`]s; the outcome as a [`SyncReport`].
 
 pub mod catalog;
+mod encode;
 mod engine;
 mod error;
+mod family;
 mod fetch;
 mod lease;
 mod link;

@@ -24,7 +24,7 @@ use crate::error::SyncError;
 use crate::progress::{Stage, StageProgress};
 
 /// Checkpoint kind of a data type's last mapping pass (`watermark_utc` = when it started).
-const MAPPED: &str = "mapped";
+pub(crate) const MAPPED: &str = "mapped";
 
 /// What mapping one data type did.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +77,7 @@ fn commerce_id(data_type: DataType, resource: &str, raw_id: &str) -> String {
 
 /// The record trees of stored raw records (read with the store's `*_as` readers, which
 /// decode the stored text straight into records), deleted ones left out.
-fn live(records: Vec<StoredRaw<Record>>) -> Vec<Record> {
+pub(crate) fn live(records: Vec<StoredRaw<Record>>) -> Vec<Record> {
     records
         .into_iter()
         .filter(|r| !r.deleted)
@@ -133,10 +133,20 @@ async fn map_type_inner(
         }
         Shape::Census => {
             let refs = ReferenceData::build(reference, &opts)?;
-            let batch = payment_method_census(ctx, &refs, &opts).await?;
+            let kept = match &since {
+                Some(since) => kept_census(ctx, since, &opts).await?,
+                None => None,
+            };
+            let (census, failures) = match kept {
+                Some(census) => (census, Vec::new()),
+                None => payment_method_census(ctx, &refs, &opts).await?,
+            };
+            let batch = finish_census(ctx, census, failures, &opts, started).await?;
             write_all(ctx, data_type, batch, &mut outcome, progress).await?;
         }
         Shape::Paged(primaries) => {
+            // The reference lookups, built once; each page adds its own rows' lookups.
+            let base = ReferenceData::build(reference, &opts)?;
             let mut mapped_ids = Vec::new();
             for &primary in primaries {
                 match &since {
@@ -153,7 +163,7 @@ async fn map_type_inner(
                                 data_type,
                                 primary,
                                 records,
-                                reference,
+                                &base,
                                 &opts,
                                 &mut outcome,
                                 progress,
@@ -192,7 +202,7 @@ async fn map_type_inner(
                                 data_type,
                                 primary,
                                 live(stored),
-                                reference,
+                                &base,
                                 &opts,
                                 &mut outcome,
                                 progress,
@@ -327,7 +337,7 @@ async fn map_page(
     data_type: DataType,
     primary: &str,
     records: Vec<Record>,
-    reference: &RecordSet,
+    base: &ReferenceData,
     opts: &MapOptions,
     outcome: &mut MapOutcome,
     progress: &mut StageProgress,
@@ -335,7 +345,26 @@ async fn map_page(
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let mut set = reference.clone();
+    let set = page_set(ctx, data_type, primary, records).await?;
+    let refs = ReferenceData::for_page(base, &set);
+    let batch = map_data_type(data_type, &set, &refs, opts)?;
+    let mapped: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
+    write_batch(ctx, data_type, batch, outcome, progress).await?;
+    Ok(mapped)
+}
+
+/// A page of primary records with the rows mapping them needs (an order's details,
+/// payments, addresses and customer; a customer's addresses; a product's combinations and
+/// stock; a payment's orders), read by parent key or id. The reference resources are not
+/// in it: their lookups come from the run's [`ReferenceData`] (see
+/// [`ReferenceData::for_page`]).
+pub(crate) async fn page_set(
+    ctx: &Ctx,
+    data_type: DataType,
+    primary: &str,
+    records: Vec<Record>,
+) -> Result<RecordSet, SyncError> {
+    let mut set = RecordSet::new();
     let ids: Vec<String> = records
         .iter()
         .filter_map(Record::id)
@@ -419,16 +448,12 @@ async fn map_page(
         _ => {}
     }
     set.extend(primary, records);
-    let refs = ReferenceData::build(&set, opts)?;
-    let batch = map_data_type(data_type, &set, &refs, opts)?;
-    let mapped: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
-    write_batch(ctx, data_type, batch, outcome, progress).await?;
-    Ok(mapped)
+    Ok(set)
 }
 
 /// Writes the complete set of a data type's records and marks every other record of the
 /// data type deleted.
-async fn write_all(
+pub(crate) async fn write_all(
     ctx: &Ctx,
     data_type: DataType,
     batch: Batch,
@@ -444,7 +469,7 @@ async fn write_all(
 }
 
 /// Writes a mapped batch and counts its failures and warnings.
-async fn write_batch(
+pub(crate) async fn write_batch(
     ctx: &Ctx,
     data_type: DataType,
     batch: Batch,
@@ -548,7 +573,7 @@ async fn payment_method_census(
     ctx: &Ctx,
     refs: &ReferenceData,
     opts: &MapOptions,
-) -> Result<Batch, SyncError> {
+) -> Result<(PaymentMethodCensus, Vec<prestalink_mapping::Failure>), SyncError> {
     let mut census = PaymentMethodCensus::default();
     let mut failures = Vec::new();
     let mut fail =
@@ -602,6 +627,78 @@ async fn payment_method_census(
             }
         }
     }
+    Ok((census, failures))
+}
+
+/// Checkpoint kind of the payment-method census kept after a pass (`cursor`: the census,
+/// the pass's start and the module rules it was counted with).
+const CENSUS: &str = "census";
+
+/// The module rules, as a census kept between runs records them: a census counted under
+/// other rules (payment modules renamed or added) is counted again.
+fn rules_fingerprint(opts: &MapOptions) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{:?}", opts.rules).as_bytes()))
+}
+
+/// The census of the last pass (started at `since`), when no stored order or payment
+/// changed since and the module rules are the same: a sync that changed none of them
+/// does not read every order and payment again to count the same methods.
+async fn kept_census(
+    ctx: &Ctx,
+    since: &str,
+    opts: &MapOptions,
+) -> Result<Option<PaymentMethodCensus>, SyncError> {
+    let Some(cp) = ctx
+        .db
+        .get_checkpoint(&ctx.connection_id, DataType::PaymentMethods.key(), CENSUS)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(cursor) = cp.cursor else {
+        return Ok(None);
+    };
+    if cursor["at"].as_str() != Some(since)
+        || cursor["rules"].as_str() != Some(rules_fingerprint(opts).as_str())
+    {
+        return Ok(None);
+    }
+    for resource in ["orders", "order_payments"] {
+        let changed = ctx
+            .db
+            .list_raw_changed_since(&ctx.connection_id, resource, since, None, 1)
+            .await?;
+        if !changed.is_empty() {
+            return Ok(None);
+        }
+    }
+    Ok(serde_json::from_value(cursor["census"].clone()).ok())
+}
+
+/// The payment methods of a census, after keeping the census for the next pass (when it
+/// had no failures: a pass that reuses it must report what a count would).
+pub(crate) async fn finish_census(
+    ctx: &Ctx,
+    census: PaymentMethodCensus,
+    failures: Vec<prestalink_mapping::Failure>,
+    opts: &MapOptions,
+    started: chrono::DateTime<Utc>,
+) -> Result<Batch, SyncError> {
+    let cursor = if failures.is_empty() {
+        serde_json::json!({
+            "at": prestalink_store::format_timestamp(started),
+            "rules": rules_fingerprint(opts),
+            "census": serde_json::to_value(&census).expect("a census serializes"),
+        })
+    } else {
+        serde_json::Value::Null
+    };
+    ctx.save_checkpoint(Checkpoint {
+        cursor: Some(cursor),
+        ..Checkpoint::new(DataType::PaymentMethods.key(), CENSUS)
+    })
+    .await?;
     Ok(Batch {
         records: census
             .finish(opts)

@@ -8,7 +8,7 @@ use chrono::{NaiveDateTime, Utc};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use prestalink_pacing::{Permit, ResourceClass};
-use prestalink_store::{Checkpoint, RawRecord, RecordSet as StoredSet};
+use prestalink_store::{Checkpoint, EncodedRaw, RecordSet as StoredSet};
 use prestalink_webservice::client::Page;
 use prestalink_webservice::decode::Document;
 use prestalink_webservice::query::{Direction, Display, Filter, Query, Schema};
@@ -551,15 +551,16 @@ async fn write_raw(
     if records.is_empty() && checkpoint.is_none() {
         return Ok(0);
     }
-    let raw: Vec<RawRecord> = records
+    let raw: Vec<EncodedRaw> = records
         .into_iter()
         .filter_map(|record| raw_record(res, record))
         .collect();
-    write_raw_records(ctx, res, &raw, checkpoint).await
+    write_raw_records(ctx, res, raw, checkpoint).await
 }
 
-/// A received record as it is stored: secrets dropped, parent key set; `None` without id.
-fn raw_record(res: &SourceResource, mut record: Record) -> Option<RawRecord> {
+/// A received record as it is stored: secrets dropped, parent key set, encoded (JSON text
+/// and content hash, see `encode.rs`); `None` without id.
+fn raw_record(res: &SourceResource, mut record: Record) -> Option<EncodedRaw> {
     let id = record.id()?;
     for secret in res.secret_fields {
         record.fields.shift_remove(*secret);
@@ -569,11 +570,7 @@ fn raw_record(res: &SourceResource, mut record: Record) -> Option<RawRecord> {
         .and_then(|f| record.text(f))
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    Some(RawRecord {
-        source_id: id.to_string(),
-        parent_key,
-        data: serde_json::to_value(&record).expect("records serialize"),
-    })
+    Some(crate::encode::encode(id.to_string(), parent_key, record))
 }
 
 /// Writes raw records, with an optional checkpoint, in one transaction; returns how many
@@ -581,12 +578,12 @@ fn raw_record(res: &SourceResource, mut record: Record) -> Option<RawRecord> {
 async fn write_raw_records(
     ctx: &Ctx,
     res: &SourceResource,
-    raw: &[RawRecord],
+    raw: Vec<EncodedRaw>,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<u64, SyncError> {
     let stats = ctx
         .db
-        .upsert_raw_page(&ctx.connection_id, res.name, raw, checkpoint, Utc::now())
+        .upsert_encoded_raw_page(&ctx.connection_id, res.name, raw, checkpoint, Utc::now())
         .await?;
     Ok(stats.written())
 }
@@ -897,7 +894,7 @@ async fn sweep_slice(
                 Some((r.id()?, date))
             })
             .collect();
-        let raw: Vec<RawRecord> = records
+        let raw: Vec<EncodedRaw> = records
             .into_iter()
             .filter_map(|r| raw_record(res, r))
             .collect();
@@ -911,7 +908,7 @@ async fn sweep_slice(
         let ids: Vec<String> = raw.iter().map(|r| r.source_id.clone()).collect();
         let stored: HashMap<String, (String, bool, Option<NaiveDateTime>)> = ctx
             .db
-            .get_raw_many(&ctx.connection_id, res.name, &ids)
+            .get_raw_many_as::<Record>(&ctx.connection_id, res.name, &ids)
             .await?
             .into_iter()
             .map(|r| {
@@ -921,9 +918,9 @@ async fn sweep_slice(
             .collect();
         for r in &raw {
             present.insert(r.source_id.clone());
-            let unchanged = stored.get(&r.source_id).is_some_and(|(hash, deleted, _)| {
-                !deleted && *hash == prestalink_store::content_hash(&r.data, &[])
-            });
+            let unchanged = stored
+                .get(&r.source_id)
+                .is_some_and(|(hash, deleted, _)| !deleted && *hash == r.content_hash);
             if unchanged {
                 continue;
             }
@@ -954,7 +951,7 @@ async fn sweep_slice(
             }
         }
         outcome.records += n as u64;
-        outcome.written += write_raw_records(ctx, res, &raw, None).await?;
+        outcome.written += write_raw_records(ctx, res, raw, None).await?;
         progress.advance(n as u64, ctx.fetcher.scope_requests());
         if n < size {
             break;
@@ -984,9 +981,8 @@ async fn sweep_slice(
     ctx.save_checkpoint(cp).await
 }
 
-/// The `date_upd` of a stored raw record (as [`raw_record`] serialized it).
-fn stored_date_upd(data: &serde_json::Value) -> Option<NaiveDateTime> {
-    let record: Record = serde_json::from_value(data.clone()).ok()?;
+/// The `date_upd` of a stored raw record.
+fn stored_date_upd(record: &Record) -> Option<NaiveDateTime> {
     record
         .text("date_upd")
         .and_then(crate::engine::parse_shop_date)

@@ -259,3 +259,67 @@ async fn deletions_are_found_on_every_nth_incremental_sync() {
     db.cleanup().await.unwrap();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_method_census_is_kept_until_an_order_or_payment_changes() {
+    let sim = Simulator::start(config(GenConfig {
+        seed: 23,
+        orders: 200,
+        customers: 60,
+        products: 40,
+        ..GenConfig::default()
+    }))
+    .await
+    .unwrap();
+    let db = TestDb::sqlite().await.unwrap();
+    let full = sync(&db.store, &sim, SyncOptions::default()).await;
+    assert!(full.all_completed(), "{full:#?}");
+    assert_matches_ground_truth(&db, &sim, &full).await;
+    let conn = full.connection_id.clone();
+    // The census is kept; a mark in it shows whether the next pass counted again.
+    let mut cp = db
+        .store
+        .get_checkpoint(&conn, "commerce-paymentMethods", "census")
+        .await
+        .unwrap()
+        .expect("the census is kept");
+    let cursor = cp.cursor.as_mut().expect("with the census");
+    let (method, seen) = cursor["census"]["seen"]
+        .as_object_mut()
+        .expect("methods seen")
+        .iter_mut()
+        .next()
+        .expect("one method at least");
+    let method = method.clone();
+    let uses = seen["uses"].as_u64().unwrap();
+    seen["uses"] = (uses + 1000).into();
+    db.store
+        .save_checkpoint(&conn, &cp, Utc::now())
+        .await
+        .unwrap();
+    let times_seen = |records: &prestalink_testkit::Records| {
+        records["commerce-paymentMethods"][&method]["supplementalData"]["content"]["timesSeen"]
+            .as_u64()
+    };
+
+    // Nothing changed: the kept census is finished again, no order is read.
+    let unchanged = sync(&db.store, &sim, SyncOptions::default()).await;
+    assert!(unchanged.all_completed(), "{unchanged:#?}");
+    let actual = synced(&db.store, &conn).await.unwrap();
+    assert_eq!(times_seen(&actual), Some(uses + 1000), "the kept census");
+
+    // An order changes: every order and payment is counted again.
+    {
+        let now = shop_now(&sim);
+        let store = sim.store();
+        let mut store = store.write().unwrap();
+        Churn::new(3).step(&mut store, now, 20);
+    }
+    let changed = sync(&db.store, &sim, SyncOptions::default()).await;
+    assert!(changed.all_completed(), "{changed:#?}");
+    assert_matches_ground_truth(&db, &sim, &changed).await;
+    let actual = synced(&db.store, &conn).await.unwrap();
+    assert!(times_seen(&actual).unwrap() < uses + 1000, "counted again");
+    db.cleanup().await.unwrap();
+    sim.shutdown().await;
+}

@@ -16,6 +16,7 @@ use crate::records::RecordSet;
 use crate::reference::ReferenceData;
 use prestalink_webservice::record::Record;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Seen {
     name: Option<String>,
     last: Option<Timestamp>,
@@ -50,8 +51,9 @@ pub fn map_payment_methods(
 
 /// The payment methods seen so far, fed a page of orders and payments at a time: what
 /// [`map_payment_methods`] does for a whole store in memory, for a sync that streams a
-/// large store page by page.
-#[derive(Default)]
+/// large store page by page. It serializes, so that a sync can keep it between runs and
+/// skip the census when no order or payment changed.
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PaymentMethodCensus {
     seen: IndexMap<String, Seen>,
 }
@@ -116,6 +118,34 @@ impl PaymentMethodCensus {
         Ok(())
     }
 
+    /// Adds what another census saw after this one's: the same census as if `later`'s
+    /// orders and payments had been fed to this one after its own (first-seen order, names
+    /// and their order, uses and last use alike). A sync counts its orders and its payments
+    /// in separate passes and merges them.
+    pub fn merge(&mut self, later: PaymentMethodCensus) {
+        for (id, seen) in later.seen {
+            match self.seen.get_mut(&id) {
+                None => {
+                    self.seen.insert(id, seen);
+                }
+                Some(entry) => {
+                    entry.uses += seen.uses;
+                    if entry.name.is_none() {
+                        entry.name = seen.name;
+                    }
+                    for name in seen.names {
+                        if !entry.names.contains(&name) {
+                            entry.names.push(name);
+                        }
+                    }
+                    if seen.last > entry.last {
+                        entry.last = seen.last;
+                    }
+                }
+            }
+        }
+    }
+
     /// The payment methods, in the order they were first seen.
     pub fn finish(self, opts: &MapOptions) -> Vec<PaymentMethod> {
         let year_ago = opts.now - Duration::days(365);
@@ -148,5 +178,134 @@ impl PaymentMethodCensus {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use prestalink_webservice::record::FieldValue;
+
+    fn record(fields: &[(&str, &str)]) -> Record {
+        let mut r = Record::default();
+        for (k, v) in fields {
+            r.fields
+                .insert(k.to_string(), FieldValue::Text(v.to_string()));
+        }
+        r
+    }
+
+    #[test]
+    fn a_merged_census_equals_one_fed_everything_in_order() {
+        let opts = MapOptions::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let refs = ReferenceData::default();
+        let orders = [
+            record(&[
+                ("id", "1"),
+                ("module", "ps_wirepayment"),
+                ("payment", "Bank wire"),
+                ("date_add", "2025-06-01 10:00:00"),
+            ]),
+            record(&[
+                ("id", "2"),
+                ("module", "ps_checkpayment"),
+                ("payment", "Check"),
+                ("date_add", "2024-01-01 10:00:00"),
+            ]),
+            record(&[
+                ("id", "3"),
+                ("module", "ps_wirepayment"),
+                ("payment", "Wire"),
+                ("date_add", "2023-01-01 10:00:00"),
+            ]),
+        ];
+        let payments = [
+            (
+                record(&[
+                    ("id", "1"),
+                    ("payment_method", "Bank wire"),
+                    ("date_add", "2025-12-01 10:00:00"),
+                ]),
+                Some("ps_wirepayment"),
+            ),
+            (
+                record(&[
+                    ("id", "2"),
+                    ("payment_method", "Card"),
+                    ("date_add", "2025-02-01 10:00:00"),
+                ]),
+                None,
+            ),
+            (
+                record(&[
+                    ("id", "3"),
+                    ("payment_method", "Virement"),
+                    ("date_add", "2022-02-01 10:00:00"),
+                ]),
+                Some("ps_wirepayment"),
+            ),
+            (
+                record(&[("id", "4"), ("payment_method", "Check"), ("date_add", "")]),
+                Some("ps_checkpayment"),
+            ),
+        ];
+        let feed =
+            |census: &mut PaymentMethodCensus, o: &[Record], p: &[(Record, Option<&str>)]| {
+                for order in o {
+                    census.add_order(order, &refs, &opts).unwrap();
+                }
+                for (payment, module) in p {
+                    census.add_payment(payment, *module, &refs, &opts).unwrap();
+                }
+            };
+        let json =
+            |census: PaymentMethodCensus| serde_json::to_value(census.finish(&opts)).unwrap();
+        let mut whole = PaymentMethodCensus::default();
+        feed(&mut whole, &orders, &payments);
+        let expected = json(whole);
+        assert_eq!(expected.as_array().unwrap().len(), 3, "{expected}");
+        // Orders in one census and payments in another, or split anywhere.
+        for split in 0..=orders.len() + payments.len() {
+            let (mut first, mut second) = (
+                PaymentMethodCensus::default(),
+                PaymentMethodCensus::default(),
+            );
+            if split <= orders.len() {
+                feed(&mut first, &orders[..split], &[]);
+                feed(&mut second, &orders[split..], &payments);
+            } else {
+                feed(&mut first, &orders, &payments[..split - orders.len()]);
+                feed(&mut second, &[], &payments[split - orders.len()..]);
+            }
+            first.merge(second);
+            assert_eq!(json(first), expected, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn a_census_kept_as_json_finishes_as_the_original() {
+        let opts = MapOptions::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let refs = ReferenceData::default();
+        let mut census = PaymentMethodCensus::default();
+        for (id, module, payment, date) in [
+            ("1", "ps_wirepayment", "Bank wire", "2025-06-01 10:00:00"),
+            ("2", "ps_checkpayment", "Check", ""),
+            ("3", "ps_wirepayment", "Wire", "2023-01-01 10:00:00"),
+        ] {
+            let order = record(&[
+                ("id", id),
+                ("module", module),
+                ("payment", payment),
+                ("date_add", date),
+            ]);
+            census.add_order(&order, &refs, &opts).unwrap();
+        }
+        let kept: PaymentMethodCensus =
+            serde_json::from_value(serde_json::to_value(&census).unwrap()).unwrap();
+        let json = |c: PaymentMethodCensus| serde_json::to_value(c.finish(&opts)).unwrap();
+        let original = json(census);
+        assert_eq!(original.as_array().unwrap().len(), 2);
+        assert_eq!(json(kept), original);
     }
 }
