@@ -49,6 +49,14 @@ enum Command {
     #[command(after_help = after_help(&[OK, FAIL],
         &["PRESTALINK_DB", "PRESTALINK_MASTER_KEY", "PRESTALINK_LOG"], true))]
     Serve(Box<commands::serve::ServeArgs>),
+    /// Run sync workers and the scheduler on a shared database, without the API (scale-out).
+    #[command(after_help = after_help(&[OK, FAIL],
+        &["PRESTALINK_DB", "PRESTALINK_MASTER_KEY", "PRESTALINK_LOG"], true))]
+    Worker(Box<commands::worker::WorkerArgs>),
+    /// Show the job queue, the process running the scheduler and the jobs being run.
+    #[command(after_help = after_help(&[OK, FAIL],
+        &["PRESTALINK_DB", "PRESTALINK_LOG"], false))]
+    Status(commands::status::StatusArgs),
     /// Create, list or revoke API keys of the REST API.
     #[command(after_help = after_help(&[OK, FAIL, BAD],
         &["PRESTALINK_DB", "PRESTALINK_MASTER_KEY", "PRESTALINK_LOG"], false))]
@@ -104,6 +112,8 @@ fn main() -> std::process::ExitCode {
         Command::Sync(args) => commands::sync::run(*args),
         Command::Export(args) => commands::export::run(args),
         Command::Serve(args) => commands::serve::run(*args),
+        Command::Worker(args) => commands::worker::run(*args),
+        Command::Status(args) => commands::status::run(args),
         Command::ApiKey(args) => commands::api_key::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Simulate(args) => commands::simulate::run(*args),

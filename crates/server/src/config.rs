@@ -21,6 +21,9 @@ pub struct ServerConfig {
     pub allow_private_stores: bool,
     /// Sync workers in this process (0: none, for API-only replicas).
     pub workers: usize,
+    /// Serve the API and the pages (`serve`); `false` for `prestalink worker`, whose
+    /// listener answers only `/healthz` and `/metrics`.
+    pub api: bool,
     /// How often the scheduler looks for due syncs.
     pub scheduler_tick: Duration,
     /// How long a worker holds a job before it must renew its lease.
@@ -65,6 +68,7 @@ impl Default for ServerConfig {
             public_url: None,
             allow_private_stores: false,
             workers: 1,
+            api: true,
             scheduler_tick: Duration::from_secs(30),
             lease: Duration::from_secs(120),
             webhook_retries: default_webhook_retries(),

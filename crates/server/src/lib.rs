@@ -154,7 +154,11 @@ pub async fn start(store: Store, config: ServerConfig) -> anyhow::Result<Running
     store.set_page_freshness(config.page_freshness);
     let state = AppState::new(store, config, base_url, stopping);
     let mut tasks = Vec::new();
-    let router = app(state.clone());
+    let router = if state.config.api {
+        app(state.clone())
+    } else {
+        routes::service_router(state.clone())
+    };
     let mut stop_rx = state.stopping.clone();
     tasks.push(tokio::spawn(async move {
         let served = axum::serve(listener, router)

@@ -52,6 +52,30 @@ fn describe() {
         "Requests the pacer lets run at once, per store host"
     );
     metrics::describe_counter!(
+        "prestalink_jobs_claimed_total",
+        "Sync jobs claimed by this process's workers"
+    );
+    metrics::describe_counter!(
+        "prestalink_job_takeovers_total",
+        "Jobs claimed from a worker whose lease expired (killed, lost, cut off)"
+    );
+    metrics::describe_gauge!(
+        "prestalink_queue_jobs",
+        "Jobs in the queue, by state (due, waiting, running, expired lease, failed)"
+    );
+    metrics::describe_gauge!(
+        "prestalink_queue_oldest_due_seconds",
+        "How long the oldest due job has waited for a worker"
+    );
+    metrics::describe_gauge!(
+        "prestalink_syncs_in_progress",
+        "Syncs this process runs now, per store host"
+    );
+    metrics::describe_gauge!(
+        "prestalink_scheduler_leader",
+        "1 while this process runs the scheduler (one process of a deployment does)"
+    );
+    metrics::describe_counter!(
         "prestalink_webhook_deliveries_total",
         "Webhook delivery attempts, by outcome"
     );

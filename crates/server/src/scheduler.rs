@@ -1,8 +1,9 @@
 //! The scheduler: every `scheduler_tick`, queues a sync of each data type of each linked
 //! connection whose `syncSchedule` (hours) has passed since its last pull operation was
-//! requested, unless one is queued or running. Runs in every server process; with several
-//! processes on one database, two may queue the same due sync once (the job queue still
-//! runs them one after the other).
+//! requested, unless one is queued or running. It runs in every `serve` and `worker`
+//! process, but only the one holding the `scheduler` role lease (store `hold_role`) queues:
+//! the others stand by and take the role over within [`role_ttl`] when the holder stops or
+//! dies. Every process also publishes the queue's gauges for its `/metrics`.
 
 use std::collections::HashMap;
 
@@ -14,17 +15,81 @@ use crate::error::ApiResult;
 use crate::state::{sleep_or_stop, AppState};
 use crate::worker::{queue_sync, Trigger};
 
+/// The role's name in `role_leases`.
+const ROLE: &str = "scheduler";
+
+/// How long the scheduler role lasts without renewal: three ticks, at least 10 s.
+pub fn role_ttl(tick: std::time::Duration) -> std::time::Duration {
+    (tick * 3).max(std::time::Duration::from_secs(10))
+}
+
 /// Runs until the server stops.
 pub async fn run(state: AppState) {
     let wake = tokio::sync::Notify::new();
+    let ttl = ChronoDuration::from_std(role_ttl(state.config.scheduler_tick))
+        .unwrap_or(ChronoDuration::seconds(90));
+    let mut leading = false;
     loop {
         sleep_or_stop(&state, state.config.scheduler_tick, &wake).await;
         if state.is_stopping() {
             break;
         }
+        publish_queue(&state).await;
+        let held = state
+            .store
+            .hold_role(ROLE, &state.process_id, ttl, state.clock.now())
+            .await;
+        match held {
+            Ok(now_leading) => {
+                if now_leading != leading {
+                    tracing::info!(
+                        process = %state.process_id,
+                        "{}",
+                        if now_leading {
+                            "this process now runs the scheduler"
+                        } else {
+                            "another process runs the scheduler; this one stands by"
+                        }
+                    );
+                }
+                leading = now_leading;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot renew the scheduler role; standing by");
+                leading = false;
+            }
+        }
+        metrics::gauge!("prestalink_scheduler_leader").set(if leading { 1.0 } else { 0.0 });
+        if !leading {
+            continue;
+        }
         if let Err(e) = tick(&state).await {
             tracing::warn!(error = %e.message, "the scheduler could not run");
         }
+    }
+    if leading {
+        let _ = state.store.release_role(ROLE, &state.process_id).await;
+    }
+}
+
+/// The queue's gauges for `/metrics`.
+async fn publish_queue(state: &AppState) {
+    match state.store.queue_stats(state.clock.now()).await {
+        Ok(q) => {
+            let waiting = q.queued.saturating_sub(q.due);
+            for (label, value) in [
+                ("due", q.due),
+                ("waiting", waiting),
+                ("running", q.running),
+                ("expired_lease", q.expired_leases),
+                ("failed", q.failed),
+            ] {
+                metrics::gauge!("prestalink_queue_jobs", "state" => label).set(value as f64);
+            }
+            metrics::gauge!("prestalink_queue_oldest_due_seconds")
+                .set(q.oldest_due_secs.unwrap_or(0.0));
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the job queue's state"),
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Inner {
     pub pages: crate::web::PageState,
     /// What the syncs this process runs report while they run (the progress page).
     pub live: crate::dashboard::live::LiveSyncs,
+    /// Who this process is in leases (`pid 4242 on web-1, 3f9a…`): its workers add `-N`.
+    pub process_id: String,
     api_keys: Mutex<Option<KeyList>>,
     requested: Mutex<HashSet<String>>,
 }
@@ -71,6 +73,14 @@ impl AppState {
             stopping,
             pages: crate::web::PageState::new(),
             live: crate::dashboard::live::LiveSyncs::default(),
+            process_id: format!(
+                "pid {} on {}, {}",
+                std::process::id(),
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| "localhost".to_string()),
+                &crate::random_id()[..8]
+            ),
             api_keys: Mutex::new(None),
             requested: Mutex::new(HashSet::new()),
         }))

@@ -98,12 +98,16 @@ pub async fn queue_sync(
         return Ok(created);
     }
     let keys: Vec<&str> = wanted.iter().map(|d| d.key()).collect();
+    // The job is held back until its pull operations exist: a worker (of any process) that
+    // claimed it earlier would run it without the pull operations created after its claim,
+    // and they would stay `Queued` for ever. Released below; a process that dies before
+    // releasing it leaves it to run after the hold.
     let job_id = store
         .enqueue_job(
             connection_id,
             "sync",
             &json!({ "dataTypes": keys }),
-            now,
+            now + ChronoDuration::hours(1),
             now,
         )
         .await?;
@@ -124,6 +128,7 @@ pub async fn queue_sync(
                 .await?,
         );
     }
+    store.release_job(job_id, now).await?;
     state.jobs_queued.notify_one();
     Ok(created)
 }
@@ -154,7 +159,7 @@ pub async fn queue_first_link(
 
 /// A worker: claims due jobs and runs them until the server stops.
 pub async fn run(state: AppState, n: usize) {
-    let worker = format!("{}-{}-{n}", std::process::id(), &crate::random_id()[..8]);
+    let worker = format!("{}-{n}", state.process_id);
     loop {
         if state.is_stopping() {
             break;
@@ -166,7 +171,19 @@ pub async fn run(state: AppState, n: usize) {
             .claim_job(&worker, lease, state.clock.now())
             .await
         {
-            Ok(Some(job)) => run_job(&state, &worker, job).await,
+            Ok(Some(job)) => {
+                metrics::counter!("prestalink_jobs_claimed_total").increment(1);
+                if job.taken_over() {
+                    metrics::counter!("prestalink_job_takeovers_total").increment(1);
+                    tracing::warn!(
+                        job = job.id,
+                        connection = %job.connection_id,
+                        detail = job.last_error.as_deref().unwrap_or_default(),
+                        "took over a job whose worker stopped renewing its lease; it resumes from its checkpoints"
+                    );
+                }
+                run_job(&state, &worker, job).await
+            }
             Ok(None) => sleep_or_stop(&state, Duration::from_secs(1), &state.jobs_queued).await,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim a job");
@@ -177,7 +194,12 @@ pub async fn run(state: AppState, n: usize) {
 }
 
 /// The options of a sync run by the server.
-fn sync_request(state: &AppState, data_types: Vec<DataType>) -> SyncRequest {
+fn sync_request(
+    state: &AppState,
+    data_types: Vec<DataType>,
+    job: &Job,
+    worker: &str,
+) -> SyncRequest {
     SyncRequest {
         url: String::new(),
         key: String::new(),
@@ -185,6 +207,8 @@ fn sync_request(state: &AppState, data_types: Vec<DataType>) -> SyncRequest {
             timeout: Duration::from_secs(30),
             format: Format::Json,
             public_only: !state.config.allow_private_stores,
+            // In the shop's access log: which job of which worker made a request.
+            reader: Some(format!("job {}; worker {worker}", job.id)),
             ..DiagnoseOptions::default()
         },
         options: SyncOptions {
@@ -270,7 +294,13 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         needed_resources(&data_types).len(),
         receiver,
     ));
-    let request = sync_request(state, data_types);
+    let request = sync_request(state, data_types, &job, worker);
+    let host = url::Url::parse(&connection.store_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let in_progress = metrics::gauge!("prestalink_syncs_in_progress", "host" => host);
+    in_progress.increment(1.0);
     let mut sync = Box::pin(sync_connection(
         store,
         &connection.id,
@@ -281,13 +311,18 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     renew.tick().await;
     let mut stopping = state.stopping.clone();
     let lease = ChronoDuration::from_std(state.config.lease).unwrap_or(ChronoDuration::minutes(2));
+    let mut lost = false;
     let outcome = loop {
         tokio::select! {
             result = &mut sync => break Some(result),
             _ = renew.tick() => {
                 match store.renew_lease(job.id, worker, lease, state.clock.now()).await {
                     Ok(true) => {}
-                    Ok(false) => { tracing::warn!(job = job.id, "lost the job's lease; stopping"); break None; }
+                    Ok(false) => {
+                        tracing::warn!(job = job.id, "lost the job's lease (another worker took it over); stopping");
+                        lost = true;
+                        break None;
+                    }
                     Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
                 }
             }
@@ -298,9 +333,41 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     // checkpoint, so the next worker resumes from there. Dropping it also closes the
     // progress channel.
     drop(sync);
+    in_progress.decrement(1.0);
+    if lost {
+        // The pull operations are the new holder's: no progress of ours may land after its.
+        progress.abort();
+    }
     let _ = progress.await;
     state.live.finish(&connection.id, state.clock.now());
     let now = state.clock.now();
+    if lost {
+        // The job and its pull operations are the new holder's now: touch nothing.
+        metrics::counter!("prestalink_syncs_total", "outcome" => "lease_lost").increment(1);
+        return;
+    }
+    let busy = matches!(
+        &outcome,
+        Some(Err(LinkError::Sync(prestalink_sync::SyncError::Database(
+            prestalink_store::StoreError::SyncInProgress { .. }
+        ))))
+    );
+    if busy {
+        // Another process still reads this store (a `prestalink sync`, or a worker whose job
+        // this one took over and that has not noticed yet): try again shortly.
+        let _ = store.requeue_datasets_of_job(job.id).await;
+        let _ = store
+            .fail_job(
+                job.id,
+                worker,
+                "another sync of this connection was running; tried again shortly",
+                Some(now + ChronoDuration::seconds(10)),
+                now,
+            )
+            .await;
+        metrics::counter!("prestalink_syncs_total", "outcome" => "busy").increment(1);
+        return;
+    }
     let Some(result) = outcome else {
         let _ = store.requeue_datasets_of_job(job.id).await;
         let _ = store

@@ -62,10 +62,46 @@ pub struct Job {
     pub attempts: i64,
     /// Error of the last failed attempt.
     pub last_error: Option<String>,
+    /// How many times the job was taken over from a worker that stopped renewing its lease.
+    pub takeovers: i64,
+}
+
+impl Job {
+    /// Whether the claim that returned this job took it over from a worker whose lease had
+    /// expired (a killed worker, a lost machine).
+    pub fn taken_over(&self) -> bool {
+        self.status == JobStatus::Running
+            && self
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with(TAKEOVER))
+    }
+}
+
+/// How a claim that takes over an expired lease begins `last_error`.
+const TAKEOVER: &str = "taken over: the lease of ";
+
+/// What [`Store::queue_stats`] counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStats {
+    /// Jobs waiting (due or not).
+    pub queued: u64,
+    /// Queued jobs whose time has come.
+    pub due: u64,
+    /// Jobs leased by a worker.
+    pub running: u64,
+    /// Running jobs whose lease ended without renewal (their worker died): the next claim
+    /// takes them over.
+    pub expired_leases: u64,
+    /// Jobs given up.
+    pub failed: u64,
+    /// How long the oldest due job has waited, in seconds.
+    pub oldest_due_secs: Option<f64>,
 }
 
 const JOB_COLUMNS: &str = "id, connection_id, kind, payload, status, run_after, lease_owner, \
-                           lease_expires_at, attempts, last_error";
+                           lease_expires_at, attempts, last_error, takeovers";
 
 impl Store {
     /// Queues a job to run from `run_after` on; returns its id.
@@ -138,7 +174,11 @@ impl Store {
         };
         let sql = format!(
             "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id = (SELECT j.id FROM jobs j \
+             attempts = attempts + 1, updated_at = $3, \
+             takeovers = takeovers + CASE WHEN status = 'running' THEN 1 ELSE 0 END, \
+             last_error = CASE WHEN status = 'running' THEN '{TAKEOVER}' || lease_owner || \
+             ' expired at ' || lease_expires_at ELSE last_error END \
+             WHERE id = (SELECT j.id FROM jobs j \
              WHERE ((j.status = 'queued' AND j.run_after <= $3) \
              OR (j.status = 'running' AND j.lease_expires_at < $3)) \
              AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.connection_id = j.connection_id \
@@ -246,6 +286,144 @@ impl Store {
         })
     }
 
+    /// Lets a queued job run from `run_after` on (a job queued held back, released once what
+    /// it needs is written); `false` when it is no longer queued.
+    pub async fn release_job(&self, job_id: i64, run_after: DateTime<Utc>) -> Result<bool> {
+        let done = on_pool!(&self.db, pool => {
+            sqlx::query("UPDATE jobs SET run_after = $2 WHERE id = $1 AND status = 'queued'")
+                .bind(job_id)
+                .bind(format_timestamp(run_after))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Takes or keeps `role` (the scheduler) for `owner` until `now + ttl`: `true` when
+    /// `owner` holds it now (it was free, expired or already `owner`'s), `false` while another
+    /// process holds it. A process that plays the role renews it by calling this again
+    /// before `ttl` ends; one that dies loses it after `ttl`.
+    pub async fn hold_role(
+        &self,
+        role: &str,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let expires = format_timestamp(now + ttl);
+        let now = format_timestamp(now);
+        let taken = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO role_leases (role, owner, expires_at, acquired_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (role) DO UPDATE SET \
+                 owner = excluded.owner, expires_at = excluded.expires_at, \
+                 acquired_at = CASE WHEN role_leases.owner = excluded.owner \
+                 THEN role_leases.acquired_at ELSE excluded.acquired_at END \
+                 WHERE role_leases.expires_at < $4 OR role_leases.owner = $2",
+            )
+            .bind(role)
+            .bind(owner)
+            .bind(&expires)
+            .bind(&now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(taken == 1)
+    }
+
+    /// Gives `role` up if `owner` holds it (a process stopping), so another takes it at once.
+    pub async fn release_role(&self, role: &str, owner: &str) -> Result<()> {
+        on_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM role_leases WHERE role = $1 AND owner = $2")
+                .bind(role)
+                .bind(owner)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Who holds `role` and until when, if anyone holds it at `now`.
+    pub async fn role_holder(
+        &self,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>> {
+        let now = format_timestamp(now);
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(
+                "SELECT owner, expires_at FROM role_leases WHERE role = $1 AND expires_at >= $2",
+            )
+            .bind(role)
+            .bind(&now)
+            .fetch_optional(pool)
+            .await?;
+            Ok(match row {
+                Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+                None => None,
+            })
+        })
+    }
+
+    /// The queue at `now`: jobs by state, how many are due, the oldest due job's wait.
+    pub async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
+        let now_text = format_timestamp(now);
+        let (queued, due, running, expired, failed, oldest): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+        ) = on_pool!(&self.db, pool => {
+            let row = sqlx::query(
+                "SELECT \
+                 COUNT(*) FILTER (WHERE status = 'queued'), \
+                 COUNT(*) FILTER (WHERE status = 'queued' AND run_after <= $1), \
+                 COUNT(*) FILTER (WHERE status = 'running'), \
+                 COUNT(*) FILTER (WHERE status = 'running' AND lease_expires_at < $1), \
+                 COUNT(*) FILTER (WHERE status = 'failed'), \
+                 MIN(CASE WHEN status = 'queued' AND run_after <= $1 THEN run_after END) \
+                 FROM jobs",
+            )
+            .bind(&now_text)
+            .fetch_one(pool)
+            .await?;
+            (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+                row.try_get(5)?,
+            )
+        });
+        let oldest_due_secs = oldest
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| (now - t.with_timezone(&Utc)).num_milliseconds().max(0) as f64 / 1000.0);
+        Ok(QueueStats {
+            queued: queued as u64,
+            due: due as u64,
+            running: running as u64,
+            expired_leases: expired as u64,
+            failed: failed as u64,
+            oldest_due_secs,
+        })
+    }
+
+    /// The jobs being run (leased), oldest claim first.
+    pub async fn running_jobs(&self) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'running' ORDER BY updated_at, id"
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(&sql).fetch_all(pool).await?;
+            rows.iter().map(read_job).collect()
+        })
+    }
+
     /// A job by id.
     pub async fn get_job(&self, job_id: i64) -> Result<Job> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
@@ -279,5 +457,6 @@ where
         lease_expires_at: row.try_get(7)?,
         attempts: row.try_get(8)?,
         last_error: row.try_get(9)?,
+        takeovers: row.try_get(10)?,
     })
 }

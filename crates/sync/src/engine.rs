@@ -273,6 +273,9 @@ impl SyncReport {
 /// A sync of one connection.
 pub struct Engine {
     ctx: Ctx,
+    /// The connection's sync lease when the caller already holds it (and renews and
+    /// releases it): [`crate::sync_connection`] takes it before its first request.
+    held: bool,
 }
 
 impl Engine {
@@ -288,6 +291,7 @@ impl Engine {
     ) -> Engine {
         let fetcher = Fetcher::new(client, pacer, options.max_attempts);
         Engine {
+            held: false,
             ctx: Ctx {
                 fetcher,
                 db,
@@ -309,6 +313,13 @@ impl Engine {
         self
     }
 
+    /// The caller holds the connection's sync lease for the whole run (takes it before any
+    /// request, renews it, releases it): the run neither takes nor releases it.
+    pub(crate) fn with_held_lease(mut self) -> Engine {
+        self.held = true;
+        self
+    }
+
     /// This run's id.
     pub fn run_id(&self) -> &str {
         &self.ctx.run_id
@@ -317,6 +328,9 @@ impl Engine {
     /// Runs the sync. Database failures end the run with an error; everything else is in the
     /// report (failed resources fail only the data types that need them).
     pub async fn run(self) -> Result<SyncReport, SyncError> {
+        if self.held {
+            return self.run_leased().await;
+        }
         let lease = crate::lease::acquire(&self.ctx).await?;
         // Released when the run ends, and also when the run is dropped half-way (a server
         // stopping at a checkpoint): the guard gives the lease back either way.
@@ -504,9 +518,11 @@ impl Engine {
             let mut tasks = futures::stream::iter(units.into_iter().map(|unit| {
                 let scoped = ctx.scoped();
                 let reference = reference.clone();
-                let task = tokio::spawn(async move {
+                // Aborted with the run: a run dropped half-way (its job's lease lost, the
+                // server stopping) must not go on writing records without its lease.
+                let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
                     crate::family::map_together(&scoped, &unit, &reference, full).await
-                });
+                }));
                 async move { task.await.expect("mapping task panicked") }
             }))
             .buffer_unordered(MAP_TASKS);

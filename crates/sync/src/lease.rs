@@ -53,12 +53,27 @@ fn is_dead_local_process(owner: &str) -> bool {
 
 /// Takes the connection's lease, waiting up to `lease_wait` while another sync holds it.
 pub(crate) async fn acquire(ctx: &Ctx) -> Result<SyncLease, SyncError> {
-    let owner = owner(&ctx.run_id);
-    let deadline = tokio::time::Instant::now() + ctx.options.lease_wait;
+    acquire_for(
+        &ctx.db,
+        &ctx.connection_id,
+        &ctx.run_id,
+        ctx.options.lease_wait,
+    )
+    .await
+}
+
+/// [`acquire`] for `connection_id`, as `run` (a run id, or what else names the holder).
+pub(crate) async fn acquire_for(
+    db: &Store,
+    connection_id: &str,
+    run: &str,
+    lease_wait: Duration,
+) -> Result<SyncLease, SyncError> {
+    let owner = owner(run);
+    let deadline = tokio::time::Instant::now() + lease_wait;
     loop {
-        match ctx
-            .db
-            .acquire_sync_lease(&ctx.connection_id, &owner, LEASE_TTL, Utc::now())
+        match db
+            .acquire_sync_lease(connection_id, &owner, LEASE_TTL, Utc::now())
             .await
         {
             Ok(lease) => return Ok(lease),
@@ -66,15 +81,8 @@ pub(crate) async fn acquire(ctx: &Ctx) -> Result<SyncLease, SyncError> {
                 if is_dead_local_process(&holder) =>
             {
                 tracing::info!(%holder, "taking over the sync lease of a process that died");
-                let taken = ctx
-                    .db
-                    .take_over_sync_lease(
-                        &ctx.connection_id,
-                        &holder,
-                        &owner,
-                        LEASE_TTL,
-                        Utc::now(),
-                    )
+                let taken = db
+                    .take_over_sync_lease(connection_id, &holder, &owner, LEASE_TTL, Utc::now())
                     .await?;
                 if let Some(lease) = taken {
                     return Ok(lease);

@@ -88,7 +88,10 @@ pub async fn sync_store(
         .await?;
     db.set_connection_settings(&linked.id, &connection_settings(&diagnosis), Utc::now())
         .await?;
-    let report = run_engine(db, &linked, connection, &diagnosis, request, progress).await?;
+    let report = run_engine(
+        db, &linked, connection, &diagnosis, request, progress, false,
+    )
+    .await?;
     Ok(Linked { diagnosis, report })
 }
 
@@ -118,6 +121,7 @@ async fn run_engine(
     diagnosis: &Diagnosis,
     request: &SyncRequest,
     progress: Option<UnboundedSender<ProgressEvent>>,
+    lease_held: bool,
 ) -> Result<SyncReport, SyncError> {
     let start: Option<PacerSettings> = linked
         .pacer_settings
@@ -131,6 +135,9 @@ async fn run_engine(
     let mut engine = Engine::new(client, pacer, db.clone(), &linked.id, &store_url, options);
     if let Some(sender) = progress {
         engine = engine.with_progress(sender);
+    }
+    if lease_held {
+        engine = engine.with_held_lease();
     }
     engine.run().await
 }
@@ -181,7 +188,30 @@ pub fn needs_relink(code: DiagnosisCode) -> bool {
 /// again with the stored key, marks the connection `Deauthorized` (with a connection error)
 /// when the key no longer works, and runs the engine. `request.url` and `request.key` are
 /// ignored: the connection's own are used.
+///
+/// The connection's sync lease is taken before the first request (the diagnosis) and held
+/// to the end, so two processes never read one store at once: a worker that took over a job
+/// whose previous worker is still alive (a lease that expired under load, a network cut)
+/// waits here for that worker to notice and stop.
 pub async fn sync_connection(
+    db: &Store,
+    connection_id: &str,
+    request: &SyncRequest,
+    progress: Option<UnboundedSender<ProgressEvent>>,
+) -> Result<Linked, LinkError> {
+    let holder = prestalink_store::new_id();
+    let lease =
+        crate::lease::acquire_for(db, connection_id, &holder, request.options.lease_wait).await?;
+    let guard = crate::lease::Guard::new(db.clone(), lease.clone());
+    let result = tokio::select! {
+        result = sync_connection_leased(db, connection_id, request, progress) => result,
+        lost = crate::lease::keep(db, &lease) => Err(LinkError::Sync(lost)),
+    };
+    guard.release().await;
+    result
+}
+
+async fn sync_connection_leased(
     db: &Store,
     connection_id: &str,
     request: &SyncRequest,
@@ -232,7 +262,7 @@ pub async fn sync_connection(
     }
     db.set_connection_settings(connection_id, &connection_settings(&diagnosis), now)
         .await?;
-    let report = run_engine(db, &linked, connection, &diagnosis, request, progress).await?;
+    let report = run_engine(db, &linked, connection, &diagnosis, request, progress, true).await?;
     if report.fatal.is_some() {
         if let Some(after) = db.get_connection(connection_id).await? {
             if after.status == ConnectionStatus::Deauthorized {

@@ -72,6 +72,9 @@ pub struct Connection {
     /// from the environment are not used. For servers that connect to store URLs their API
     /// clients submit.
     pub public_only: bool,
+    /// Who reads, added to the `User-Agent` (`prestalink/0.1.0 (job 12, worker …)`), so a
+    /// shop's access log tells which sync made a request; `None`: the bare product name.
+    pub reader: Option<String>,
 }
 
 impl Connection {
@@ -90,6 +93,19 @@ impl Connection {
             accept_invalid_certs: false,
             extra_roots: Vec::new(),
             public_only: false,
+            reader: None,
+        }
+    }
+
+    /// The `User-Agent` of this connection's requests.
+    pub fn user_agent(&self) -> String {
+        let product = concat!("prestalink/", env!("CARGO_PKG_VERSION"));
+        match &self.reader {
+            Some(reader) => format!(
+                "{product} ({})",
+                reader.replace(['(', ')', '\r', '\n'], " ")
+            ),
+            None => product.to_string(),
         }
     }
 
@@ -217,7 +233,7 @@ impl Client {
             .timeout(connection.timeout)
             .connect_timeout(connection.connect_timeout)
             .danger_accept_invalid_certs(connection.accept_invalid_certs)
-            .user_agent(concat!("prestalink/", env!("CARGO_PKG_VERSION")));
+            .user_agent(connection.user_agent());
         // Bundled roots (webpki-roots) and the operating system's store (rustls-native-certs)
         // are both on through reqwest's features; private CAs come on top.
         for root in &connection.extra_roots {

@@ -89,6 +89,8 @@ pub struct DiagnoseOptions {
     /// [`DiagnosisCode::ForbiddenAddress`]. Off by default; servers that accept store URLs
     /// from their API clients turn it on.
     pub public_only: bool,
+    /// Who reads, in the `User-Agent` of every request ([`Connection::reader`]).
+    pub reader: Option<String>,
 }
 
 impl Default for DiagnoseOptions {
@@ -100,6 +102,7 @@ impl Default for DiagnoseOptions {
             timeout: Duration::from_secs(15),
             format: Format::Json,
             public_only: false,
+            reader: None,
         }
     }
 }
@@ -385,6 +388,7 @@ async fn discover(
     connection.accept_invalid_certs = options.accept_invalid_certs;
     connection.extra_roots = options.extra_roots.clone();
     connection.public_only = options.public_only;
+    connection.reader = options.reader.clone();
     let mut stripped = false;
     let mut dispatcher = false;
     let mut hops = 0;

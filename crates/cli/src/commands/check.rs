@@ -83,6 +83,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         extra_roots: tls.extra_roots,
         timeout: Duration::from_secs(args.timeout),
         public_only: false,
+        reader: None,
         format: match args.format {
             RecordFormat::Json => Format::Json,
             RecordFormat::Xml => Format::Xml,

@@ -11,8 +11,10 @@ pub mod progress_ui;
 pub mod rotate_key;
 pub mod serve;
 pub mod simulate;
+pub mod status;
 pub mod sync;
 pub mod tls;
+pub mod worker;
 
 use prestalink_store::StoreError;
 

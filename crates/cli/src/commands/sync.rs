@@ -142,6 +142,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
             extra_roots: tls.extra_roots,
             timeout: Duration::from_secs(args.timeout),
             public_only: false,
+            reader: None,
             format: Format::Json,
         },
         options: SyncOptions {

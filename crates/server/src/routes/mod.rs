@@ -14,6 +14,20 @@ use axum::Router;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// What a worker-only process (`prestalink worker`) serves: `/healthz` and `/metrics`, with
+/// no API key (bind it to an address only the monitoring can reach).
+pub fn service_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/metrics", get(meta::metrics))
+        .fallback(|| async {
+            ApiError::not_found(
+                "A worker serves only /healthz and /metrics; the API is on `prestalink serve`",
+            )
+        })
+        .with_state(state)
+}
+
 /// Every route but the webhooks'.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -327,6 +327,11 @@ async fn webservice(
     let answered = super::AnsweredRequest {
         resource: call.resource.clone(),
         params: call.params.clone(),
+        user_agent: req
+            .headers()
+            .get(hyper::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
     let response =
         tokio::task::spawn_blocking(move || call.run(&store.read().expect("store lock")))

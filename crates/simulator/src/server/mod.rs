@@ -130,6 +130,8 @@ pub struct AnsweredRequest {
     pub resource: Option<String>,
     /// The Webservice parameters (`filter[id]`, `display`, `limit`…), decoded.
     pub params: Vec<(String, String)>,
+    /// The request's `User-Agent` (prestalink names the job that reads there).
+    pub user_agent: Option<String>,
 }
 
 impl Shared {
