@@ -255,7 +255,6 @@ async fn three_workers_share_the_stores_and_take_over_a_killed_one() {
     let marker = format!("pid {victim} on ");
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let (done, _) = jobs(&pool).await;
         let holding = store
             .running_jobs()
             .await
