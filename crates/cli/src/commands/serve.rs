@@ -45,17 +45,7 @@ pub struct ServeArgs {
 
 /// Runs `prestalink serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(serve(args))
+    super::on_runtime(true, serve(args))
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {

@@ -23,17 +23,7 @@ pub struct StatusArgs {
 
 /// Runs `prestalink status`.
 pub fn run(args: StatusArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(status(args))
+    super::on_runtime(false, status(args))
 }
 
 async fn status(args: StatusArgs) -> ExitCode {

@@ -53,17 +53,7 @@ pub struct WorkerArgs {
 
 /// Runs `prestalink worker`.
 pub fn run(args: WorkerArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(work(args))
+    super::on_runtime(true, work(args))
 }
 
 async fn work(args: WorkerArgs) -> ExitCode {
