@@ -72,6 +72,8 @@ impl Api {
 struct Worker {
     child: Child,
     log: std::path::PathBuf,
+    /// Where its `/metrics` answers (from the line it prints when it starts).
+    metrics: String,
 }
 
 /// A failing test must not leave workers behind (each holds database connections).
@@ -105,11 +107,27 @@ fn spawn_worker(db_url: &str, dir: &std::path::Path, n: usize) -> Worker {
         ])
         .env("PRESTALINK_MASTER_KEY", test_master_key_hex())
         .env("PRESTALINK_LOG", "info")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).expect("worker log"))
         .spawn()
         .expect("worker starts");
-    Worker { child, log }
+    let mut child = child;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("the worker says where its metrics are");
+    let metrics = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no metrics URL in {line:?}"))
+        .to_string();
+    Worker {
+        child,
+        log,
+        metrics,
+    }
 }
 
 /// Completed jobs per connection, and jobs in any other state.
@@ -369,6 +387,30 @@ async fn three_workers_share_the_stores_and_take_over_a_killed_one() {
         "{readers_seen} readers for {n} stores"
     );
 
+    // What operators see: a surviving worker's metrics, and `prestalink status`.
+    let metrics = reqwest::get(&alive[0].metrics)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "prestalink_jobs_claimed_total",
+        "prestalink_queue_jobs{state=\"due\"} 0",
+        "prestalink_scheduler_leader",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
+    let status = Command::new(env!("CARGO_BIN_EXE_prestalink"))
+        .args(["status", "--db", &scratch.url, "--json"])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["queue"]["due"], 0, "{status}");
+    assert_eq!(status["queue"]["running"], 0, "{status}");
+    assert_eq!(status["queue"]["failed"], 0, "{status}");
+    assert!(status["scheduler"]["owner"].is_string(), "{status}");
     drop(alive);
     server.shutdown().await;
     store.close().await;

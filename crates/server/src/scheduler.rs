@@ -23,11 +23,15 @@ pub fn role_ttl(tick: std::time::Duration) -> std::time::Duration {
     (tick * 3).max(std::time::Duration::from_secs(10))
 }
 
+fn role_ttl_of(state: &AppState) -> ChronoDuration {
+    ChronoDuration::from_std(role_ttl(state.config.scheduler_tick))
+        .unwrap_or(ChronoDuration::seconds(90))
+}
+
 /// Runs until the server stops.
 pub async fn run(state: AppState) {
     let wake = tokio::sync::Notify::new();
-    let ttl = ChronoDuration::from_std(role_ttl(state.config.scheduler_tick))
-        .unwrap_or(ChronoDuration::seconds(90));
+    let ttl = role_ttl_of(&state);
     let mut leading = false;
     loop {
         sleep_or_stop(&state, state.config.scheduler_tick, &wake).await;
@@ -131,6 +135,16 @@ pub async fn tick(state: &AppState) -> ApiResult<()> {
                 .map(|(dt, _)| dt)
                 .collect();
             if !due.is_empty() {
+                // A tick over many connections can outlast the role: renewed before each
+                // queueing, and given up at once if another process took it meanwhile.
+                if !state
+                    .store
+                    .hold_role(ROLE, &state.process_id, role_ttl_of(state), now)
+                    .await?
+                {
+                    tracing::info!("another process took the scheduler role during this tick");
+                    return Ok(());
+                }
                 tracing::info!(connection = %connection.id, count = due.len(), "scheduled sync due");
                 queue_sync(state, &company, &connection.id, &due, Trigger::Schedule).await?;
             }

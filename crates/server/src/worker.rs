@@ -102,15 +102,25 @@ pub async fn queue_sync(
     // claimed it earlier would run it without the pull operations created after its claim,
     // and they would stay `Queued` for ever. Released below; a process that dies before
     // releasing it leaves it to run after the hold.
-    let job_id = store
-        .enqueue_job(
-            connection_id,
-            "sync",
-            &json!({ "dataTypes": keys }),
-            now + ChronoDuration::hours(1),
-            now,
-        )
-        .await?;
+    let payload = json!({ "dataTypes": keys });
+    let hold = now + ChronoDuration::hours(1);
+    let job_id = if matches!(trigger, Trigger::Schedule | Trigger::FirstLink) {
+        // A scheduled sync waits while any sync of the connection is queued or running (its
+        // data types come due again at the next tick after it ends). A first link finds
+        // one only when a scheduler (of any process) saw the new connection first, with
+        // nothing synced yet: that sync reads what the first link would.
+        match store
+            .enqueue_job_once(connection_id, "sync", &payload, hold, now)
+            .await?
+        {
+            Some(id) => id,
+            None => return Ok(created),
+        }
+    } else {
+        store
+            .enqueue_job(connection_id, "sync", &payload, hold, now)
+            .await?
+    };
     for dt in wanted {
         let initial = !store.data_type_requested(connection_id, dt.key()).await?;
         created.push(

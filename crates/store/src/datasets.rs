@@ -185,7 +185,9 @@ impl Store {
         })
     }
 
-    /// Applies a change to a pull operation.
+    /// Applies a change to a pull operation that has not ended: an ended one (completed,
+    /// whatever its status) is never reopened, so a late progress write of a worker whose
+    /// job was taken over cannot undo the outcome its new holder recorded.
     pub async fn update_dataset(
         &self,
         id: &str,
@@ -199,7 +201,7 @@ impl Store {
                  status_description = COALESCE($3, status_description), \
                  error_message = COALESCE($4, error_message), progress = COALESCE($5, progress), \
                  records_modified = COALESCE($6, records_modified), run_id = COALESCE($7, run_id), \
-                 completed = COALESCE($8, completed) WHERE id = $1",
+                 completed = COALESCE($8, completed) WHERE id = $1 AND completed IS NULL",
             )
             .bind(id)
             .bind(update.status)
