@@ -83,12 +83,14 @@ impl Browser {
             .user_data_dir(profile.path())
             .window_size(1280, 900)
             .viewport(None)
+            // chromiumoxide puts `--` in front of each argument itself: given with theirs,
+            // Chromium saw `----disable-gpu` and ignored every one of them.
             .args([
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-dev-shm-usage",
-                "--hide-scrollbars",
-                "--font-render-hinting=none",
+                "disable-gpu",
+                "disable-background-networking",
+                "disable-dev-shm-usage",
+                "hide-scrollbars",
+                "font-render-hinting=none",
             ])
             .build()
             .expect("browser configuration");
