@@ -36,9 +36,12 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{CONNECTION}/overview"), get(pages::overview))
         .route(
             &format!("{CONNECTION}/transactions"),
-            get(tables::transactions),
+            get(tables::table::<rows::TransactionRow>),
         )
-        .route(&format!("{CONNECTION}/orders"), get(tables::orders))
+        .route(
+            &format!("{CONNECTION}/orders"),
+            get(tables::table::<rows::OrderRow>),
+        )
         .route(
             &format!("{CONNECTION}/orders/reference/{{reference}}"),
             get(order::order_by_reference),
@@ -47,7 +50,10 @@ pub fn router() -> Router<AppState> {
             &format!("{CONNECTION}/orders/{{orderId}}"),
             get(order::order),
         )
-        .route(&format!("{CONNECTION}/customers"), get(tables::customers))
+        .route(
+            &format!("{CONNECTION}/customers"),
+            get(tables::table::<rows::CustomerRow>),
+        )
         .route(&format!("{CONNECTION}/progress"), get(progress::progress))
         .route(&format!("{CONNECTION}/sync"), post(pages::queue_sync))
         .route(&format!("{CONNECTION}/unlink"), post(pages::unlink))

@@ -69,6 +69,10 @@ pub struct Cells<'a> {
 
 /// A row the table pages can draw.
 pub trait Rendered: TableRow {
+    /// What the table reads and how it is filtered and sorted.
+    const SPEC: &'static TableSpec;
+    /// The words of the table's page.
+    fn words(lang: Lang) -> TableWords;
     /// The table's columns.
     fn columns(t: &'static PagesText, r: &'static RecordsText) -> Vec<Column>;
     /// The row's cells, one per column.
@@ -88,6 +92,18 @@ pub fn reference_href(base: &str, reference: &str) -> String {
 }
 
 impl Rendered for TransactionRow {
+    const SPEC: &'static TableSpec = &TRANSACTIONS;
+
+    fn words(lang: Lang) -> TableWords {
+        let t = texts(lang);
+        TableWords {
+            title: t.transactions,
+            empty: t.no_transactions,
+            results: t.results,
+            query_hint: t.query_hint,
+        }
+    }
+
     fn columns(t: &'static PagesText, _: &'static RecordsText) -> Vec<Column> {
         vec![
             Column {
@@ -131,6 +147,18 @@ impl Rendered for TransactionRow {
 }
 
 impl Rendered for OrderRow {
+    const SPEC: &'static TableSpec = &ORDERS;
+
+    fn words(lang: Lang) -> TableWords {
+        let r = text::records(locale(lang));
+        TableWords {
+            title: r.orders,
+            empty: r.no_orders,
+            results: r.order_results,
+            query_hint: r.order_query_hint,
+        }
+    }
+
     fn columns(t: &'static PagesText, r: &'static RecordsText) -> Vec<Column> {
         vec![
             Column {
@@ -182,6 +210,18 @@ impl Rendered for OrderRow {
 }
 
 impl Rendered for CustomerRow {
+    const SPEC: &'static TableSpec = &CUSTOMERS;
+
+    fn words(lang: Lang) -> TableWords {
+        let r = text::records(locale(lang));
+        TableWords {
+            title: r.customers,
+            empty: r.no_customers,
+            results: r.customer_results,
+            query_hint: r.customer_query_hint,
+        }
+    }
+
     fn columns(_: &'static PagesText, r: &'static RecordsText) -> Vec<Column> {
         vec![
             Column {
@@ -222,9 +262,10 @@ impl Rendered for CustomerRow {
 
 type Ids = Path<(String, String)>;
 
-/// `GET …/transactions`: payments and refunds, filtered, sorted and paged; `format=csv`
-/// downloads every row of the filter.
-pub async fn transactions(
+/// `GET …/transactions`, `…/orders`, `…/customers`: the table of `R` (payments and
+/// refunds; orders, each linked to its page; customers, each linked to their orders),
+/// filtered, sorted and paged; `format=csv` downloads every row of the filter.
+pub async fn table<R: Rendered + 'static>(
     _: SignedIn,
     State(state): State<AppState>,
     lang: Lang,
@@ -232,57 +273,8 @@ pub async fn transactions(
     Path((company_id, connection_id)): Ids,
     Query(params): Query<TableParams>,
 ) -> Response {
-    let t = texts(lang);
     let ids = (company_id.as_str(), connection_id.as_str());
-    let words = TableWords {
-        title: t.transactions,
-        empty: t.no_transactions,
-        results: t.results,
-        query_hint: t.query_hint,
-    };
-    table_page::<TransactionRow>(&state, lang, &csrf, ids, &TRANSACTIONS, &params, &words).await
-}
-
-/// `GET …/orders`: orders, filtered, sorted and paged, each linked to its page; `format=csv`
-/// downloads every row of the filter.
-pub async fn orders(
-    _: SignedIn,
-    State(state): State<AppState>,
-    lang: Lang,
-    Extension(csrf): Extension<CsrfToken>,
-    Path((company_id, connection_id)): Ids,
-    Query(params): Query<TableParams>,
-) -> Response {
-    let r = text::records(locale(lang));
-    let ids = (company_id.as_str(), connection_id.as_str());
-    let words = TableWords {
-        title: r.orders,
-        empty: r.no_orders,
-        results: r.order_results,
-        query_hint: r.order_query_hint,
-    };
-    table_page::<OrderRow>(&state, lang, &csrf, ids, &ORDERS, &params, &words).await
-}
-
-/// `GET …/customers`: customers, filtered, sorted and paged, each linked to their orders;
-/// `format=csv` downloads every row of the filter.
-pub async fn customers(
-    _: SignedIn,
-    State(state): State<AppState>,
-    lang: Lang,
-    Extension(csrf): Extension<CsrfToken>,
-    Path((company_id, connection_id)): Ids,
-    Query(params): Query<TableParams>,
-) -> Response {
-    let r = text::records(locale(lang));
-    let ids = (company_id.as_str(), connection_id.as_str());
-    let words = TableWords {
-        title: r.customers,
-        empty: r.no_customers,
-        results: r.customer_results,
-        query_hint: r.customer_query_hint,
-    };
-    table_page::<CustomerRow>(&state, lang, &csrf, ids, &CUSTOMERS, &params, &words).await
+    table_page::<R>(&state, lang, &csrf, ids, &params, &R::words(lang)).await
 }
 
 /// The shop's time zone, when known and valid.
@@ -295,10 +287,10 @@ async fn table_page<R: Rendered + 'static>(
     lang: Lang,
     csrf: &CsrfToken,
     (company_id, connection_id): (&str, &str),
-    spec: &'static TableSpec,
     params: &TableParams,
     words: &TableWords,
 ) -> Response {
+    let spec = R::SPEC;
     let title = words.title;
     if let Err(page) = connection_of(state, lang, company_id, connection_id).await {
         return page;
