@@ -76,9 +76,7 @@ impl AppState {
             process_id: format!(
                 "pid {} on {}, {}",
                 std::process::id(),
-                std::fs::read_to_string("/proc/sys/kernel/hostname")
-                    .map(|h| h.trim().to_string())
-                    .unwrap_or_else(|_| "localhost".to_string()),
+                prestalink_sync::host_name(),
                 &crate::random_id()[..8]
             ),
             api_keys: Mutex::new(None),

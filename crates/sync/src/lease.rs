@@ -17,7 +17,8 @@ pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
 const RENEW_EVERY: Duration = Duration::from_secs(15);
 const POLL_EVERY: Duration = Duration::from_millis(500);
 
-fn host_name() -> String {
+/// This machine's name (as leases record their holder).
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".to_string())

@@ -25,6 +25,7 @@ pub use engine::{
 };
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};
+pub use lease::host_name;
 pub use link::{
     connection_settings, forbidden_sources, needs_relink, sync_connection, sync_store,
     unreadable_resources, LinkError, Linked, SyncRequest, DEFAULT_COMPANY,
