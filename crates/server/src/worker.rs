@@ -317,27 +317,41 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         &request,
         Some(sender),
     ));
-    let mut renew = tokio::time::interval(state.config.lease / 3);
-    renew.tick().await;
-    let mut stopping = state.stopping.clone();
+    // The lease is renewed beside the sync, never in a `select!` body: a body that awaits
+    // leaves the other branches unpolled, and when the sync's future stood inside a SQLite
+    // write transaction the renewal waited for a lock its own task held (up to the 30 s busy
+    // timeout, each time), stalling the sync, the API's writes and the server's stop.
     let lease = ChronoDuration::from_std(state.config.lease).unwrap_or(ChronoDuration::minutes(2));
-    let mut lost = false;
-    let outcome = loop {
-        tokio::select! {
-            result = &mut sync => break Some(result),
-            _ = renew.tick() => {
-                match store.renew_lease(job.id, worker, lease, state.clock.now()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(job = job.id, "lost the job's lease (another worker took it over); stopping");
-                        lost = true;
-                        break None;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
+    let renewal = async {
+        let mut renew = tokio::time::interval(state.config.lease / 3);
+        renew.tick().await;
+        loop {
+            renew.tick().await;
+            match store
+                .renew_lease(job.id, worker, lease, state.clock.now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        job = job.id,
+                        "lost the job's lease (another worker took it over); stopping"
+                    );
+                    return;
                 }
+                Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
             }
-            _ = async { let _ = stopping.wait_for(|s| *s).await; } => break None,
         }
+    };
+    let mut stopping = state.stopping.clone();
+    let mut lost = false;
+    let outcome = tokio::select! {
+        result = &mut sync => Some(result),
+        () = renewal => {
+            lost = true;
+            None
+        }
+        _ = async { let _ = stopping.wait_for(|s| *s).await; } => None,
     };
     // A sync that did not finish is dropped here: every page it wrote is committed with its
     // checkpoint, so the next worker resumes from there. Dropping it also closes the

@@ -200,6 +200,37 @@ async fn the_scheduler_syncs_again_when_the_schedule_is_due() {
     }
 }
 
+/// A job's lease renewed often while its sync writes: the renewal runs beside the sync. When
+/// it ran in a `select!` body, a renewal that came while the sync's future stood inside a
+/// SQLite write transaction waited for its own task's lock until the 30 s busy timeout, once
+/// per collision (a first-link sync that takes seconds took minutes, and `link_page` and the
+/// demo's stop hung under load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frequent_lease_renewals_do_not_stall_a_sync_that_writes() {
+    let mut config = test_config();
+    config.workers = 1;
+    // Renewed every 100 ms: dozens of renewals land inside the sync's write transactions.
+    config.lease = Duration::from_millis(300);
+    let mut sim = small_store(12);
+    sim.gen.orders = 1_500;
+    sim.gen.customers = 300;
+    let h = Harness::start(TestDb::sqlite().await.unwrap(), sim, config).await;
+    let (company, _) = h.linked_company("Renewed").await;
+    let company_id = company["id"].as_str().unwrap();
+    // Seconds on a quiet machine; each stalled renewal would cost 30 s.
+    let status = h.settled(company_id, Duration::from_secs(100)).await;
+    assert_eq!(
+        status["commerce-orders"]["currentStatus"], "Complete",
+        "{status}"
+    );
+    let connection = h.db.store.list_connections(Some(company_id)).await.unwrap();
+    let orders = h
+        .all_records(company_id, &connection[0].id, "commerce-orders")
+        .await;
+    assert_eq!(orders.len(), 1_500);
+    h.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_on_the_store_deauthorizes_the_connection() {
     let h = Harness::start(
