@@ -95,7 +95,7 @@ impl Store {
         let now = format_timestamp(Utc::now());
         let sealed_check = new.encrypt(CHECK_TEXT, CHECK_CONTEXT);
         on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::begin(pool, "BEGIN").await?;
             let rows = sqlx::query("SELECT id, key_ciphertext, key_fingerprint FROM connections")
                 .fetch_all(&mut *tx)
                 .await?;

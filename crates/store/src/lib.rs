@@ -367,6 +367,30 @@ impl Store {
     }
 }
 
+/// `pool.begin_with(statement)`, safe to cancel. sqlx's PostgreSQL driver (0.8.6, and 0.9.1
+/// still) counts a transaction only once the server has answered its `BEGIN`: a caller
+/// cancelled in between (an API client that disconnects, a `select!`, a timeout, a sync
+/// stopped with its worker) gave the connection back to the pool inside a transaction that
+/// nothing ended. The next borrowers' statements ran in it, unseen by the others and holding
+/// their row locks for good: a pull operation's update then waited forever behind one of
+/// them (transact-rs/sqlx#4393). Here the `BEGIN` round trip runs as a task of its own, which
+/// a cancelled caller leaves to finish: the transaction it yields is then dropped, and
+/// rolled back, like any other. (SQLite's driver rolls back a `BEGIN` nobody received.)
+pub(crate) async fn begin<DB>(
+    pool: &sqlx::Pool<DB>,
+    statement: &'static str,
+) -> Result<sqlx::Transaction<'static, DB>>
+where
+    DB: sqlx::Database,
+    sqlx::Transaction<'static, DB>: Send,
+{
+    let pool = pool.clone();
+    match tokio::spawn(async move { pool.begin_with(statement).await }).await {
+        Ok(begun) => Ok(begun?),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// A list of ids bound as one parameter: JSON text on SQLite (read with `json_each`), a
 /// `text[]` on PostgreSQL. See [`Store::in_id_list`].
 pub(crate) struct IdList {

@@ -543,7 +543,7 @@ impl Store {
         let built = Instant::now();
         let (version, keys, fetched) = match &self.reads {
             Db::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = crate::begin(pool, "BEGIN").await?;
                 let (version, rowids) =
                     keys_sqlite(&mut *tx, connection_id, data_type, &s.keys, &c.params).await?;
                 let k = slice(&rowids, query);
@@ -553,9 +553,8 @@ impl Store {
                 (version, keys, fetched)
             }
             Db::Postgres(pool) => {
-                let mut tx = pool
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .await?;
+                let mut tx =
+                    crate::begin(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
                 let (version, ids) =
                     keys_postgres(&mut *tx, connection_id, data_type, &s.keys, &c.params).await?;
                 let fetched = fetch_postgres(

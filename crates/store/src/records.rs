@@ -482,7 +482,7 @@ impl Store {
         let mut moved: Vec<&str> = Vec::new();
         let mut raw = raw;
         on_pool!(&self.db, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let mut tx = crate::begin(pool, self.begin_write()).await?;
             for (resource, prepared) in std::mem::take(&mut raw) {
                 let set = RecordSet::Raw(resource);
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
@@ -626,7 +626,7 @@ impl Store {
         );
         let mut changed = 0;
         on_pool!(&self.db, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let mut tx = crate::begin(pool, self.begin_write()).await?;
             for chunk in ids.chunks(INSERT_CHUNK * 4) {
                 let ids = IdList::new(chunk);
                 let done = sqlx::query(&sql)

@@ -102,7 +102,7 @@ impl Store {
     /// Replaces a scope's settings for the data types given (others keep theirs).
     pub async fn put_sync_settings(&self, scope: &str, settings: &[SyncSetting]) -> Result<()> {
         on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::begin(pool, "BEGIN").await?;
             for s in settings {
                 sqlx::query(
                     "INSERT INTO sync_settings (scope, data_type, fetch_on_first_link, \
