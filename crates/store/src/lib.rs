@@ -235,7 +235,12 @@ impl Store {
         }
         let mut connect = PgConnectOptions::from_str(url)
             .map_err(|e| invalid(e.to_string()))?
-            .options([("plan_cache_mode", "force_custom_plan")]);
+            .options([("plan_cache_mode", "force_custom_plan")])
+            // A transaction left idle (a task holding one that is no longer polled, a driver
+            // bug like the one `begin` works around) is ended by the server after 2 minutes
+            // instead of holding its row locks until the process exits. Page writes go
+            // from statement to statement in microseconds.
+            .options([("idle_in_transaction_session_timeout", "120s")]);
         if let Some(schema) = &options.postgres_schema {
             let valid = !schema.is_empty()
                 && schema.len() <= 63
