@@ -166,6 +166,7 @@ async fn orders_and_customers_equal_the_shops_own_rows() {
         );
         assert_eq!(customer["customerName"], name.as_str(), "customer {id}");
     }
+    drop(shop);
     db.cleanup().await.unwrap();
     sim.shutdown().await;
 }
