@@ -55,6 +55,54 @@ const RECENTLY_READ: Duration = Duration::from_secs(30);
 /// Tries before a page is read from a fresh snapshot without its list being cached.
 const STALE_TRIES: usize = 3;
 
+/// The writes remembered per data type for merging them into lists: at most this many
+/// writes, and this many record ids over them. A list older than what is remembered is
+/// rebuilt in full.
+const WRITE_LOG_ENTRIES: usize = 1024;
+const WRITE_LOG_IDS: usize = 500_000;
+
+/// The record ids the writes to one data type of one connection (made through this store)
+/// touched, by the value of `record_versions.version` each write moved it to.
+#[derive(Debug, Default)]
+struct WriteLog {
+    /// Ordered by version.
+    entries: std::collections::VecDeque<(i64, Vec<String>)>,
+    ids: usize,
+}
+
+impl WriteLog {
+    fn push(&mut self, version: i64, ids: Vec<String>) {
+        self.ids += ids.len();
+        let at = self.entries.partition_point(|(v, _)| *v < version);
+        self.entries.insert(at, (version, ids));
+        while self.entries.len() > WRITE_LOG_ENTRIES || self.ids > WRITE_LOG_IDS {
+            let Some((_, dropped)) = self.entries.pop_front() else {
+                break;
+            };
+            self.ids -= dropped.len();
+        }
+    }
+
+    /// The ids written after `version`, with the version they bring the data type to, when
+    /// every write since is remembered (one write moves the counter by one).
+    fn since(&self, version: i64) -> Option<(i64, Vec<String>)> {
+        let start = self.entries.partition_point(|(v, _)| *v <= version);
+        let mut expected = version + 1;
+        let mut ids = std::collections::BTreeSet::new();
+        for (v, written) in self.entries.range(start..) {
+            if *v != expected {
+                return None;
+            }
+            ids.extend(written.iter().map(String::as_str));
+            expected += 1;
+        }
+        if expected == version + 1 {
+            return None;
+        }
+        Some((expected - 1, ids.into_iter().map(str::to_string).collect()))
+    }
+}
+
 /// One page of a data type's records, with the total of the query's matching records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordsPage {
@@ -123,6 +171,9 @@ struct Recipe {
     data_type: String,
     params: Vec<crate::query::SqlParam>,
     keys_sql: String,
+    /// The list after writes: its previous keys bound after the params, the ids written
+    /// since after those (see [`Statements::merge`]).
+    merge_sql: String,
 }
 
 impl KeyList {
@@ -209,6 +260,10 @@ pub(crate) struct KeyLists {
     rebuilt_for_reads: AtomicU64,
     /// Rebuilds started after writes ([`Store::records_moved`]).
     rebuilt_for_writes: AtomicU64,
+    /// Rebuilds that merged the writes into the previous list.
+    merged: AtomicU64,
+    /// The writes made through this store, per `connection_id\u{1f}data_type\u{1f}`.
+    writes: Mutex<HashMap<String, WriteLog>>,
 }
 
 impl std::fmt::Debug for KeyLists {
@@ -228,6 +283,8 @@ impl Default for KeyLists {
             freshness: Mutex::new(PageFreshness::EXACT),
             rebuilt_for_reads: AtomicU64::new(0),
             rebuilt_for_writes: AtomicU64::new(0),
+            merged: AtomicU64::new(0),
+            writes: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -245,11 +302,20 @@ struct Statements {
     keys: String,
     /// Version, joined page and its row count, in one row, for keys bound as `$3`.
     page: String,
+    /// Version and ordered keys, in one row, from a previous list's keys and the ids of the
+    /// records written since (bound after the query's params): the previous members not
+    /// written keep their place in the filter (a filter reads only its record), so only the
+    /// written records are filtered again; the members are then ordered again. On 100,000
+    /// orders with a filter on a field of the JSON this avoids evaluating it on every record
+    /// (about half a second on SQLite) after each page a sync writes.
+    merge: String,
 }
 
 fn statements(dialect: Dialect, c: &Compiled) -> Statements {
     let version =
         "(SELECT version FROM record_versions WHERE connection_id = $1 AND data_type = $2)";
+    let previous = 3 + c.params.len();
+    let written = previous + 1;
     match dialect {
         // The subquery's order reaches group_concat: SQLite does not flatten an ordered
         // subquery into an aggregate (tested by `pages_follow_every_order`).
@@ -259,12 +325,19 @@ fn statements(dialect: Dialect, c: &Compiled) -> Statements {
                  commerce_records WHERE connection_id = $1 AND data_type = $2{} ORDER BY {}))",
                 c.filter, c.order
             ),
+            // One pass over the page's keys joins, concatenates and counts.
             page: format!(
-                "SELECT {version}, (SELECT group_concat(data, ',') FROM (SELECT r.data FROM \
+                "SELECT {version}, group_concat(data, ','), COUNT(*) FROM (SELECT r.data FROM \
                  json_each($3) AS k JOIN commerce_records AS r ON r.rowid = k.value \
-                 WHERE r.connection_id = $1 AND r.data_type = $2 ORDER BY k.key)), \
-                 (SELECT COUNT(*) FROM json_each($3) AS k JOIN commerce_records AS r \
-                 ON r.rowid = k.value WHERE r.connection_id = $1 AND r.data_type = $2)"
+                 WHERE r.connection_id = $1 AND r.data_type = $2 ORDER BY k.key)"
+            ),
+            merge: format!(
+                "SELECT {version}, (SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM \
+                 commerce_records WHERE connection_id = $1 AND data_type = $2 AND \
+                 ((rowid IN (SELECT value FROM json_each(${previous})) \
+                 AND id NOT IN (SELECT value FROM json_each(${written}))) \
+                 OR (id IN (SELECT value FROM json_each(${written})){})) ORDER BY {}))",
+                c.filter, c.order
             ),
         },
         Dialect::Postgres => Statements {
@@ -277,6 +350,14 @@ fn statements(dialect: Dialect, c: &Compiled) -> Statements {
                 "SELECT {version}, string_agg(r.data::text, ',' ORDER BY k.n), COUNT(r.id) \
                  FROM unnest($3::text[]) WITH ORDINALITY AS k(id, n) JOIN commerce_records AS r \
                  ON r.connection_id = $1 AND r.data_type = $2 AND r.id = k.id"
+            ),
+            merge: format!(
+                "SELECT {version}, (SELECT array_agg(id ORDER BY {}) FROM commerce_records \
+                 WHERE connection_id = $1 AND data_type = $2 AND \
+                 ((id IN (SELECT unnest(${previous}::text[])) \
+                 AND id NOT IN (SELECT unnest(${written}::text[]))) \
+                 OR (id IN (SELECT unnest(${written}::text[])){})))",
+                c.order, c.filter
             ),
         },
     }
@@ -401,6 +482,12 @@ impl Store {
         Ok(page)
     }
 
+    /// How many background rebuilds merged the writes into the previous list instead of
+    /// reading the whole list again.
+    pub fn key_list_merges(&self) -> u64 {
+        self.key_lists.merged.load(AtomicOrdering::Relaxed)
+    }
+
     /// How many key lists were rebuilt in the background so far: (started by a reader that
     /// found its list out of date, started after a write to lists read lately).
     pub fn key_list_rebuilds(&self) -> (u64, u64) {
@@ -426,12 +513,25 @@ impl Store {
     /// a list less than one rebuild old instead of waiting for one. Only with a
     /// [`PageFreshness`] that allows stale lists (the server's), and only for writes made
     /// through this store (another process's writes are caught by the readers).
-    pub(crate) fn records_moved(&self, connection_id: &str, data_type: &str) {
+    pub(crate) fn records_moved(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        version: i64,
+        ids: Vec<String>,
+    ) {
         let max_stale = self.key_lists.freshness.lock().unwrap().max_stale;
         if max_stale.is_zero() || self.key_lists.cache.is_empty() {
             return;
         }
         let prefix = format!("{connection_id}\u{1f}{data_type}\u{1f}");
+        self.key_lists
+            .writes
+            .lock()
+            .unwrap()
+            .entry(prefix.clone())
+            .or_default()
+            .push(version, ids);
         let recent = millis(Instant::now()).saturating_sub(RECENTLY_READ.as_millis() as u64);
         for (cache_key, list) in self.key_lists.cache.iter() {
             if cache_key.starts_with(&prefix)
@@ -481,7 +581,7 @@ impl Store {
                 }
             }
             let started = Instant::now();
-            let built = store.build_list(recipe).await;
+            let built = store.merge_or_build(&cache_key, recipe).await;
             tracing::debug!(
                 took_ms = started.elapsed().as_millis() as u64,
                 "rebuilt an API page's key list"
@@ -507,6 +607,74 @@ impl Store {
         rx
     }
 
+    /// The list of `cache_key` as of now: the cached list with the writes made since merged
+    /// into it when every one of them is known (made through this store), else built anew.
+    async fn merge_or_build(&self, cache_key: &str, recipe: Arc<Recipe>) -> Result<Arc<KeyList>> {
+        let old = self.key_lists.cache.peek(cache_key);
+        let prefix = format!("{}\u{1f}{}\u{1f}", recipe.connection_id, recipe.data_type);
+        let since = old.as_ref().and_then(|old| {
+            let version = old.version?;
+            self.key_lists
+                .writes
+                .lock()
+                .unwrap()
+                .get(&prefix)?
+                .since(version)
+        });
+        if let (Some(old), Some((upto, written))) = (old, since) {
+            let snapshot = Instant::now();
+            let (version, keys) = self.merge_list(&recipe, &old.keys, &written).await?;
+            if version == Some(upto) {
+                self.key_lists.merged.fetch_add(1, AtomicOrdering::Relaxed);
+                return Ok(Arc::new(KeyList::new(version, keys, snapshot, recipe)));
+            }
+            // Written meanwhile, or by another process: the merge may miss records.
+            tracing::debug!("a key list's merge was overtaken by writes; building it anew");
+        }
+        self.build_list(recipe).await
+    }
+
+    /// A list's keys after the writes to `written`, from its previous `keys`.
+    async fn merge_list(
+        &self,
+        recipe: &Recipe,
+        keys: &Keys,
+        written: &[String],
+    ) -> Result<(Option<i64>, Keys)> {
+        let Recipe {
+            connection_id,
+            data_type,
+            params,
+            merge_sql,
+            ..
+        } = recipe;
+        match (&self.reads, keys) {
+            (Db::Sqlite(pool), Keys::Rowids(previous)) => {
+                let q = sqlx::query_as::<_, (Option<i64>, Option<String>)>(merge_sql)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, text) = bind_params!(q, params, Dialect::Sqlite)
+                    .bind(rowid_array(previous))
+                    .bind(serde_json::to_string(written).expect("a list of strings serializes"))
+                    .fetch_one(pool)
+                    .await?;
+                Ok((version, Keys::Rowids(parse_rowids(text.as_deref())?)))
+            }
+            (Db::Postgres(pool), Keys::Ids(previous)) => {
+                let q = sqlx::query_as::<_, (Option<i64>, Option<Vec<String>>)>(merge_sql)
+                    .bind(connection_id)
+                    .bind(data_type);
+                let (version, ids) = bind_params!(q, params, Dialect::Postgres)
+                    .bind(previous)
+                    .bind(written)
+                    .fetch_one(pool)
+                    .await?;
+                Ok((version, Keys::Ids(ids.unwrap_or_default())))
+            }
+            _ => unreachable!("key lists are built by the store's own engine"),
+        }
+    }
+
     /// Reads a query's key list alone (one statement, one snapshot).
     async fn build_list(&self, recipe: Arc<Recipe>) -> Result<Arc<KeyList>> {
         let Recipe {
@@ -514,6 +682,7 @@ impl Store {
             data_type,
             params,
             keys_sql,
+            ..
         } = &*recipe;
         let built = Instant::now();
         let (version, keys) = match &self.reads {
@@ -577,6 +746,7 @@ impl Store {
             data_type: data_type.to_string(),
             params: c.params.clone(),
             keys_sql: s.keys.clone(),
+            merge_sql: s.merge.clone(),
         });
         Ok((Arc::new(KeyList::new(version, keys, built, recipe)), page))
     }

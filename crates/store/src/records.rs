@@ -338,7 +338,7 @@ fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared>
 const BUMP_RECORD_VERSION: &str =
     "INSERT INTO record_versions (connection_id, data_type, version) \
      VALUES ($1, $2, 1) ON CONFLICT (connection_id, data_type) \
-     DO UPDATE SET version = record_versions.version + 1";
+     DO UPDATE SET version = record_versions.version + 1 RETURNING version";
 
 /// Upserts one group of prepared records inside the transaction `$tx`.
 macro_rules! upsert_group {
@@ -479,7 +479,9 @@ impl Store {
     ) -> Result<PageWriteStats> {
         let now_text = format_timestamp(now);
         let mut stats = PageWriteStats::default();
-        let mut moved: Vec<&str> = Vec::new();
+        // Data types written, with the version their write moved them to and the ids of the
+        // records given (those written among them), for the API's key lists.
+        let mut moved: Vec<(&str, i64, Vec<String>)> = Vec::new();
         let mut raw = raw;
         on_pool!(&self.db, pool => {
             let mut tx = crate::begin(pool, self.begin_write()).await?;
@@ -493,12 +495,13 @@ impl Store {
                 let prepared = prepare_commerce(records, &now_text);
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
                 if s.written() > 0 {
-                    sqlx::query(BUMP_RECORD_VERSION)
+                    let version: i64 = sqlx::query_scalar(BUMP_RECORD_VERSION)
                         .bind(connection_id)
                         .bind(*data_type)
-                        .execute(&mut *tx)
+                        .fetch_one(&mut *tx)
                         .await?;
-                    moved.push(*data_type);
+                    let ids = records.iter().map(|r| r.id.clone()).collect();
+                    moved.push((*data_type, version, ids));
                 }
                 stats.commerce.add(s);
             }
@@ -512,8 +515,8 @@ impl Store {
             }
             tx.commit().await?;
         });
-        for data_type in moved {
-            self.records_moved(connection_id, data_type);
+        for (data_type, version, ids) in moved {
+            self.records_moved(connection_id, data_type, version, ids);
         }
         Ok(stats)
     }
@@ -625,6 +628,7 @@ impl Store {
             self.in_id_list(id_col, "$3")
         );
         let mut changed = 0;
+        let mut version = 0;
         on_pool!(&self.db, pool => {
             let mut tx = crate::begin(pool, self.begin_write()).await?;
             for chunk in ids.chunks(INSERT_CHUNK * 4) {
@@ -639,16 +643,16 @@ impl Store {
                 changed += done.rows_affected();
             }
             if let (RecordSet::Commerce(data_type), true) = (set, changed > 0) {
-                sqlx::query(BUMP_RECORD_VERSION)
+                version = sqlx::query_scalar(BUMP_RECORD_VERSION)
                     .bind(connection_id)
                     .bind(data_type)
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
         });
         if let (RecordSet::Commerce(data_type), true) = (set, changed > 0) {
-            self.records_moved(connection_id, data_type);
+            self.records_moved(connection_id, data_type, version, ids.to_vec());
         }
         Ok(changed)
     }

@@ -372,3 +372,90 @@ async fn writes_rebuild_lists_read_lately() {
     })
     .await;
 }
+
+/// After writes, the lists read lately are rebuilt by merging the written records into the
+/// previous list (only those are filtered again), and every page of every query and order
+/// then equals the OFFSET reference: records that enter, leave, move within the order,
+/// are deleted or are new.
+#[tokio::test]
+async fn merged_lists_equal_the_reference() {
+    use prestalink_store::PageFreshness;
+    use std::time::Duration;
+    on_both_engines("record_pages_merged", |t| async move {
+        let engine = t.engine();
+        let store = &t.store;
+        let conn = connection(store).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &orders(60), None, at(10))
+            .await
+            .unwrap();
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::ZERO,
+            max_stale: Duration::from_millis(100),
+        });
+        for (q, order) in SHAPES {
+            let _ = keyed(store, &conn, &query(*q, *order, 1, 7)).await;
+        }
+        let record = |id: u64, amount: Value, status: &str| CommerceRecord {
+            id: id.to_string(),
+            data: json!({"id": id.to_string(), "totalAmount": amount, "status": status}),
+            source_modified_date: None,
+        };
+        let steps: Vec<Vec<CommerceRecord>> = vec![
+            // Leave `totalAmount>10` and move to the front of `totalAmount` orders.
+            (1..=5).map(|id| record(id, json!(0.5), "Paid")).collect(),
+            // Enter it, and move to the front of `-totalAmount`.
+            (6..=9)
+                .map(|id| record(id, json!(500), "Pending"))
+                .collect(),
+            // New records, one of them with no amount, and an unchanged-looking status.
+            vec![
+                record(61, json!(11), "Paid"),
+                record(62, Value::Null, "Nothing"),
+                record(63, json!("7.25"), "Cancelled"),
+            ],
+        ];
+        for (n, step) in steps.iter().enumerate() {
+            let merges = store.key_list_merges();
+            store
+                .upsert_commerce_page(&conn, ORDERS, step, None, at(20 + n as i64))
+                .await
+                .unwrap();
+            wait_for_merges(store, merges + SHAPES.len() as u64, engine).await;
+            for (q, order) in SHAPES {
+                for page in 1..=10 {
+                    assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
+                }
+            }
+        }
+        // Deletions leave every list that hides deleted records.
+        let merges = store.key_list_merges();
+        let gone: Vec<String> = ["6", "10", "61"].map(String::from).to_vec();
+        store
+            .mark_deleted(&conn, RecordSet::Commerce(ORDERS), &gone, at(40))
+            .await
+            .unwrap();
+        wait_for_merges(store, merges + SHAPES.len() as u64, engine).await;
+        for (q, order) in SHAPES {
+            for page in 1..=10 {
+                assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
+            }
+        }
+        t
+    })
+    .await;
+}
+
+async fn wait_for_merges(store: &Store, want: u64, engine: &str) {
+    for _ in 0..200 {
+        if store.key_list_merges() >= want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!(
+        "{engine}: {} merges, expected {want} (rebuilds {:?})",
+        store.key_list_merges(),
+        store.key_list_rebuilds()
+    );
+}
