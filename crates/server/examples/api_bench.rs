@@ -425,6 +425,10 @@ struct WriterStats {
     /// Order records the syncs wrote (new, changed or deleted).
     written: u64,
     failures: u64,
+    /// Key lists rebuilt in the background during the run by merging the writes into the
+    /// previous list, and by reading the whole list again.
+    merged: u64,
+    rebuilt: u64,
 }
 
 /// A connection synced in a loop while its simulated store changes.
@@ -937,15 +941,21 @@ async fn bench_engine(
         let writer = Writer::start(&store, sims, args, kind, &connection_id).await?;
         for &(label, prefix, pages) in &scenarios {
             let before = writer.stats();
+            let lists_before = (store.key_list_merges(), store.key_list_rebuilds());
             let since = prestalink_store::format_timestamp(Utc::now());
             let result = run_wrk(args, &base, prefix, pages, &key, duration(label)).await?;
             let after = writer.stats();
             let written = writer.written_since(&store, &since).await?;
             drain(&client, &drain_url, &key).await?;
+            let (merged, (reads, writes)) = (store.key_list_merges(), store.key_list_rebuilds());
+            let merged = merged - lists_before.0;
             let writes = WriterStats {
                 syncs: after.syncs - before.syncs,
                 written,
                 failures: after.failures - before.failures,
+                merged,
+                rebuilt: (reads + writes - lists_before.1 .0 - lists_before.1 .1)
+                    .saturating_sub(merged),
             };
             eprintln!(
                 "  {label} during sync of {}: {result:?} {writes:?}",
@@ -1012,9 +1022,11 @@ fn main() -> anyhow::Result<()> {
         let writes = match row.writes {
             None => "-".to_string(),
             Some(w) => format!(
-                "{} syncs ended, {} orders written{}",
+                "{} syncs ended, {} orders written, key lists {} merged / {} rebuilt{}",
                 w.syncs,
                 w.written,
+                w.merged,
+                w.rebuilt,
                 if w.failures > 0 {
                     format!(", {} failed", w.failures)
                 } else {
