@@ -373,10 +373,12 @@ async fn writes_rebuild_lists_read_lately() {
     .await;
 }
 
-/// After writes, the lists read lately are rebuilt by merging the written records into the
-/// previous list (only those are filtered again), and every page of every query and order
-/// then equals the OFFSET reference: records that enter, leave, move within the order,
-/// are deleted or are new.
+/// After writes, the filtered lists read lately are rebuilt by merging the written records
+/// into the previous list (only those are filtered again; unfiltered lists are read again
+/// whole), and every page of every query and order then equals the OFFSET reference:
+/// records that enter, leave, move within the order, are deleted or are new. Readers wait
+/// for the rebuilds (a long `wait`), so every page checked is served from a list as of the
+/// write.
 #[tokio::test]
 async fn merged_lists_equal_the_reference() {
     use prestalink_store::PageFreshness;
@@ -390,9 +392,10 @@ async fn merged_lists_equal_the_reference() {
             .await
             .unwrap();
         store.set_page_freshness(PageFreshness {
-            wait: Duration::ZERO,
+            wait: Duration::from_secs(30),
             max_stale: Duration::from_millis(100),
         });
+        let filtered = SHAPES.iter().filter(|(q, _)| q.is_some()).count() as u64;
         for (q, order) in SHAPES {
             let _ = keyed(store, &conn, &query(*q, *order, 1, 7)).await;
         }
@@ -421,7 +424,7 @@ async fn merged_lists_equal_the_reference() {
                 .upsert_commerce_page(&conn, ORDERS, step, None, at(20 + n as i64))
                 .await
                 .unwrap();
-            wait_for_merges(store, merges + SHAPES.len() as u64, engine).await;
+            wait_for_merges(store, merges + filtered, engine).await;
             for (q, order) in SHAPES {
                 for page in 1..=10 {
                     assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
@@ -435,7 +438,7 @@ async fn merged_lists_equal_the_reference() {
             .mark_deleted(&conn, RecordSet::Commerce(ORDERS), &gone, at(40))
             .await
             .unwrap();
-        wait_for_merges(store, merges + SHAPES.len() as u64, engine).await;
+        wait_for_merges(store, merges + filtered, engine).await;
         for (q, order) in SHAPES {
             for page in 1..=10 {
                 assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
@@ -458,4 +461,54 @@ async fn wait_for_merges(store: &Store, want: u64, engine: &str) {
         store.key_list_merges(),
         store.key_list_rebuilds()
     );
+}
+
+/// A list last read long ago but written to only now is only now behind the writes: the
+/// first reader after the write is served from it at once (with a `wait` of zero) instead of
+/// waiting for the whole rebuild, and the readers after the rebuild see the write.
+#[tokio::test]
+async fn a_list_is_behind_from_the_first_write_not_from_its_last_read() {
+    use prestalink_store::PageFreshness;
+    use std::time::Duration;
+    on_both_engines("record_pages_behind", |t| async move {
+        let engine = t.engine();
+        let store = &t.store;
+        let conn = connection(store).await;
+        store
+            .upsert_commerce_page(&conn, ORDERS, &orders(30), None, at(10))
+            .await
+            .unwrap();
+        store.set_page_freshness(PageFreshness {
+            wait: Duration::ZERO,
+            max_stale: Duration::from_millis(400),
+        });
+        let q = query(Some("totalAmount>5"), None, 1, 5);
+        let (_, before, _) = keyed(store, &conn, &q).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let new = (100..102)
+            .map(|id| CommerceRecord {
+                id: id.to_string(),
+                data: json!({"id": id.to_string(), "totalAmount": 1000}),
+                source_modified_date: None,
+            })
+            .collect::<Vec<_>>();
+        store
+            .upsert_commerce_page(&conn, ORDERS, &new, None, at(20))
+            .await
+            .unwrap();
+        let (_, total, _) = keyed(store, &conn, &q).await;
+        assert_eq!(
+            total, before,
+            "{engine}: served from the previous list at once"
+        );
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if keyed(store, &conn, &q).await.1 == before + 2 {
+                assert_same(store, &conn, &q, engine).await;
+                return t;
+            }
+        }
+        panic!("{engine}: the write never reached the list");
+    })
+    .await;
 }

@@ -211,6 +211,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let company = company_or_404(&state, &company_id).await?;
     state.store.delete_company(&company_id).await?;
+    state.forget_owned();
     webhooks::emit_company_event(&state, "company.deleted", &company).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -328,6 +328,7 @@ pub async fn delete(
     let company = company_or_404(&state, &company_id).await?;
     connection_or_404(&state, &company_id, &connection_id).await?;
     state.store.delete_connection(&connection_id).await?;
+    state.forget_owned();
     webhooks::emit_connection_event(
         &state,
         "connection.deleted",

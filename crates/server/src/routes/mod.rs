@@ -108,12 +108,18 @@ pub async fn owned_or_404(
     company_id: &str,
     connection_id: &str,
 ) -> Result<(), ApiError> {
+    if state.known_owned(company_id, connection_id) {
+        return Ok(());
+    }
     match state
         .store
         .connection_owner(company_id, connection_id)
         .await?
     {
-        prestalink_store::ConnectionOwner::Owned => Ok(()),
+        prestalink_store::ConnectionOwner::Owned => {
+            state.remember_owned(company_id, connection_id);
+            Ok(())
+        }
         prestalink_store::ConnectionOwner::NoCompany => Err(ApiError::not_found(format!(
             "Company {company_id} not found"
         ))),
