@@ -446,7 +446,14 @@ fn write_product(
             }
         }
     }
-    for c in &p.combinations {
+    let images = product_images(p.id);
+    for (i, c) in p.combinations.iter().enumerate() {
+        // A combination shows one of its product's pictures (none when the product has none).
+        let combination_images: Vec<u64> = images
+            .get(i % images.len().max(1))
+            .copied()
+            .into_iter()
+            .collect();
         let mut b = RowBuilder::new("combinations", c.id, &ctx.langs);
         b.int("id_product", p.id as i64)
             .string(
@@ -485,6 +492,7 @@ fn write_product(
             .same("available_now", "")
             .same("available_later", "")
             .assoc_ids("product_option_values", &c.values)
+            .assoc_ids("images", &combination_images)
             .shops(&p.shops);
         b.insert(store);
     }
@@ -507,6 +515,22 @@ fn write_product(
         })
         .collect();
     let stock_refs: Vec<&[(&str, Av)]> = stock.iter().map(|e| &e[..]).collect();
+    // Features (1 Composition, 2 Property, as in the demo catalogue), for two products in three.
+    let features: Vec<[(&str, Av); 2]> = if p.id % 3 == 0 {
+        Vec::new()
+    } else {
+        vec![
+            [
+                ("id", Av::I(1)),
+                ("id_feature_value", Av::I(1 + (p.id % 5) as i64)),
+            ],
+            [
+                ("id", Av::I(2)),
+                ("id_feature_value", Av::I(6 + (p.id % 3) as i64)),
+            ],
+        ]
+    };
+    let feature_refs: Vec<&[(&str, Av)]> = features.iter().map(|e| &e[..]).collect();
     let product_type = if p.is_virtual {
         "virtual"
     } else if p.combinations.is_empty() {
@@ -519,9 +543,15 @@ fn write_product(
     b.int("id_manufacturer", 1 + (p.id % 2) as i64)
         .int("id_supplier", 1 + (p.id % 2) as i64)
         .int("id_category_default", p.category as i64)
-        .text("new", "")
+        // Not a column: PrestaShop 8.1.2 renders the unset property as JSON null.
+        .null("new")
         .int("cache_default_attribute", default_combination as i64)
-        .int("id_default_image", 0)
+        .value(
+            "id_default_image",
+            images
+                .first()
+                .map_or(Value::str(""), |&i| Value::Int(i as i64)),
+        )
         .int("id_default_combination", default_combination as i64)
         .int("id_tax_rules_group", p.tax_group as i64)
         .int("position_in_category", p.id as i64)
@@ -588,11 +618,23 @@ fn write_product(
         .same("available_now", "")
         .same("available_later", "")
         .assoc_ids("categories", &path)
+        .assoc_ids("images", &images)
         .assoc_ids("combinations", &combination_ids)
         .assoc_ids("product_option_values", &values)
+        .assoc("product_features", &feature_refs)
         .assoc("stock_availables", &stock_refs)
         .shops(&p.shops);
     b.insert(store);
+}
+
+/// A product's pictures (`ps_image` ids, the first is the cover): two per product, none
+/// for one product in seven (shops have products without pictures).
+fn product_images(product: u64) -> Vec<u64> {
+    if product % 7 == 0 {
+        Vec::new()
+    } else {
+        vec![2 * product - 1, 2 * product]
+    }
 }
 
 fn stock_quantity(rng: &mut ChaCha8Rng) -> i64 {
