@@ -429,10 +429,9 @@ fn compare_sigs(what: &str, place: &str, real: &XmlSeen, sim: &XmlSeen, out: &mu
             c.insert("children");
         }
         // Rule 4 leaves: an empty value may render as an empty element.
-        if c.contains("cdata") || other.iter().any(|s| s.content == "cdata") {
-            if c.remove("empty") {
-                c.insert("cdata");
-            }
+        if (c.contains("cdata") || other.iter().any(|s| s.content == "cdata")) && c.remove("empty")
+        {
+            c.insert("cdata");
         }
         c
     };
@@ -734,7 +733,7 @@ async fn compare_resource(real: &Side, sim: &Side, resource: &str, out: &mut Rep
         &both,
         out,
     );
-    compare_xml(&format!("{what}"), &rl.xml, &sl.xml, out);
+    compare_xml(&what, &rl.xml, &sl.xml, out);
 
     // Single records.
     let (rs, rsx, rfirst) = singles(real, resource, &rl, out).await;

@@ -516,7 +516,7 @@ fn write_product(
         .collect();
     let stock_refs: Vec<&[(&str, Av)]> = stock.iter().map(|e| &e[..]).collect();
     // Features (1 Composition, 2 Property, as in the demo catalogue), for two products in three.
-    let features: Vec<[(&str, Av); 2]> = if p.id % 3 == 0 {
+    let features: Vec<[(&str, Av); 2]> = if p.id.is_multiple_of(3) {
         Vec::new()
     } else {
         vec![
@@ -630,7 +630,7 @@ fn write_product(
 /// A product's pictures (`ps_image` ids, the first is the cover): two per product, none
 /// for one product in seven (shops have products without pictures).
 fn product_images(product: u64) -> Vec<u64> {
-    if product % 7 == 0 {
+    if product.is_multiple_of(7) {
         Vec::new()
     } else {
         vec![2 * product - 1, 2 * product]
