@@ -11,10 +11,11 @@
 //! language like the demo store), so values are never compared, and a few differences of
 //! kind or presence depend on the data. These rules (and only these) accept them:
 //!
-//! 1. **DB NULL vs `''`.** A field that is `null` on one side is accepted as a string when
-//!    the other side has `""` or a zero date (`0000-00-00…`) at that place: a nullable column
-//!    holds NULL on one store and an empty value on the other (`reset_password_validity` is
-//!    NULL for the scaled store's customers, `0000-00-00 00:00:00` for the demo's).
+//! 1. **DB NULL vs `''`.** A field that is `null` is accepted as a string when `""` or a
+//!    zero date (`0000-00-00…`) is seen at that place, on either side: a nullable column
+//!    holds NULL in some rows and an empty value in others (`reset_password_validity` is
+//!    NULL for the scaled store's customers, `0000-00-00 00:00:00` for the demo's; saving a
+//!    customer through PrestaShop's `ObjectModel` turns its empty `website` into NULL).
 //!    `null` against only other strings is a difference.
 //! 2. **Empty lists.** JSON omits an association whose list is empty, and XML renders it as
 //!    an empty element. An association (and its element fields) seen in JSON on one side
@@ -193,7 +194,7 @@ fn kinds_against(place: &str, own: &Seen, other: &Seen) -> BTreeSet<&'static str
     {
         kinds.insert("number");
     }
-    if other.empty_string && kinds.remove("null") {
+    if (own.empty_string || other.empty_string) && kinds.remove("null") {
         kinds.insert("string");
     }
     if other.kinds.contains("string") && kinds.remove("false") {
