@@ -17,11 +17,15 @@
 //!    NULL for the scaled store's customers, `0000-00-00 00:00:00` for the demo's; saving a
 //!    customer through PrestaShop's `ObjectModel` turns its empty `website` into NULL).
 //!    `null` against only other strings is a difference.
+//!    A field that is `null` in every record (two or more) of the real store's list is not
+//!    a column (`products.new`): there the simulator must render `null` too.
 //! 2. **Empty lists.** JSON omits an association whose list is empty, and XML renders it as
 //!    an empty element. An association (and its element fields) seen in JSON on one side
 //!    only is accepted when the other side's XML renders that association (empty) for the
 //!    same resource; an XML association element without children on one side, with
-//!    children on the other, is accepted the same way. A resource without rows on a side
+//!    children on the other, is accepted the same way. But an association that the real
+//!    store fills in a full list must be filled in the simulator's full list too, except
+//!    those in `NOT_GENERATED` (with the reason). A resource without rows on a side
 //!    (JSON `[]`) is compared by status and list shape only, and named in the output.
 //! 3. **Single records drop falsy fields** (8.x JSON runs `array_filter` over a single
 //!    record): on each side a single record's fields must be those of the same record in
@@ -104,6 +108,14 @@ impl Side {
     }
 }
 
+/// Associations the real store's demo data fills and the simulator's generator does not,
+/// with the reason (rule 2 accepts them empty on the simulator; every other association
+/// the real store fills in a full list must be filled somewhere on the simulator).
+const NOT_GENERATED: &[(&str, &str)] = &[(
+    "product_bundle",
+    "the generator makes no packs; prestalink does not read pack contents",
+)];
+
 // ---------------------------------------------------------------- JSON shapes
 
 /// What was seen at one place of a JSON document (over every record).
@@ -113,6 +125,8 @@ struct Seen {
     empty_string: bool,
     /// A string other than `""` was seen.
     other_string: bool,
+    /// Values seen.
+    count: usize,
 }
 
 /// Places (`$.orders[].associations.order_rows[].product_id`) and what was seen there.
@@ -133,6 +147,7 @@ fn kind(v: &Value) -> &'static str {
 fn flatten(v: &Value, path: &str, shape: &mut JsonShape) {
     let seen = shape.entry(path.to_string()).or_default();
     seen.kinds.insert(kind(v));
+    seen.count += 1;
     if v.as_str()
         .is_some_and(|s| s.is_empty() || s.starts_with("0000-00-00"))
     {
@@ -218,6 +233,19 @@ fn compare_json(
     for place in places {
         match (real.get(place), sim.get(place)) {
             (Some(r), Some(s)) => {
+                // Not a column: null in every record of the real store, so no data can
+                // make it anything else (rule 1 does not apply).
+                let always_null =
+                    |x: &Seen| x.count >= 2 && x.kinds.len() == 1 && x.kinds.contains("null");
+                if always_null(r) && presence {
+                    if !(s.kinds.len() == 1 && s.kinds.contains("null")) {
+                        out.diff(format!(
+                            "{what}: {place}: null in all {} records of the real store, {:?} on the simulator",
+                            r.count, s.kinds
+                        ));
+                    }
+                    continue;
+                }
                 let (rk, sk) = (kinds_against(place, r, s), kinds_against(place, s, r));
                 if rk != sk {
                     out.diff(format!("{what}: {place}: real {rk:?}, simulator {sk:?}"));
@@ -226,6 +254,17 @@ fn compare_json(
             (r, _) if presence => {
                 let side = if r.is_some() { "real" } else { "simulator" };
                 match json_association(place) {
+                    // A full list: the simulator's data must fill every association the
+                    // real store's data fills (else a missing association hides here).
+                    Some(a)
+                        if r.is_some()
+                            && what.ends_with("list JSON")
+                            && !NOT_GENERATED.iter().any(|(n, _)| *n == a) =>
+                    {
+                        out.diff(format!(
+                            "{what}: {place} only on the real store: the simulator never fills association {a}"
+                        ))
+                    }
                     Some(a) if associations.contains(a) => out.note(format!(
                         "{what}: {place} only on the {side} store (association {a} empty on the other, rule 2)"
                     )),
