@@ -368,6 +368,26 @@ struct Restore<'a> {
     statements: Vec<String>,
 }
 
+impl Restore<'_> {
+    /// Copies the rows of `table` matching `condition` into a table of their own and
+    /// registers putting them back (`REPLACE`) and dropping the copy.
+    fn backup(&mut self, table: &str, condition: &str) {
+        let copy = format!(
+            "prestalink_backup_{}_{}_{}",
+            table,
+            std::process::id(),
+            self.statements.len()
+        );
+        self.shop.sql(&format!(
+            "CREATE TABLE {copy} AS SELECT * FROM {table} WHERE {condition}"
+        ));
+        // Statements run in reverse order: put back, then drop the copy.
+        self.statements.push(format!("DROP TABLE {copy}"));
+        self.statements
+            .push(format!("REPLACE INTO {table} SELECT * FROM {copy}"));
+    }
+}
+
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         for sql in self.statements.iter().rev() {
@@ -376,10 +396,6 @@ impl Drop for Restore<'_> {
             }
         }
     }
-}
-
-fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 fn export(db: &std::path::Path, data_type: &str) -> Vec<Value> {
@@ -428,24 +444,12 @@ fn incremental_sync_exports_php_sql_and_stock_changes_of_the_real_store() {
         shop: &shop,
         statements: Vec::new(),
     };
+    // Whole rows are copied and put back: PrestaShop's ObjectModel::update() rewrites every
+    // column (an empty `website` becomes NULL), not only the note and the date.
     for id in [by_php, by_sql] {
-        let row = &shop.sql(&format!(
-            "SELECT note, date_upd FROM ps_customer WHERE id_customer = {id}"
-        ))[0];
-        restore.statements.push(format!(
-            "UPDATE ps_customer SET note = {}, date_upd = {} WHERE id_customer = {id}",
-            quote(&row[0]),
-            quote(&row[1])
-        ));
+        restore.backup("ps_customer", &format!("id_customer = {id}"));
     }
-    let row = &shop.sql(&format!(
-        "SELECT note, date_upd FROM ps_orders WHERE id_order = {order}"
-    ))[0];
-    restore.statements.push(format!(
-        "UPDATE ps_orders SET note = {}, date_upd = {} WHERE id_order = {order}",
-        quote(&row[0]),
-        quote(&row[1])
-    ));
+    restore.backup("ps_orders", &format!("id_order = {order}"));
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("real.db");
