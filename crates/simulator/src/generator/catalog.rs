@@ -200,7 +200,8 @@ pub fn write(store: &mut Store, ctx: &Ctx, products: u32, rng: &mut ChaCha8Rng) 
     }
     let mut next_stock = 1u64;
     for p in &plans {
-        write_product(store, ctx, p, rng, &mut next_stock);
+        let bundle = pack_contents(&plans, p);
+        write_product(store, ctx, p, &bundle, rng, &mut next_stock);
     }
     choose_doomed(&plans, rng)
 }
@@ -418,10 +419,33 @@ fn variation_values(variation: Variation, rng: &mut ChaCha8Rng) -> Vec<(Vec<u64>
     }
 }
 
+/// A pack's items as (product, combination or 0, quantity): a simple, physical product
+/// whose id is 3 modulo 5 is a pack of the two products before it (the demo catalogue has one pack, of a
+/// combination and a simple product, 5 of each).
+fn pack_contents(plans: &[ProductPlan], p: &ProductPlan) -> Vec<(u64, u64, i64)> {
+    if p.is_virtual || !p.combinations.is_empty() || p.id % 5 != 3 {
+        return Vec::new();
+    }
+    plans
+        .iter()
+        .filter(|q| q.id < p.id)
+        .rev()
+        .take(2)
+        .map(|q| {
+            (
+                q.id,
+                q.combinations.first().map_or(0, |c| c.id),
+                1 + (q.id % 5) as i64,
+            )
+        })
+        .collect()
+}
+
 fn write_product(
     store: &mut Store,
     ctx: &Ctx,
     p: &ProductPlan,
+    bundle: &[(u64, u64, i64)],
     rng: &mut ChaCha8Rng,
     next_stock: &mut u64,
 ) {
@@ -531,8 +555,22 @@ fn write_product(
         ]
     };
     let feature_refs: Vec<&[(&str, Av)]> = features.iter().map(|e| &e[..]).collect();
+    let is_pack = !bundle.is_empty();
+    let bundle_entries: Vec<[(&str, Av); 3]> = bundle
+        .iter()
+        .map(|&(id, attribute, quantity)| {
+            [
+                ("id", Av::I(id as i64)),
+                ("id_product_attribute", Av::I(attribute as i64)),
+                ("quantity", Av::I(quantity)),
+            ]
+        })
+        .collect();
+    let bundle_refs: Vec<&[(&str, Av)]> = bundle_entries.iter().map(|e| &e[..]).collect();
     let product_type = if p.is_virtual {
         "virtual"
+    } else if is_pack {
+        "pack"
     } else if p.combinations.is_empty() {
         "standard"
     } else {
@@ -557,7 +595,16 @@ fn write_product(
         .int("position_in_category", p.id as i64)
         .text("manufacturer_name", MANUFACTURERS[(p.id % 2) as usize].1)
         .int("quantity", 0)
-        .text("type", if p.is_virtual { "virtual" } else { "simple" })
+        .text(
+            "type",
+            if p.is_virtual {
+                "virtual"
+            } else if is_pack {
+                "pack"
+            } else {
+                "simple"
+            },
+        )
         .int("id_shop_default", 1)
         .text("reference", &p.reference)
         .text("supplier_reference", "")
@@ -571,7 +618,7 @@ fn write_product(
         .text("isbn", "")
         .text("upc", "")
         .text("mpn", "")
-        .flag("cache_is_pack", false)
+        .flag("cache_is_pack", is_pack)
         .flag("cache_has_attachments", false)
         .flag("is_virtual", p.is_virtual)
         .int("state", 1)
@@ -623,6 +670,7 @@ fn write_product(
         .assoc_ids("product_option_values", &values)
         .assoc("product_features", &feature_refs)
         .assoc("stock_availables", &stock_refs)
+        .assoc("product_bundle", &bundle_refs)
         .shops(&p.shops);
     b.insert(store);
 }
