@@ -64,9 +64,37 @@ fn store() -> Option<RealStore> {
     real_store()
 }
 
+/// The healthy store: connected over Basic auth and rewritten URLs, version, time zone,
+/// currency and every resource prestalink uses readable; only the http:// warning.
+#[test]
+fn healthy_store_connects_with_basic_auth_and_rewritten_urls() {
+    let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
+    let out = check(&store.base_url, store.read_key, &[]);
+    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+    assert_eq!(out.json["authMode"], "basic", "{}", out.json);
+    assert_eq!(out.json["urlMode"], "rewrite", "{}", out.json);
+    assert_eq!(out.json["version"], "8.1.2", "{}", out.json);
+    assert_eq!(out.json["timezone"], "Europe/Paris", "{}", out.json);
+    assert_eq!(out.json["currency"], "EUR", "{}", out.json);
+    assert_eq!(
+        out.json["missingPermissions"],
+        serde_json::json!([]),
+        "{}",
+        out.json
+    );
+    assert_eq!(
+        out.warnings(),
+        vec!["insecure_http".to_owned()],
+        "{}",
+        out.json
+    );
+}
+
 #[test]
 fn item1_address_without_scheme_connects_over_http_and_https_names_plain_http() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let authority = store.authority().to_string();
     let out = check(&authority, store.read_key, &[]);
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
@@ -87,6 +115,7 @@ fn item1_address_without_scheme_connects_over_http_and_https_names_plain_http() 
 #[test]
 fn item3_lower_case_key_and_pasted_ws_key_are_accepted() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     for key in [
         store.read_key.to_lowercase(),
         format!("ws_key={}", store.read_key),
@@ -100,6 +129,7 @@ fn item3_lower_case_key_and_pasted_ws_key_are_accepted() {
 #[test]
 fn item4_limit_key_check_names_missing_data_types_and_sync_reads_nothing_for_them() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let out = check(&store.base_url, store.limit_key, &[]);
     assert_eq!((out.exit, out.code()), (5, "connected"), "{}", out.json);
     for dt in ["commerce-orders", "commerce-products"] {
@@ -144,6 +174,7 @@ fn item4_limit_key_check_names_missing_data_types_and_sync_reads_nothing_for_the
 #[test]
 fn variant_1_stripped_authorization_falls_back_to_ws_key() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let out = check(&store.variant(1), store.read_key, &[]);
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
     assert_eq!(out.json["authMode"], "ws_key", "{}", out.json);
@@ -153,6 +184,7 @@ fn variant_1_stripped_authorization_falls_back_to_ws_key() {
 #[test]
 fn variant_2_redirect_needs_confirmation() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let out = check(&store.variant(2), store.read_key, &[]);
     assert_eq!(
         (out.exit, out.code()),
@@ -168,6 +200,7 @@ fn variant_2_redirect_needs_confirmation() {
 #[test]
 fn variant_3_no_url_rewriting_uses_the_dispatcher() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let out = check(&store.variant(3), store.read_key, &[]);
     assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
     assert_eq!(out.json["urlMode"], "dispatcher", "{}", out.json);
@@ -177,6 +210,7 @@ fn variant_3_no_url_rewriting_uses_the_dispatcher() {
 #[test]
 fn variant_4_not_prestashop() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let out = check(&store.variant(4), store.read_key, &[]);
     assert_eq!(
         (out.exit, out.code()),
@@ -189,6 +223,7 @@ fn variant_4_not_prestashop() {
 #[test]
 fn item1_without_a_port_a_closed_443_falls_back_to_port_80() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let host = store
         .authority()
         .rsplit_once(':')
@@ -333,6 +368,26 @@ struct Restore<'a> {
     statements: Vec<String>,
 }
 
+impl Restore<'_> {
+    /// Copies the rows of `table` matching `condition` into a table of their own and
+    /// registers putting them back (`REPLACE`) and dropping the copy.
+    fn backup(&mut self, table: &str, condition: &str) {
+        let copy = format!(
+            "prestalink_backup_{}_{}_{}",
+            table,
+            std::process::id(),
+            self.statements.len()
+        );
+        self.shop.sql(&format!(
+            "CREATE TABLE {copy} AS SELECT * FROM {table} WHERE {condition}"
+        ));
+        // Statements run in reverse order: put back, then drop the copy.
+        self.statements.push(format!("DROP TABLE {copy}"));
+        self.statements
+            .push(format!("REPLACE INTO {table} SELECT * FROM {copy}"));
+    }
+}
+
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         for sql in self.statements.iter().rev() {
@@ -341,10 +396,6 @@ impl Drop for Restore<'_> {
             }
         }
     }
-}
-
-fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 fn export(db: &std::path::Path, data_type: &str) -> Vec<Value> {
@@ -370,6 +421,7 @@ fn export(db: &std::path::Path, data_type: &str) -> Vec<Value> {
 #[test]
 fn incremental_sync_exports_php_sql_and_stock_changes_of_the_real_store() {
     let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
     let Some(shop) = ShopBackend::new(&store) else {
         return;
     };
@@ -392,24 +444,12 @@ fn incremental_sync_exports_php_sql_and_stock_changes_of_the_real_store() {
         shop: &shop,
         statements: Vec::new(),
     };
+    // Whole rows are copied and put back: PrestaShop's ObjectModel::update() rewrites every
+    // column (an empty `website` becomes NULL), not only the note and the date.
     for id in [by_php, by_sql] {
-        let row = &shop.sql(&format!(
-            "SELECT note, date_upd FROM ps_customer WHERE id_customer = {id}"
-        ))[0];
-        restore.statements.push(format!(
-            "UPDATE ps_customer SET note = {}, date_upd = {} WHERE id_customer = {id}",
-            quote(&row[0]),
-            quote(&row[1])
-        ));
+        restore.backup("ps_customer", &format!("id_customer = {id}"));
     }
-    let row = &shop.sql(&format!(
-        "SELECT note, date_upd FROM ps_orders WHERE id_order = {order}"
-    ))[0];
-    restore.statements.push(format!(
-        "UPDATE ps_orders SET note = {}, date_upd = {} WHERE id_order = {order}",
-        quote(&row[0]),
-        quote(&row[1])
-    ));
+    restore.backup("ps_orders", &format!("id_order = {order}"));
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("real.db");
@@ -533,4 +573,255 @@ fn incremental_sync_exports_php_sql_and_stock_changes_of_the_real_store() {
         );
     }
     drop(restore);
+}
+
+/// `check` on a shop whose Webservice is switched off (PS_WEBSERVICE = 0, as the back
+/// office's switch writes it): exit 3, `webservice_disabled`, and a fix that names the back
+/// office page. The switch is put back after (even on a failure), under the store's
+/// exclusive lock so that no other real-store test runs meanwhile; `check` connects again
+/// after the restore.
+#[test]
+fn disabled_webservice_is_diagnosed() {
+    let Some(store) = store() else { return };
+    let Some(shop) = ShopBackend::new(&store) else {
+        return;
+    };
+    let _lock = store.exclusive_lock();
+    let before = shop.sql("SELECT value FROM ps_configuration WHERE name = 'PS_WEBSERVICE'");
+    assert_eq!(before.len(), 1, "one PS_WEBSERVICE row: {before:?}");
+    assert_eq!(before[0][0], "1", "the Webservice is on before the test");
+    let restore = Restore {
+        shop: &shop,
+        statements: vec![
+            "UPDATE ps_configuration SET value = '1' WHERE name = 'PS_WEBSERVICE'".to_string(),
+        ],
+    };
+    shop.sql("UPDATE ps_configuration SET value = '0' WHERE name = 'PS_WEBSERVICE'");
+
+    let out = check(&store.base_url, store.read_key, &[]);
+    assert_eq!(
+        (out.exit, out.code()),
+        (3, "webservice_disabled"),
+        "{}",
+        out.json
+    );
+    let fix = out.json["fix"].as_str().unwrap_or_default();
+    assert!(fix.contains("Webservice"), "{fix}");
+    // The same through the ws_key fallback host: the switch is checked before the key.
+    let out = check(&store.variant(1), store.read_key, &[]);
+    assert_eq!(
+        (out.exit, out.code()),
+        (3, "webservice_disabled"),
+        "{}",
+        out.json
+    );
+
+    drop(restore);
+    let out = check(&store.base_url, store.read_key, &[]);
+    assert_eq!((out.exit, out.code()), (0, "connected"), "{}", out.json);
+}
+
+/// An instant from the shop's database: a `DATETIME` written in PS_TIMEZONE.
+fn shop_instant(local: &str, zone: chrono_tz::Tz) -> chrono::DateTime<chrono::FixedOffset> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S")
+        .unwrap_or_else(|e| panic!("{local:?}: {e}"));
+    zone.from_local_datetime(&naive)
+        .earliest()
+        .unwrap_or_else(|| panic!("{local} does not exist in {zone}"))
+        .fixed_offset()
+}
+
+fn exported_instant(record: &Value, field: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    let text = record[field].as_str().unwrap_or_default();
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{field} {text:?} of {}: {e}", record["id"]))
+}
+
+fn cents(text: &str) -> i64 {
+    (text
+        .parse::<f64>()
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+        * 100.0)
+        .round() as i64
+}
+
+fn value_cents(v: &Value) -> i64 {
+    (v.as_f64().unwrap_or_else(|| panic!("not a number: {v}")) * 100.0).round() as i64
+}
+
+/// A full sync of every data type, exported and compared with the shop's own database:
+/// counts of orders, order lines, customers, products and combinations; each order's
+/// total, tax and currency and the sums over all orders; line quantities; creation and
+/// modification dates as instants, read in the shop's time zone (PS_TIMEZONE), since
+/// PrestaShop writes them in shop-local time.
+#[test]
+fn full_sync_matches_the_shop_database() {
+    let Some(store) = store() else { return };
+    let _lock = store.shared_lock();
+    let Some(shop) = ShopBackend::new(&store) else {
+        return;
+    };
+    let zone_name =
+        shop.sql("SELECT value FROM ps_configuration WHERE name = 'PS_TIMEZONE'")[0][0].clone();
+    let zone: chrono_tz::Tz = zone_name.parse().expect("PS_TIMEZONE is an IANA zone");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("full.db");
+    let started = std::time::Instant::now();
+    let out = prestalink(&[
+        "sync",
+        "--url",
+        &store.base_url,
+        "--key",
+        store.read_key,
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.exit, 0, "{}\n{}", out.json, out.stderr);
+    for (dt, report) in out.json["dataTypes"].as_object().expect("dataTypes") {
+        assert!(
+            ["completed", "notSupported"].contains(&report["status"].as_str().unwrap_or_default()),
+            "{dt}: {report}"
+        );
+    }
+    eprintln!(
+        "full sync: {} requests, {:.2} s ({:.2} s with the process)",
+        out.json["requests"],
+        out.json["seconds"].as_f64().unwrap_or_default(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // Orders, one by one, then the sums.
+    let orders = export(&db, "commerce-orders");
+    let rows = shop.sql(
+        "SELECT o.id_order, o.total_paid_tax_incl, o.total_paid_tax_excl, c.iso_code, \
+         o.date_add, o.date_upd, \
+         (SELECT COUNT(*) FROM ps_order_detail d WHERE d.id_order = o.id_order), \
+         (SELECT COALESCE(SUM(d.product_quantity), 0) FROM ps_order_detail d WHERE d.id_order = o.id_order) \
+         FROM ps_orders o JOIN ps_currency c ON c.id_currency = o.id_currency ORDER BY o.id_order",
+    );
+    assert!(!rows.is_empty(), "the shop has orders");
+    assert_eq!(orders.len(), rows.len(), "orders exported vs ps_orders");
+    let (mut total, mut tax) = (0i64, 0i64);
+    for row in &rows {
+        let order = orders
+            .iter()
+            .find(|o| o["id"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("order {} was exported", row[0]));
+        let what = format!("order {}", row[0]);
+        assert_eq!(
+            value_cents(&order["totalAmount"]),
+            cents(&row[1]),
+            "{what}: total"
+        );
+        assert_eq!(
+            value_cents(&order["totalTaxAmount"]),
+            cents(&row[1]) - cents(&row[2]),
+            "{what}: tax"
+        );
+        assert_eq!(order["currency"], row[3].as_str(), "{what}: currency");
+        assert_eq!(
+            exported_instant(order, "createdDate"),
+            shop_instant(&row[4], zone),
+            "{what}: date_add in {zone_name}"
+        );
+        assert_eq!(
+            exported_instant(order, "sourceModifiedDate"),
+            shop_instant(&row[5], zone),
+            "{what}: date_upd in {zone_name}"
+        );
+        let lines = order["orderLineItems"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(lines.len().to_string(), row[6], "{what}: lines");
+        let quantity: i64 = lines
+            .iter()
+            .map(|l| l["quantity"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(quantity.to_string(), row[7], "{what}: quantities");
+        total += value_cents(&order["totalAmount"]);
+        tax += value_cents(&order["totalTaxAmount"]);
+    }
+    let sums = &shop.sql(
+        "SELECT SUM(total_paid_tax_incl), SUM(total_paid_tax_incl - total_paid_tax_excl) FROM ps_orders",
+    )[0];
+    assert_eq!(total, cents(&sums[0]), "sum of order totals");
+    assert_eq!(tax, cents(&sums[1]), "sum of order taxes");
+
+    // Customers: the same ids and e-mails, creation dates in the shop's zone.
+    let customers = export(&db, "commerce-customers");
+    let rows =
+        shop.sql("SELECT id_customer, email, date_add FROM ps_customer ORDER BY id_customer");
+    assert_eq!(
+        customers.len(),
+        rows.len(),
+        "customers exported vs ps_customer"
+    );
+    for row in &rows {
+        let customer = customers
+            .iter()
+            .find(|c| c["id"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("customer {} was exported", row[0]));
+        assert_eq!(
+            customer["emailAddress"],
+            row[1].as_str(),
+            "customer {}",
+            row[0]
+        );
+        assert_eq!(
+            exported_instant(customer, "createdDate"),
+            shop_instant(&row[2], zone),
+            "customer {}: date_add in {zone_name}",
+            row[0]
+        );
+    }
+
+    // Products and their combinations.
+    let products = export(&db, "commerce-products");
+    let count = &shop.sql("SELECT COUNT(*) FROM ps_product")[0][0];
+    assert_eq!(
+        products.len().to_string(),
+        *count,
+        "products exported vs ps_product"
+    );
+    // A product with combinations has one variant per combination (ids as in
+    // ps_product_attribute); a product without has one variant.
+    let by_product: std::collections::BTreeMap<String, Vec<String>> = shop
+        .sql(
+            "SELECT id_product, GROUP_CONCAT(id_product_attribute ORDER BY id_product_attribute) \
+             FROM ps_product_attribute GROUP BY id_product",
+        )
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].split(',').map(str::to_string).collect()))
+        .collect();
+    let mut combinations = 0;
+    for product in &products {
+        let id = product["id"].as_str().unwrap_or_default();
+        let mut variants: Vec<String> = product["variants"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|v| v["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        variants.sort_by_key(|v| v.parse::<u64>().unwrap_or(0));
+        match by_product.get(id) {
+            Some(ids) => {
+                assert_eq!(&variants, ids, "product {id}: variants vs combinations");
+                combinations += ids.len();
+            }
+            None => assert_eq!(variants.len(), 1, "product {id} without combinations"),
+        }
+    }
+    eprintln!(
+        "compared: {} orders ({} cents in total), {} customers, {} products, {combinations} combinations",
+        orders.len(),
+        total,
+        customers.len(),
+        products.len()
+    );
 }

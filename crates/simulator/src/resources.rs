@@ -1648,15 +1648,15 @@ static STATES_FIELDS: &[Field] = &[
     text("active").syn(r#"format="isBool""#),
 ];
 
-/// Fields of `shop_groups` (ShopGroup).
+/// Fields of `shop_groups` (ShopGroup). Its flags are JSON numbers on a real 8.1.2.
 static SHOP_GROUPS_FIELDS: &[Field] = &[
     text("name").syn(r#"required="true" maxSize="64" format="isGenericName""#),
     text("color").syn(r#"format="isColor""#),
-    text("share_customer").syn(r#"format="isBool""#),
-    text("share_order").syn(r#"format="isBool""#),
-    text("share_stock").syn(r#"format="isBool""#),
-    text("active").syn(r#"format="isBool""#),
-    text("deleted").syn(r#"format="isBool""#),
+    int("share_customer").syn(r#"format="isBool""#),
+    int("share_order").syn(r#"format="isBool""#),
+    int("share_stock").syn(r#"format="isBool""#),
+    int("active").syn(r#"format="isBool""#),
+    int("deleted").syn(r#"format="isBool""#),
 ];
 
 /// Fields of `shop_urls` (ShopUrl).

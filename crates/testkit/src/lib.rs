@@ -389,3 +389,39 @@ pub fn real_store() -> Option<RealStore> {
         }
     }
 }
+
+/// Held by a test while it relies on the real store's settings (the Webservice switched on):
+/// shared between such tests, exclusive for a test that changes them. A file lock in the
+/// temporary directory, per store, so that test binaries and threads serialize alike.
+pub struct StoreLock {
+    _file: std::fs::File,
+}
+
+impl RealStore {
+    fn lock_file(&self) -> std::fs::File {
+        let name = self.authority().replace([':', '/', '.'], "_");
+        let path = std::env::temp_dir().join(format!("prestalink-real-store-{name}.lock"));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("lock file {}: {e}", path.display()))
+    }
+
+    /// Waits until no test is changing the store's settings, and keeps others from doing
+    /// so until the lock is dropped.
+    pub fn shared_lock(&self) -> StoreLock {
+        let file = self.lock_file();
+        file.lock_shared().expect("shared lock on the real store");
+        StoreLock { _file: file }
+    }
+
+    /// Waits until no other real-store test runs, for a test that changes the store's
+    /// settings (and puts them back before dropping the lock).
+    pub fn exclusive_lock(&self) -> StoreLock {
+        let file = self.lock_file();
+        file.lock().expect("exclusive lock on the real store");
+        StoreLock { _file: file }
+    }
+}

@@ -186,6 +186,19 @@ impl<'l> RowBuilder<'l> {
         })
     }
 
+    /// A flag of an object PrestaShop had already loaded (and typed) before the Webservice
+    /// rendered it: a JSON number even in a text field, where rows read from the database
+    /// render `"1"`/`"0"` (on a real 8.1.2, group 1's `show_prices` is `1`, the others `"1"`).
+    pub fn cached_flag(&mut self, name: &str, on: bool) -> &mut Self {
+        self.put(name, |_, _| Value::Int(i64::from(on)))
+    }
+
+    /// A value as PrestaShop's getter returns it, whatever the field's kind (a product
+    /// without a cover has `id_default_image` `""`, where a cover's id is an int).
+    pub fn value(&mut self, name: &str, v: Value) -> &mut Self {
+        self.put(name, |_, _| v)
+    }
+
     /// An amount in millionths, written `%.6f` as PrestaShop stores decimals.
     pub fn money(&mut self, name: &str, micros: i64) -> &mut Self {
         self.string(name, money(micros))

@@ -200,7 +200,8 @@ pub fn write(store: &mut Store, ctx: &Ctx, products: u32, rng: &mut ChaCha8Rng) 
     }
     let mut next_stock = 1u64;
     for p in &plans {
-        write_product(store, ctx, p, rng, &mut next_stock);
+        let bundle = pack_contents(&plans, p);
+        write_product(store, ctx, p, &bundle, rng, &mut next_stock);
     }
     choose_doomed(&plans, rng)
 }
@@ -418,10 +419,33 @@ fn variation_values(variation: Variation, rng: &mut ChaCha8Rng) -> Vec<(Vec<u64>
     }
 }
 
+/// A pack's items as (product, combination or 0, quantity): a simple, physical product
+/// whose id is 3 modulo 5 is a pack of the two products before it (the demo catalogue has one pack, of a
+/// combination and a simple product, 5 of each).
+fn pack_contents(plans: &[ProductPlan], p: &ProductPlan) -> Vec<(u64, u64, i64)> {
+    if p.is_virtual || !p.combinations.is_empty() || p.id % 5 != 3 {
+        return Vec::new();
+    }
+    plans
+        .iter()
+        .filter(|q| q.id < p.id)
+        .rev()
+        .take(2)
+        .map(|q| {
+            (
+                q.id,
+                q.combinations.first().map_or(0, |c| c.id),
+                1 + (q.id % 5) as i64,
+            )
+        })
+        .collect()
+}
+
 fn write_product(
     store: &mut Store,
     ctx: &Ctx,
     p: &ProductPlan,
+    bundle: &[(u64, u64, i64)],
     rng: &mut ChaCha8Rng,
     next_stock: &mut u64,
 ) {
@@ -446,7 +470,14 @@ fn write_product(
             }
         }
     }
-    for c in &p.combinations {
+    let images = product_images(p.id);
+    for (i, c) in p.combinations.iter().enumerate() {
+        // A combination shows one of its product's pictures (none when the product has none).
+        let combination_images: Vec<u64> = images
+            .get(i % images.len().max(1))
+            .copied()
+            .into_iter()
+            .collect();
         let mut b = RowBuilder::new("combinations", c.id, &ctx.langs);
         b.int("id_product", p.id as i64)
             .string(
@@ -485,6 +516,7 @@ fn write_product(
             .same("available_now", "")
             .same("available_later", "")
             .assoc_ids("product_option_values", &c.values)
+            .assoc_ids("images", &combination_images)
             .shops(&p.shops);
         b.insert(store);
     }
@@ -507,8 +539,38 @@ fn write_product(
         })
         .collect();
     let stock_refs: Vec<&[(&str, Av)]> = stock.iter().map(|e| &e[..]).collect();
+    // Features (1 Composition, 2 Property, as in the demo catalogue), for two products in three.
+    let features: Vec<[(&str, Av); 2]> = if p.id.is_multiple_of(3) {
+        Vec::new()
+    } else {
+        vec![
+            [
+                ("id", Av::I(1)),
+                ("id_feature_value", Av::I(1 + (p.id % 5) as i64)),
+            ],
+            [
+                ("id", Av::I(2)),
+                ("id_feature_value", Av::I(6 + (p.id % 3) as i64)),
+            ],
+        ]
+    };
+    let feature_refs: Vec<&[(&str, Av)]> = features.iter().map(|e| &e[..]).collect();
+    let is_pack = !bundle.is_empty();
+    let bundle_entries: Vec<[(&str, Av); 3]> = bundle
+        .iter()
+        .map(|&(id, attribute, quantity)| {
+            [
+                ("id", Av::I(id as i64)),
+                ("id_product_attribute", Av::I(attribute as i64)),
+                ("quantity", Av::I(quantity)),
+            ]
+        })
+        .collect();
+    let bundle_refs: Vec<&[(&str, Av)]> = bundle_entries.iter().map(|e| &e[..]).collect();
     let product_type = if p.is_virtual {
         "virtual"
+    } else if is_pack {
+        "pack"
     } else if p.combinations.is_empty() {
         "standard"
     } else {
@@ -519,15 +581,30 @@ fn write_product(
     b.int("id_manufacturer", 1 + (p.id % 2) as i64)
         .int("id_supplier", 1 + (p.id % 2) as i64)
         .int("id_category_default", p.category as i64)
-        .text("new", "")
+        // Not a column: PrestaShop 8.1.2 renders the unset property as JSON null.
+        .null("new")
         .int("cache_default_attribute", default_combination as i64)
-        .int("id_default_image", 0)
+        .value(
+            "id_default_image",
+            images
+                .first()
+                .map_or(Value::str(""), |&i| Value::Int(i as i64)),
+        )
         .int("id_default_combination", default_combination as i64)
         .int("id_tax_rules_group", p.tax_group as i64)
         .int("position_in_category", p.id as i64)
         .text("manufacturer_name", MANUFACTURERS[(p.id % 2) as usize].1)
         .int("quantity", 0)
-        .text("type", if p.is_virtual { "virtual" } else { "simple" })
+        .text(
+            "type",
+            if p.is_virtual {
+                "virtual"
+            } else if is_pack {
+                "pack"
+            } else {
+                "simple"
+            },
+        )
         .int("id_shop_default", 1)
         .text("reference", &p.reference)
         .text("supplier_reference", "")
@@ -541,7 +618,7 @@ fn write_product(
         .text("isbn", "")
         .text("upc", "")
         .text("mpn", "")
-        .flag("cache_is_pack", false)
+        .flag("cache_is_pack", is_pack)
         .flag("cache_has_attachments", false)
         .flag("is_virtual", p.is_virtual)
         .int("state", 1)
@@ -588,11 +665,24 @@ fn write_product(
         .same("available_now", "")
         .same("available_later", "")
         .assoc_ids("categories", &path)
+        .assoc_ids("images", &images)
         .assoc_ids("combinations", &combination_ids)
         .assoc_ids("product_option_values", &values)
+        .assoc("product_features", &feature_refs)
         .assoc("stock_availables", &stock_refs)
+        .assoc("product_bundle", &bundle_refs)
         .shops(&p.shops);
     b.insert(store);
+}
+
+/// A product's pictures (`ps_image` ids, the first is the cover): two per product, none
+/// for one product in seven (shops have products without pictures).
+fn product_images(product: u64) -> Vec<u64> {
+    if product.is_multiple_of(7) {
+        Vec::new()
+    } else {
+        vec![2 * product - 1, 2 * product]
+    }
 }
 
 fn stock_quantity(rng: &mut ChaCha8Rng) -> i64 {

@@ -929,11 +929,17 @@ fn groups(store: &mut Store, ctx: &Ctx) {
         let mut b = RowBuilder::new("groups", id, &ctx.langs);
         b.text("reduction", "0.00")
             .int("price_display_method", 0)
-            .flag("show_prices", true)
             .text("date_add", &date)
             .text("date_upd", &date)
             .text("name", name)
             .shops(&ctx.shops);
+        // Group 1 (visitors) is loaded by PrestaShop's bootstrap before the Webservice
+        // renders it: its cached object holds an int.
+        if id == 1 {
+            b.cached_flag("show_prices", true);
+        } else {
+            b.flag("show_prices", true);
+        }
         b.insert(store);
     }
 }

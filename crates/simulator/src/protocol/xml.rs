@@ -168,7 +168,15 @@ fn association(
         return;
     }
     out.push_str(">\n");
-    let id_pos = assoc.fields.iter().position(|f| f.name == "id");
+    // PrestaShop links an entry only when the association is named after a Webservice
+    // resource (WebserviceOutputBuilder::renderFlatAssociation checks
+    // `wsResource[$assoc_name]`): products' `product_bundle` and `accessories` entries
+    // have no xlink:href, as the real 8.1.2 store renders them.
+    let id_pos = assoc
+        .fields
+        .iter()
+        .position(|f| f.name == "id")
+        .filter(|_| crate::resources::resource(assoc.name).is_some());
     for entry in entries {
         out.push_str("\t<");
         out.push_str(assoc.node);
