@@ -126,6 +126,9 @@ pub struct Store {
     pub(crate) key_lists: std::sync::Arc<record_pages::KeyLists>,
 }
 
+/// Bytes of a SQLite file its read connections map into memory (SQLite caps it at 2 GiB).
+const SQLITE_READ_MMAP: u64 = 2 << 30;
+
 impl Store {
     /// Opens (creating if needed) a store and applies migrations: `postgres://…` or
     /// `postgresql://…` is PostgreSQL; `sqlite://…`, `sqlite:…` or a plain file path is SQLite.
@@ -204,11 +207,18 @@ impl Store {
             other => StoreError::Migration(other),
         })?;
         // Readers never write: `query_only` makes any attempt an error instead of a writer
-        // lock taken behind the sync's back.
+        // lock taken behind the sync's back. They read the file through a memory map: an API
+        // page of 100 orders (about 200 KB of records) was otherwise copied from the kernel's
+        // page cache by `pread` (8 % of the API's CPU under wrk, perf) before SQLite read it.
         let reads = match file {
             Some(_) => SqlitePoolOptions::new()
                 .max_connections(options.max_read_connections.unwrap_or(4))
-                .connect_lazy_with(connect.create_if_missing(false).pragma("query_only", "ON")),
+                .connect_lazy_with(
+                    connect
+                        .create_if_missing(false)
+                        .pragma("query_only", "ON")
+                        .pragma("mmap_size", SQLITE_READ_MMAP.to_string()),
+                ),
             None => pool.clone(),
         };
         let store = Store {
