@@ -433,6 +433,9 @@ impl Engine {
                         outcomes.insert(res.name, Ok(outcome));
                     }
                     Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                    // Asked to yield: the pages read so far are written with their
+                    // checkpoints; the next run goes on from them.
+                    Err(SyncError::Yielded) => return Err(SyncError::Yielded),
                     Err(e) => {
                         let reason = e.to_string();
                         tracing::warn!(resource = res.name, %reason, "resource failed");
@@ -456,6 +459,10 @@ impl Engine {
             }
             if fatal.is_some() {
                 break;
+            }
+            // Between waves is a checkpoint too (every resource of the wave is written).
+            if ctx.options.yield_signal.is_cancelled() {
+                return Err(SyncError::Yielded);
             }
         }
         // Reports in the catalogue's reading order, whatever order reads finished in.

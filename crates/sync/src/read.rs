@@ -585,6 +585,10 @@ async fn write_raw_records(
         .db
         .upsert_encoded_raw_page(&ctx.connection_id, res.name, raw, checkpoint, Utc::now())
         .await?;
+    // A checkpoint: the page is committed with it, so a run asked to yield stops here.
+    if checkpoint.is_some() && ctx.options.yield_signal.is_cancelled() {
+        return Err(SyncError::Yielded);
+    }
     Ok(stats.written())
 }
 
