@@ -266,7 +266,10 @@ impl Store {
         Ok(None)
     }
 
-    /// The host of a connection's store (lower case), or `None` without connection or host.
+    /// The host a connection's store runs on, for per-host limits: the address its name
+    /// resolves to (the lowest IPv4 address, else the lowest IPv6 one; two shops of one
+    /// shared-hosting server share it whatever their names) with the port, or the name
+    /// itself when it does not resolve within 2 s. `None` without connection.
     async fn store_host(&self, connection_id: &str) -> Result<Option<String>> {
         let url: Option<String> = on_pool!(&self.db, pool => {
             sqlx::query_scalar("SELECT store_url FROM connections WHERE id = $1")
@@ -274,9 +277,14 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(url
-            .and_then(|u| url::Url::parse(&u).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase)))
+        let Some(url) = url.and_then(|u| url::Url::parse(&u).ok()) else {
+            return Ok(None);
+        };
+        let Some(name) = url.host_str().map(str::to_ascii_lowercase) else {
+            return Ok(None);
+        };
+        let port = url.port_or_known_default().unwrap_or(0);
+        Ok(Some(host_key(&name, port).await))
     }
 
     /// Counts one more failed sync of a connection in a row, remembers `error` and that its
@@ -615,6 +623,26 @@ impl Store {
             what: "job",
             id: job_id.to_string(),
         })
+    }
+}
+
+/// `ip:port` of the address `name` resolves to (see `store_host`), or `name:port`.
+pub async fn host_key(name: &str, port: u16) -> String {
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return std::net::SocketAddr::new(ip, port).to_string();
+    }
+    let lookup = tokio::net::lookup_host((bare, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
+        Ok(Ok(addrs)) => {
+            let addrs: Vec<std::net::SocketAddr> = addrs.collect();
+            let v4 = addrs.iter().filter(|a| a.is_ipv4()).min();
+            match v4.or_else(|| addrs.iter().min()) {
+                Some(addr) => addr.to_string(),
+                None => format!("{bare}:{port}"),
+            }
+        }
+        _ => format!("{bare}:{port}"),
     }
 }
 

@@ -46,7 +46,7 @@ pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
 pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};
 pub use error::{Result, StoreError};
 pub use hash::content_hash;
-pub use jobs::{Job, JobStatus, QueueStats, SyncFailures};
+pub use jobs::{host_key, Job, JobStatus, QueueStats, SyncFailures};
 pub use key_check::Rotation;
 pub use overview::{Grain, Overview, Period, ShopBasics};
 pub use paging::{JsonPage, JsonTable};

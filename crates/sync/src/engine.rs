@@ -395,6 +395,7 @@ impl Engine {
             }
         }
         for wave in waves(&resources, &independent) {
+            let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
             // time, sharing the pacer (which decides how many requests are in flight).
             let mut reads = Vec::new();
@@ -460,8 +461,9 @@ impl Engine {
             if fatal.is_some() {
                 break;
             }
-            // Between waves is a checkpoint too (every resource of the wave is written).
-            if ctx.options.yield_signal.is_cancelled() {
+            // Between waves is a checkpoint too (every resource of the wave is written),
+            // unless the wave was reference data only (read again in full by every run).
+            if ctx.options.yield_signal.is_cancelled() && !reference_only {
                 return Err(SyncError::Yielded);
             }
         }
