@@ -482,3 +482,57 @@ async fn two_stores_on_one_host_never_run_at_once_across_workers() {
         db.cleanup().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_prunes_old_sync_history() {
+    for db in TestDb::all("fairness_retention").await.unwrap() {
+        let sim = Simulator::start(store_of(41, 10)).await.unwrap();
+        let server = prestalink_server::start(
+            db.store.clone(),
+            ServerConfig {
+                history_days: 30,
+                workers: 0,
+                ..config()
+            },
+        )
+        .await
+        .unwrap();
+        let api = Api::new(&db.store, &server).await;
+        let (_, connection) = api.link("Old", &sim.base_url(), sim.key()).await;
+        // A job finished 40 days ago (older than the 30 kept) and one finished today.
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(40);
+        let lease = chrono::Duration::seconds(60);
+        let mut ids = Vec::new();
+        for when in [long_ago, chrono::Utc::now()] {
+            let id = db
+                .store
+                .enqueue_job(&connection, "test", &json!({}), when, when)
+                .await
+                .unwrap();
+            let mut job = None;
+            while job
+                .as_ref()
+                .is_none_or(|j: &prestalink_store::Job| j.id != id)
+            {
+                // The first link's job (no workers here) is claimed and finished too.
+                job = db.store.claim_job("t", lease, when).await.unwrap();
+                let j = job.as_ref().expect("a job to claim");
+                db.store.complete_job(j.id, "t", when).await.unwrap();
+            }
+            ids.push(id);
+        }
+        let started = Instant::now();
+        while db.store.get_job(ids[0]).await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{}: the old job was not pruned",
+                db.engine
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(db.store.get_job(ids[1]).await.is_ok(), "{}", db.engine);
+        server.shutdown().await;
+        sim.shutdown().await;
+        db.cleanup().await.unwrap();
+    }
+}

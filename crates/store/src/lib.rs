@@ -24,6 +24,7 @@ pub mod query;
 mod raw_links;
 mod record_pages;
 mod records;
+mod retention;
 mod runs;
 mod settings;
 mod sync_leases;
@@ -56,6 +57,7 @@ pub use records::{
     CommerceRecord, EncodedRaw, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet,
     StoredRaw, StoredRecord, UpsertStats,
 };
+pub use retention::Pruned;
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
 pub use sync_leases::SyncLease;
