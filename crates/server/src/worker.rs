@@ -204,7 +204,15 @@ pub async fn run(state: AppState, n: usize) {
                         "took over a job whose worker stopped renewing its lease; it resumes from its checkpoints"
                     );
                 }
-                run_job(&state, &worker, job).await
+                // Every line of the job (the sync's own span adds its run id) names the
+                // connection and the job.
+                let span = tracing::info_span!(
+                    "job",
+                    job = job.id,
+                    connection = %job.connection_id,
+                    worker = %worker
+                );
+                tracing::Instrument::instrument(run_job(&state, &worker, job), span).await
             }
             Ok(None) => sleep_or_stop(&state, Duration::from_secs(1), &state.jobs_queued).await,
             Err(e) => {
@@ -313,13 +321,13 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
 
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     state.live.start(&connection.id, state.clock.now());
-    let progress = tokio::spawn(track_progress(
+    let progress = tokio::spawn(tracing::Instrument::in_current_span(track_progress(
         state.clone(),
         connection.id.clone(),
         datasets.clone(),
         needed_resources(&data_types).len(),
         receiver,
-    ));
+    )));
     let yield_signal = CancellationToken::new();
     let request = sync_request(state, data_types, &job, worker, yield_signal.clone());
     let host = url::Url::parse(&connection.store_url)
