@@ -26,6 +26,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
               &["PRESTALINK_DB", "PRESTALINK_MASTER_KEY", "PRESTALINK_KEY", "PRESTALINK_LOG",
                 "PRESTALINK_THREADS", "SSL_CERT_FILE"], true))]
 struct Cli {
+    /// Format of the diagnostics `PRESTALINK_LOG` turns on: `text`, or `json` (one object a
+    /// line, with the span fields: a sync's connection, job and run id on every line).
+    #[arg(long, global = true, env = "PRESTALINK_LOG_FORMAT", default_value = "text",
+          value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,11 +91,20 @@ enum Command {
 /// Diagnostics on standard error when `PRESTALINK_LOG` is set, with `RUST_LOG`'s syntax
 /// (`PRESTALINK_LOG=prestalink_pacing=debug` shows every pacing decision). Off by default:
 /// the commands' own output is what a user reads.
-fn init_logging() {
+fn init_logging(format: &str) {
     let Ok(spec) = std::env::var("PRESTALINK_LOG") else {
         return;
     };
     match tracing_subscriber::EnvFilter::try_new(&spec) {
+        Ok(filter) if format == "json" => {
+            let _ = tracing_subscriber::fmt()
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
         Ok(filter) => {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(filter)
@@ -105,8 +119,8 @@ fn init_logging() {
 }
 
 fn main() -> std::process::ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(&cli.log_format);
     match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Sync(args) => commands::sync::run(*args),

@@ -28,6 +28,25 @@ pub struct ServerConfig {
     pub scheduler_tick: Duration,
     /// How long a worker holds a job before it must renew its lease.
     pub lease: Duration,
+    /// How long a job runs before its sync yields at its next checkpoint and the job goes
+    /// back to the queue behind the jobs already due (a huge store does not hold a worker
+    /// for hours while small stores wait).
+    pub job_slice: Duration,
+    /// At most this many jobs run at once for stores on one host, across every worker of
+    /// the database (shared hosting: many shops, one server).
+    pub jobs_per_host: u32,
+    /// Back-off of a store whose syncs keep failing: the first retry waits `backoff_min`,
+    /// each further failure in a row doubles it, up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// The longest back-off.
+    pub backoff_max: Duration,
+    /// Retries of one failing job before its pull operations report the failure (the
+    /// connection's back-off goes on counting across jobs until a sync succeeds).
+    pub job_retries: u32,
+    /// Sync history (finished jobs, pull operations, sync runs) older than this many days
+    /// is deleted by the scheduler (0 keeps everything). The latest pull operation and
+    /// sync run of each data type of each connection are always kept.
+    pub history_days: u32,
     /// Waits between webhook delivery attempts; after the last, the delivery has failed.
     pub webhook_retries: Vec<Duration>,
     /// Time limit of one webhook delivery attempt.
@@ -71,6 +90,12 @@ impl Default for ServerConfig {
             api: true,
             scheduler_tick: Duration::from_secs(30),
             lease: Duration::from_secs(120),
+            job_slice: Duration::from_secs(600),
+            jobs_per_host: 1,
+            backoff_min: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+            job_retries: 3,
+            history_days: 90,
             webhook_retries: default_webhook_retries(),
             webhook_timeout: Duration::from_secs(15),
             allow_private_webhooks: false,

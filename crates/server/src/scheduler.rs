@@ -33,6 +33,7 @@ pub async fn run(state: AppState) {
     let wake = tokio::sync::Notify::new();
     let ttl = role_ttl_of(&state);
     let mut leading = false;
+    let mut last_prune: Option<std::time::Instant> = None;
     loop {
         sleep_or_stop(&state, state.config.scheduler_tick, &wake).await;
         if state.is_stopping() {
@@ -70,9 +71,39 @@ pub async fn run(state: AppState) {
         if let Err(e) = tick(&state).await {
             tracing::warn!(error = %e.message, "the scheduler could not run");
         }
+        // Retention, by the role holder only, at most every 10 minutes (and at its first
+        // tick), in bounded batches: a backlog is worked off over several passes.
+        if state.config.history_days > 0 && last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+        {
+            last_prune = Some(std::time::Instant::now());
+            prune(&state).await;
+        }
     }
     if leading {
         let _ = state.store.release_role(ROLE, &state.process_id).await;
+    }
+}
+
+/// How often the scheduler's holder prunes old sync history.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes sync history older than `history_days` (at most 10 batches of 1,000 rows per
+/// table and pass).
+async fn prune(state: &AppState) {
+    let cutoff = state.clock.now() - ChronoDuration::days(i64::from(state.config.history_days));
+    match state.store.prune_history(cutoff, 1000, 10).await {
+        Ok(pruned) if pruned.total() > 0 => {
+            metrics::counter!("prestalink_history_pruned_total").increment(pruned.total());
+            tracing::info!(
+                jobs = pruned.jobs,
+                pull_operations = pruned.datasets,
+                sync_runs = pruned.sync_runs,
+                days = state.config.history_days,
+                "pruned old sync history"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prune old sync history"),
     }
 }
 

@@ -17,6 +17,7 @@ use prestalink_sync::{
 use prestalink_webservice::diagnose::DiagnoseOptions;
 use prestalink_webservice::Format;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiResult;
 use crate::state::{sleep_or_stop, AppState};
@@ -138,7 +139,17 @@ pub async fn queue_sync(
                 .await?,
         );
     }
-    store.release_job(job_id, now).await?;
+    // A scheduled sync of a store whose syncs keep failing waits for the end of its
+    // back-off, in the queue (other jobs go first meanwhile).
+    let mut release_at = now;
+    if trigger == Trigger::Schedule {
+        if let Some(until) = store.backoff_until(connection_id).await? {
+            if let Ok(until) = chrono::DateTime::parse_from_rfc3339(&until) {
+                release_at = release_at.max(until.with_timezone(&chrono::Utc));
+            }
+        }
+    }
+    store.release_job(job_id, release_at).await?;
     state.jobs_queued.notify_one();
     Ok(created)
 }
@@ -176,9 +187,10 @@ pub async fn run(state: AppState, n: usize) {
         }
         let lease =
             ChronoDuration::from_std(state.config.lease).unwrap_or(ChronoDuration::minutes(2));
+        let per_host = Some(state.config.jobs_per_host).filter(|n| *n > 0);
         match state
             .store
-            .claim_job(&worker, lease, state.clock.now())
+            .claim_job_limited(&worker, lease, state.clock.now(), per_host)
             .await
         {
             Ok(Some(job)) => {
@@ -192,7 +204,15 @@ pub async fn run(state: AppState, n: usize) {
                         "took over a job whose worker stopped renewing its lease; it resumes from its checkpoints"
                     );
                 }
-                run_job(&state, &worker, job).await
+                // Every line of the job (the sync's own span adds its run id) names the
+                // connection and the job.
+                let span = tracing::info_span!(
+                    "job",
+                    job = job.id,
+                    connection = %job.connection_id,
+                    worker = %worker
+                );
+                tracing::Instrument::instrument(run_job(&state, &worker, job), span).await
             }
             Ok(None) => sleep_or_stop(&state, Duration::from_secs(1), &state.jobs_queued).await,
             Err(e) => {
@@ -209,6 +229,7 @@ fn sync_request(
     data_types: Vec<DataType>,
     job: &Job,
     worker: &str,
+    yield_signal: CancellationToken,
 ) -> SyncRequest {
     SyncRequest {
         url: String::new(),
@@ -226,6 +247,9 @@ fn sync_request(
             // A `prestalink sync` of the same connection may be running: wait for it a while
             // (the job goes back to the queue if it does not end).
             lease_wait: Duration::from_secs(30),
+            // Cancelled when the job's time slice ends: the sync stops at its next
+            // checkpoint and the job goes back to the queue.
+            yield_signal,
             ..SyncOptions::default()
         },
         pace: state.config.pace,
@@ -297,14 +321,15 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
 
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     state.live.start(&connection.id, state.clock.now());
-    let progress = tokio::spawn(track_progress(
+    let progress = tokio::spawn(tracing::Instrument::in_current_span(track_progress(
         state.clone(),
         connection.id.clone(),
         datasets.clone(),
         needed_resources(&data_types).len(),
         receiver,
-    ));
-    let request = sync_request(state, data_types, &job, worker);
+    )));
+    let yield_signal = CancellationToken::new();
+    let request = sync_request(state, data_types, &job, worker, yield_signal.clone());
     let host = url::Url::parse(&connection.store_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -345,13 +370,30 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     };
     let mut stopping = state.stopping.clone();
     let mut lost = false;
-    let outcome = tokio::select! {
-        result = &mut sync => Some(result),
-        () = renewal => {
-            lost = true;
-            None
+    tokio::pin!(renewal);
+    // The job's time slice: when it ends the sync is asked to yield (a synchronous body:
+    // the loop goes on polling the sync, which stops at its next checkpoint).
+    let slice = state.config.job_slice;
+    let slice_timer = tokio::time::sleep(if slice.is_zero() {
+        Duration::from_secs(u64::from(u32::MAX))
+    } else {
+        slice
+    });
+    tokio::pin!(slice_timer);
+    let mut sliced = slice.is_zero();
+    let outcome = loop {
+        tokio::select! {
+            result = &mut sync => break Some(result),
+            () = &mut renewal => {
+                lost = true;
+                break None;
+            }
+            _ = async { let _ = stopping.wait_for(|s| *s).await; } => break None,
+            () = &mut slice_timer, if !sliced => {
+                sliced = true;
+                yield_signal.cancel();
+            }
         }
-        _ = async { let _ = stopping.wait_for(|s| *s).await; } => None,
     };
     // A sync that did not finish is dropped here: every page it wrote is committed with its
     // checkpoint, so the next worker resumes from there. Dropping it also closes the
@@ -392,6 +434,34 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         metrics::counter!("prestalink_syncs_total", "outcome" => "busy").increment(1);
         return;
     }
+    let yielded = matches!(
+        &outcome,
+        Some(Err(LinkError::Sync(prestalink_sync::SyncError::Yielded)))
+    );
+    if yielded {
+        // Its time slice is over: back in the queue at once, behind the jobs already due,
+        // its pull operations still in progress; the next claim resumes from the
+        // checkpoints.
+        tracing::info!(job = job.id, slice = ?state.config.job_slice, "the sync yielded after its time slice; the job is queued again");
+        let _ = store
+            .requeue_datasets_of_job_with(
+                job.id,
+                "Waiting for a worker (the sync yielded after its time slice and resumes from its checkpoints)",
+            )
+            .await;
+        let _ = store
+            .fail_job(
+                job.id,
+                worker,
+                "yielded after its time slice; resumes from its checkpoints",
+                Some(now),
+                now,
+            )
+            .await;
+        metrics::counter!("prestalink_syncs_total", "outcome" => "yielded").increment(1);
+        state.jobs_queued.notify_one();
+        return;
+    }
     let Some(result) = outcome else {
         let _ = store.requeue_datasets_of_job(job.id).await;
         let _ = store
@@ -406,6 +476,41 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         metrics::counter!("prestalink_syncs_total", "outcome" => "interrupted").increment(1);
         return;
     };
+    match sync_failure(state, &connection.id, &result).await {
+        Some(error) => {
+            let failures = store
+                .note_sync_failure(&connection.id, &error)
+                .await
+                .unwrap_or(1);
+            let until = now + backoff_delay(&state.config, failures);
+            let _ = store.set_backoff_until(&connection.id, until).await;
+            metrics::counter!("prestalink_sync_failures_total").increment(1);
+            if job.failures < i64::from(state.config.job_retries) {
+                // Tried again after the back-off, without holding a worker meanwhile: the
+                // job waits in the queue, others go first.
+                tracing::warn!(
+                    job = job.id,
+                    failures,
+                    retry_at = %prestalink_store::format_timestamp(until),
+                    %error,
+                    "the sync failed; the job is queued again after a back-off"
+                );
+                let description = format!(
+                    "Retrying at {} ({failures} failed syncs in a row; last: {error})",
+                    prestalink_store::format_timestamp(until)
+                );
+                let _ = store
+                    .requeue_datasets_of_job_with(job.id, &description)
+                    .await;
+                let _ = store.retry_job(job.id, worker, &error, until, now).await;
+                metrics::counter!("prestalink_syncs_total", "outcome" => "retry").increment(1);
+                return;
+            }
+        }
+        None => {
+            let _ = store.reset_sync_failures(&connection.id).await;
+        }
+    }
     let outcome_label = record_outcome(state, &company, &connection.id, &datasets, result).await;
     metrics::counter!("prestalink_syncs_total", "outcome" => outcome_label).increment(1);
     let _ = store.complete_job(job.id, worker, state.clock.now()).await;
@@ -419,6 +524,60 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
         out
     };
     webhooks::emit_read_completed(state, &company, &finished).await;
+}
+
+/// The delay before a connection's next attempt after `failures` failed syncs in a row:
+/// `backoff_min` doubled with each further failure, at most `backoff_max`.
+pub fn backoff_delay(config: &crate::ServerConfig, failures: u32) -> ChronoDuration {
+    use backon::BackoffBuilder;
+    let delay = backon::ExponentialBuilder::default()
+        .with_min_delay(config.backoff_min)
+        .with_max_delay(config.backoff_max)
+        .with_factor(2.0)
+        .without_max_times()
+        .build()
+        .nth(failures.clamp(1, 64) as usize - 1)
+        .unwrap_or(config.backoff_max);
+    ChronoDuration::from_std(delay).unwrap_or(ChronoDuration::hours(1))
+}
+
+/// Why a finished sync counts as a failure of the store worth a retry after a back-off
+/// (the store unreachable, a resource that could not be read, prestalink failing), or
+/// `None`: it succeeded, or it failed in a way no retry heals (a key to link again, a
+/// key that may not read a data type).
+async fn sync_failure(
+    state: &AppState,
+    connection_id: &str,
+    result: &Result<prestalink_sync::Linked, LinkError>,
+) -> Option<String> {
+    match result {
+        Ok(linked) => {
+            let report = &linked.report;
+            let failed = report.data_types.values().find(|r| {
+                !matches!(
+                    r.status.as_str(),
+                    "completed" | "notSupported" | prestalink_sync::PERMISSIONS_ERROR
+                )
+            })?;
+            let deauthorized = matches!(
+                state.store.get_connection(connection_id).await,
+                Ok(Some(c)) if c.status == ConnectionStatus::Deauthorized
+            );
+            if deauthorized {
+                return None;
+            }
+            Some(
+                failed
+                    .error
+                    .clone()
+                    .or_else(|| report.fatal.clone())
+                    .unwrap_or_else(|| "the sync did not complete".to_string()),
+            )
+        }
+        Err(LinkError::NotReadable(diagnosis)) if needs_relink(diagnosis.code) => None,
+        Err(LinkError::NotReadable(diagnosis)) => Some(diagnosis.message.clone()),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Writes each pull operation's outcome; returns the sync's outcome for metrics.

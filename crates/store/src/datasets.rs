@@ -219,13 +219,22 @@ impl Store {
 
     /// Puts the active pull operations of a job back in the queue (its worker stopped).
     pub async fn requeue_datasets_of_job(&self, job_id: i64) -> Result<()> {
+        self.requeue_datasets_of_job_with(
+            job_id,
+            "Waiting for a worker (the previous one stopped; the sync resumes from its checkpoints)",
+        )
+        .await
+    }
+
+    /// [`Store::requeue_datasets_of_job`] with a description of why (a yield, a retry).
+    pub async fn requeue_datasets_of_job_with(&self, job_id: i64, description: &str) -> Result<()> {
         on_pool!(&self.db, pool => {
             sqlx::query(
                 "UPDATE datasets SET status = 'Queued', status_description = $2 \
-                 WHERE job_id = $1 AND status IN ('Fetching', 'Mapping')",
+                 WHERE job_id = $1 AND status IN ('Queued', 'Fetching', 'Mapping')",
             )
             .bind(job_id)
-            .bind("Waiting for a worker (the previous one stopped; the sync resumes from its checkpoints)")
+            .bind(description)
             .execute(pool)
             .await?;
         });

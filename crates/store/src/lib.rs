@@ -24,6 +24,7 @@ pub mod query;
 mod raw_links;
 mod record_pages;
 mod records;
+mod retention;
 mod runs;
 mod settings;
 mod sync_leases;
@@ -46,7 +47,7 @@ pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
 pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};
 pub use error::{Result, StoreError};
 pub use hash::content_hash;
-pub use jobs::{Job, JobStatus, QueueStats};
+pub use jobs::{host_key, Job, JobStatus, QueueStats, SyncFailures};
 pub use key_check::Rotation;
 pub use overview::{Grain, Overview, Period, ShopBasics};
 pub use paging::{JsonPage, JsonTable};
@@ -56,6 +57,7 @@ pub use records::{
     CommerceRecord, EncodedRaw, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet,
     StoredRaw, StoredRecord, UpsertStats,
 };
+pub use retention::Pruned;
 pub use runs::{DataStatus, SyncCounts, SyncRun, SyncStatus, INTERRUPTED};
 pub use settings::{Profile, SyncSetting, PROFILE_SCOPE};
 pub use sync_leases::SyncLease;

@@ -17,6 +17,7 @@ use prestalink_webservice::query::{Display, Query};
 use prestalink_webservice::Format;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
+use tracing::Instrument;
 
 use crate::catalog::{self, SourceResource};
 use crate::error::SyncError;
@@ -328,6 +329,16 @@ impl Engine {
     /// Runs the sync. Database failures end the run with an error; everything else is in the
     /// report (failed resources fail only the data types that need them).
     pub async fn run(self) -> Result<SyncReport, SyncError> {
+        // Every line the run logs (its tasks too) carries the connection and the run id.
+        let span = tracing::info_span!(
+            "sync_run",
+            connection = %self.ctx.connection_id,
+            run = %self.ctx.run_id
+        );
+        self.run_in_span().instrument(span).await
+    }
+
+    async fn run_in_span(self) -> Result<SyncReport, SyncError> {
         if self.held {
             return self.run_leased().await;
         }
@@ -395,6 +406,7 @@ impl Engine {
             }
         }
         for wave in waves(&resources, &independent) {
+            let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
             // time, sharing the pacer (which decides how many requests are in flight).
             let mut reads = Vec::new();
@@ -433,6 +445,9 @@ impl Engine {
                         outcomes.insert(res.name, Ok(outcome));
                     }
                     Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
+                    // Asked to yield: the pages read so far are written with their
+                    // checkpoints; the next run goes on from them.
+                    Err(SyncError::Yielded) => return Err(SyncError::Yielded),
                     Err(e) => {
                         let reason = e.to_string();
                         tracing::warn!(resource = res.name, %reason, "resource failed");
@@ -456,6 +471,11 @@ impl Engine {
             }
             if fatal.is_some() {
                 break;
+            }
+            // Between waves is a checkpoint too (every resource of the wave is written),
+            // unless the wave was reference data only (read again in full by every run).
+            if ctx.options.yield_signal.is_cancelled() && !reference_only {
+                return Err(SyncError::Yielded);
             }
         }
         // Reports in the catalogue's reading order, whatever order reads finished in.
@@ -520,9 +540,13 @@ impl Engine {
                 let reference = reference.clone();
                 // Aborted with the run: a run dropped half-way (its job's lease lost, the
                 // server stopping) must not go on writing records without its lease.
-                let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
-                    crate::family::map_together(&scoped, &unit, &reference, full).await
-                }));
+                let task =
+                    tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
+                        async move {
+                            crate::family::map_together(&scoped, &unit, &reference, full).await
+                        }
+                        .in_current_span(),
+                    ));
                 async move { task.await.expect("mapping task panicked") }
             }))
             .buffer_unordered(MAP_TASKS);

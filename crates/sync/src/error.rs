@@ -43,6 +43,11 @@ pub enum SyncError {
     /// Mapping could not run at all (e.g. an unknown time zone in PS_TIMEZONE).
     #[error("mapping: {0}")]
     Mapping(#[from] prestalink_mapping::MappingError),
+    /// The run stopped at a checkpoint because its `yield_signal` was cancelled (its
+    /// worker's time slice ended): everything read so far is written with its checkpoint,
+    /// and the next run goes on from there. Not a failure.
+    #[error("yielded at a checkpoint (time slice over); the next run resumes from there")]
+    Yielded,
 }
 
 impl SyncError {

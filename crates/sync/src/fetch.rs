@@ -122,7 +122,7 @@ impl Fetcher {
             // for writing, a few ms), which a window's median does not count.
             let client = self.client.clone();
             let owned = query.clone();
-            let task = tokio::spawn(async move {
+            let task = tokio::spawn(tracing::Instrument::in_current_span(async move {
                 let started = Instant::now();
                 let result = match format {
                     Some(format) => client.get_as(&owned, format).await,
@@ -154,7 +154,7 @@ impl Fetcher {
                     Err(error) => held.complete(outcome_of(error, latency)),
                 }
                 result
-            });
+            }));
             let result = AbortOnDrop(task).await;
             self.record_metrics(result.is_ok());
             match result {

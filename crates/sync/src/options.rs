@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use prestalink_commerce::DataType;
 use prestalink_mapping::ModuleRules;
+use tokio_util::sync::CancellationToken;
 
 /// Options of one sync run.
 #[derive(Debug, Clone)]
@@ -41,6 +42,11 @@ pub struct SyncOptions {
     /// How long to wait for another sync of the same connection to finish before giving up
     /// with `SyncInProgress` (zero: give up at once).
     pub lease_wait: Duration,
+    /// Asks the run to stop at its next checkpoint (after a page is written, between
+    /// waves of reads): a worker whose time slice is over cancels it, the run ends with
+    /// [`crate::SyncError::Yielded`] and the next run resumes from the checkpoints. Never
+    /// cancelled by default.
+    pub yield_signal: CancellationToken,
 }
 
 impl Default for SyncOptions {
@@ -58,6 +64,7 @@ impl Default for SyncOptions {
             rules: ModuleRules::builtin(),
             unreadable: Vec::new(),
             lease_wait: Duration::ZERO,
+            yield_signal: CancellationToken::new(),
         }
     }
 }

@@ -585,6 +585,13 @@ async fn write_raw_records(
         .db
         .upsert_encoded_raw_page(&ctx.connection_id, res.name, raw, checkpoint, Utc::now())
         .await?;
+    // A checkpoint: the page is committed with it, so a run asked to yield stops here.
+    // Not in reference data, which every run reads again in full: a run that yielded
+    // there would redo it next time and, on a slow shop with a short slice, never get
+    // further.
+    if checkpoint.is_some() && !res.reference && ctx.options.yield_signal.is_cancelled() {
+        return Err(SyncError::Yielded);
+    }
     Ok(stats.written())
 }
 

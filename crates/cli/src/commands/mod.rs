@@ -8,6 +8,7 @@ pub mod exit;
 pub mod export;
 pub mod help;
 pub mod progress_ui;
+pub mod queue_args;
 pub mod rotate_key;
 pub mod serve;
 pub mod simulate;

@@ -41,6 +41,8 @@ pub struct ServeArgs {
     /// How hard syncs read the shops: polite, balanced or max.
     #[arg(long, default_value = "balanced")]
     pub pace: Pace,
+    #[command(flatten)]
+    pub queue: super::queue_args::QueueArgs,
 }
 
 /// Runs `prestalink serve`.
@@ -56,7 +58,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = ServerConfig {
+    let config = args.queue.apply(ServerConfig {
         listen: args.listen,
         public_url: args.public_url,
         allow_private_stores: args.allow_private_stores,
@@ -68,7 +70,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         },
         pace: args.pace,
         ..ServerConfig::default()
-    };
+    });
     let keys = store.list_api_keys().await.unwrap_or_default();
     let server = match prestalink_server::start(store, config).await {
         Ok(s) => s,

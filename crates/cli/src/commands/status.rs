@@ -44,9 +44,10 @@ async fn status(args: StatusArgs) -> ExitCode {
         let queue = store.queue_stats(now).await?;
         let scheduler = store.role_holder("scheduler", now).await?;
         let running = store.running_jobs().await?;
-        Ok::<_, prestalink_store::StoreError>((queue, scheduler, running))
+        let failing = store.sync_failures().await?;
+        Ok::<_, prestalink_store::StoreError>((queue, scheduler, running, failing))
     };
-    let (queue, scheduler, running) = match read.await {
+    let (queue, scheduler, running, failing) = match read.await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot read the job queue of {}: {e}", args.db);
@@ -58,6 +59,7 @@ async fn status(args: StatusArgs) -> ExitCode {
             "queue": queue,
             "scheduler": scheduler.as_ref().map(|(owner, until)| serde_json::json!({"owner": owner, "leaseExpiresAt": until})),
             "running": running,
+            "backingOff": failing,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return ExitCode::SUCCESS;
@@ -76,6 +78,22 @@ async fn status(args: StatusArgs) -> ExitCode {
     match &scheduler {
         Some((owner, until)) => println!("scheduler: {owner} (lease until {until})"),
         None => println!("scheduler: none (no serve or worker process runs)"),
+    }
+    if !failing.is_empty() {
+        println!("stores backing off after failed syncs:");
+        println!(
+            "  {:<36}  {:>8}  {:<24}  last error",
+            "connection", "failures", "next attempt"
+        );
+        for f in &failing {
+            println!(
+                "  {:<36}  {:>8}  {:<24}  {}",
+                f.connection_id,
+                f.failures,
+                f.backoff_until.as_deref().unwrap_or("-"),
+                f.last_error.as_deref().unwrap_or("-")
+            );
+        }
     }
     if running.is_empty() {
         println!("no job is running");

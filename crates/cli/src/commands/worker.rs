@@ -49,6 +49,8 @@ pub struct WorkerArgs {
     /// How hard syncs read the shops: polite, balanced or max.
     #[arg(long, default_value = "balanced")]
     pub pace: Pace,
+    #[command(flatten)]
+    pub queue: super::queue_args::QueueArgs,
 }
 
 /// Runs `prestalink worker`.
@@ -69,7 +71,7 @@ async fn work(args: WorkerArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = ServerConfig {
+    let config = args.queue.apply(ServerConfig {
         listen: args.listen,
         api: false,
         allow_private_stores: args.allow_private_stores,
@@ -79,7 +81,7 @@ async fn work(args: WorkerArgs) -> ExitCode {
         scheduler_tick: Duration::from_secs(args.scheduler_tick),
         pace: args.pace,
         ..ServerConfig::default()
-    };
+    });
     let server = match prestalink_server::start(store, config).await {
         Ok(s) => s,
         Err(e) => {
