@@ -33,7 +33,8 @@ pub async fn run(state: AppState) {
     let wake = tokio::sync::Notify::new();
     let ttl = role_ttl_of(&state);
     let mut leading = false;
-    let mut last_prune: Option<std::time::Instant> = None;
+    // On the server's clock, which tests move.
+    let mut last_prune: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         sleep_or_stop(&state, state.config.scheduler_tick, &wake).await;
         if state.is_stopping() {
@@ -73,9 +74,12 @@ pub async fn run(state: AppState) {
         }
         // Retention, by the role holder only, at most every 10 minutes (and at its first
         // tick), in bounded batches: a backlog is worked off over several passes.
-        if state.config.history_days > 0 && last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+        let now = state.clock.now();
+        if state.config.history_days > 0
+            && last_prune
+                .is_none_or(|at| now - at >= ChronoDuration::seconds(PRUNE_EVERY.as_secs() as i64))
         {
-            last_prune = Some(std::time::Instant::now());
+            last_prune = Some(now);
             prune(&state).await;
         }
     }

@@ -425,11 +425,7 @@ async fn merged_lists_equal_the_reference() {
                 .await
                 .unwrap();
             wait_for_merges(store, merges + filtered, engine).await;
-            for (q, order) in SHAPES {
-                for page in 1..=10 {
-                    assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
-                }
-            }
+            assert_every_shape(store, &conn, engine).await;
         }
         // Deletions leave every list that hides deleted records.
         let merges = store.key_list_merges();
@@ -439,14 +435,19 @@ async fn merged_lists_equal_the_reference() {
             .await
             .unwrap();
         wait_for_merges(store, merges + filtered, engine).await;
-        for (q, order) in SHAPES {
-            for page in 1..=10 {
-                assert_same(store, &conn, &query(*q, *order, page, 7), engine).await;
-            }
-        }
+        assert_every_shape(store, &conn, engine).await;
         t
     })
     .await;
+}
+
+/// Pages 1 to 10 of 7 records of every shape equal the OFFSET reference.
+async fn assert_every_shape(store: &Store, conn: &str, engine: &str) {
+    for (q, order) in SHAPES {
+        for page in 1..=10 {
+            assert_same(store, conn, &query(*q, *order, page, 7), engine).await;
+        }
+    }
 }
 
 async fn wait_for_merges(store: &Store, want: u64, engine: &str) {
