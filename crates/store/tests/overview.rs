@@ -295,7 +295,7 @@ async fn migration_0030_fills_the_rollups_of_a_database_written_before_it() {
             "DROP TABLE overview_money_days",
             "DROP TABLE overview_product_months",
             "DROP TABLE overview_customer_orders",
-            "DELETE FROM _sqlx_migrations WHERE version >= 30",
+            "DELETE FROM _sqlx_migrations WHERE version IN (30, 31)",
             "CREATE INDEX overview_orders_day ON overview_orders (connection_id, local_date, valid, total_amount, conversion_rate, currency, country, customer_id)",
             "CREATE INDEX overview_orders_customer ON overview_orders (connection_id, customer_id, valid, local_date)",
             "CREATE INDEX overview_money_day ON overview_money (connection_id, kind, local_date, method, amount, conversion_rate, currency)",
