@@ -279,6 +279,28 @@ pub(crate) struct KeyLists {
     writes: Mutex<HashMap<String, WriteLog>>,
 }
 
+impl KeyLists {
+    /// What `read` finds in the write log of a connection's data type, if it has one.
+    fn write_log<T>(
+        &self,
+        connection_id: &str,
+        data_type: &str,
+        read: impl FnOnce(&WriteLog) -> Option<T>,
+    ) -> Option<T> {
+        read(
+            self.writes
+                .lock()
+                .unwrap()
+                .get(&list_prefix(connection_id, data_type))?,
+        )
+    }
+}
+
+/// The start of the cache keys of a connection's data type, and the key of its write log.
+fn list_prefix(connection_id: &str, data_type: &str) -> String {
+    format!("{connection_id}\u{1f}{data_type}\u{1f}")
+}
+
 impl std::fmt::Debug for KeyLists {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyLists")
@@ -397,9 +419,13 @@ impl Store {
         let c = compile(query, dialect, 3)?;
         let filtered = query.query.as_deref().is_some_and(|t| !t.trim().is_empty());
         let s = statements(dialect, &c, filtered);
+        // Starts with the list prefix: writes find the lists of what they wrote by it.
         let cache_key = format!(
-            "{connection_id}\u{1f}{data_type}\u{1f}{}\u{1f}{:?}\u{1f}{}",
-            c.filter, c.params, c.order
+            "{}{}\u{1f}{:?}\u{1f}{}",
+            list_prefix(connection_id, data_type),
+            c.filter,
+            c.params,
+            c.order
         );
         let freshness = *self.key_lists.freshness.lock().unwrap();
         let mut waited = false;
@@ -458,13 +484,8 @@ impl Store {
             // reader after a quiet spell waited for a whole rebuild: api_bench's unfiltered
             // pages reached 1.1 s while a sync wrote the connection read).
             let behind_since = list.version.and_then(|version| {
-                let prefix = format!("{connection_id}\u{1f}{data_type}\u{1f}");
                 self.key_lists
-                    .writes
-                    .lock()
-                    .unwrap()
-                    .get(&prefix)?
-                    .behind_since(version)
+                    .write_log(connection_id, data_type, |log| log.behind_since(version))
             });
             let young = exact_at.elapsed() < freshness.max_stale
                 || behind_since.is_some_and(|since| since.elapsed() < freshness.max_stale)
@@ -547,25 +568,26 @@ impl Store {
     /// a list less than one rebuild old instead of waiting for one. Only with a
     /// [`PageFreshness`] that allows stale lists (the server's), and only for writes made
     /// through this store (another process's writes are caught by the readers).
-    pub(crate) fn records_moved(
+    /// The ids are copied only when some list may use them.
+    pub(crate) fn records_moved<'a>(
         &self,
         connection_id: &str,
         data_type: &str,
         version: i64,
-        ids: Vec<String>,
+        ids: impl IntoIterator<Item = &'a str>,
     ) {
         let max_stale = self.key_lists.freshness.lock().unwrap().max_stale;
         if max_stale.is_zero() || self.key_lists.cache.is_empty() {
             return;
         }
-        let prefix = format!("{connection_id}\u{1f}{data_type}\u{1f}");
+        let prefix = list_prefix(connection_id, data_type);
         self.key_lists
             .writes
             .lock()
             .unwrap()
             .entry(prefix.clone())
             .or_default()
-            .push(version, ids);
+            .push(version, ids.into_iter().map(str::to_string).collect());
         let recent = millis(Instant::now()).saturating_sub(RECENTLY_READ.as_millis() as u64);
         for (cache_key, list) in self.key_lists.cache.iter() {
             if cache_key.starts_with(&prefix)
@@ -645,15 +667,12 @@ impl Store {
     /// into it when every one of them is known (made through this store), else built anew.
     async fn merge_or_build(&self, cache_key: &str, recipe: Arc<Recipe>) -> Result<Arc<KeyList>> {
         let old = self.key_lists.cache.peek(cache_key);
-        let prefix = format!("{}\u{1f}{}\u{1f}", recipe.connection_id, recipe.data_type);
         let since = old.as_ref().and_then(|old| {
             let version = old.version?;
             self.key_lists
-                .writes
-                .lock()
-                .unwrap()
-                .get(&prefix)?
-                .since(version)
+                .write_log(&recipe.connection_id, &recipe.data_type, |log| {
+                    log.since(version)
+                })
         });
         if let (Some(old), Some((upto, written)), Some(sql)) =
             (old, since, recipe.merge_sql.as_deref())

@@ -479,9 +479,9 @@ impl Store {
     ) -> Result<PageWriteStats> {
         let now_text = format_timestamp(now);
         let mut stats = PageWriteStats::default();
-        // Data types written, with the version their write moved them to and the ids of the
-        // records given (those written among them), for the API's key lists.
-        let mut moved: Vec<(&str, i64, Vec<String>)> = Vec::new();
+        // Data types written, with the version their write moved them to and the records
+        // given (those written among them), for the API's key lists.
+        let mut moved: Vec<(&str, i64, &[CommerceRecord])> = Vec::new();
         let mut raw = raw;
         on_pool!(&self.db, pool => {
             let mut tx = crate::begin(pool, self.begin_write()).await?;
@@ -500,8 +500,7 @@ impl Store {
                         .bind(*data_type)
                         .fetch_one(&mut *tx)
                         .await?;
-                    let ids = records.iter().map(|r| r.id.clone()).collect();
-                    moved.push((*data_type, version, ids));
+                    moved.push((*data_type, version, *records));
                 }
                 stats.commerce.add(s);
             }
@@ -515,7 +514,8 @@ impl Store {
             }
             tx.commit().await?;
         });
-        for (data_type, version, ids) in moved {
+        for (data_type, version, records) in moved {
+            let ids = records.iter().map(|r| r.id.as_str());
             self.records_moved(connection_id, data_type, version, ids);
         }
         Ok(stats)
@@ -652,7 +652,12 @@ impl Store {
             tx.commit().await?;
         });
         if let (RecordSet::Commerce(data_type), true) = (set, changed > 0) {
-            self.records_moved(connection_id, data_type, version, ids.to_vec());
+            self.records_moved(
+                connection_id,
+                data_type,
+                version,
+                ids.iter().map(String::as_str),
+            );
         }
         Ok(changed)
     }
