@@ -21,17 +21,18 @@
 //! process with a Lua script that asks for a uniformly random page (1 to the last page of the
 //! query) with `Authorization: Bearer`. Each scenario runs for `--duration` seconds after a
 //! 3-second warm-up; between runs the benchmark waits until the server has answered the
-//! requests `wrk` left in flight. "during sync" (`--writers other,same`, both by default):
-//! a store changing `--churn` times per second is synced incrementally in a loop, in this
-//! process and on the same store as the API (as the server's own workers would), for the
-//! whole measurement. With `other`, it is a second simulated store (`--writer-orders`
-//! orders) linked as another connection of the same database: the pages read stay valid.
-//! With `same`, it is the loaded store itself (the same seed and size, served again at the
-//! address the connection was linked with), so every write the sync commits changes the
-//! very list of orders the pages are read from. The syncs that ended during a run and the
-//! order records written during it (their `modifiedDate`) are reported. Queries run `--query-duration` seconds: their pages are slow enough that a short
-//! run completes few. Before the load runs, single requests at chosen depths show what one
-//! page costs alone.
+//! requests `wrk` left in flight. "during sync" (`--writers other,same`, both by default): a
+//! store changing `--churn` times per second is synced incrementally in a loop (lookback 2 s,
+//! no safety-net sweep: see [`writer_request`]), in this process and on the same store as the
+//! API (as the server's own workers would), for the whole measurement. With `other`, it is a
+//! second simulated store (`--writer-orders` orders) linked as another connection of the same
+//! database: the pages read stay valid. With `same`, it is the loaded store itself (the same
+//! seed and size, served again at the address the connection was linked with), so every write
+//! the sync commits changes the very list of orders the pages are read from. The syncs that
+//! ended during a run and the order records written during it (their `modifiedDate`) are
+//! reported. Queries run `--query-duration` seconds: their pages are slow enough that a short
+//! run completes few. Before the load runs, single requests at chosen depths show what one page
+//! costs alone.
 //!
 //! The machine's cores are shared by everything: `wrk`, the API, the database (PostgreSQL's
 //! server too) and, during the sync scenarios, the simulated store and the sync. The last
@@ -279,6 +280,20 @@ fn orders_request(sim: &Simulator) -> SyncRequest {
     }
 }
 
+/// The writer's incremental syncs: a lookback of 2 s instead of 15 min and no safety-net
+/// sweep. The store changes `--churn` orders a second, so with the default lookback every
+/// sync would read again each order changed in the last 15 minutes (at 200 a second, most
+/// of the store) and write almost none of them (their content is unchanged); the sweep
+/// would read another eighth of the store. Both only read, and a sync that reads for
+/// minutes leaves the measured runs without writes. This way each sync reads what changed
+/// since the previous one and writes it: the run measures pages while records are written.
+fn writer_request(sim: &Simulator) -> SyncRequest {
+    let mut request = orders_request(sim);
+    request.options.lookback = Duration::from_secs(2);
+    request.options.sweep_every = 0;
+    request
+}
+
 /// Opens the engine's store; without `--reuse`, from an empty database.
 async fn open_store(
     engine: Engine,
@@ -473,7 +488,7 @@ impl Writer {
                 (sims.start(cfg).await?, orders)
             }
         };
-        let request = orders_request(&sim);
+        let request = writer_request(&sim);
         let first = sync_store(store, &request, None)
             .await
             .map_err(|e| anyhow::anyhow!("the writer's first sync failed: {e}"))?;
