@@ -516,6 +516,7 @@ impl Writer {
             let (stop, stats, store) = (stop.clone(), stats.clone(), store.clone());
             async move {
                 while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
                     match sync_store(&store, &request, None).await {
                         Ok(linked) => {
                             let written: u64 = linked
@@ -524,6 +525,12 @@ impl Writer {
                                 .values()
                                 .map(|d| d.written + d.deleted)
                                 .sum();
+                            eprintln!(
+                                "    writer: a sync ended in {:.1} s, {} requests, {written} \
+                                 records written",
+                                started.elapsed().as_secs_f64(),
+                                linked.report.requests
+                            );
                             let mut s = stats.lock().unwrap();
                             s.syncs += 1;
                             s.written += written;

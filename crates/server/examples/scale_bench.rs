@@ -3,8 +3,16 @@
 //! by 1, 2 and 4 workers from a queue of first-link syncs of up to 1,000 simulated stores
 //! served by this process (each simulator with the laptop capacity model at time scale
 //! 1, so every request costs the shop 8 ms or more and the shops, not this CPU, bound a
-//! worker), with the PostgreSQL transactions per job. Bounded: each worker count runs for
-//! `--window` seconds.
+//! worker), with the PostgreSQL transactions and statements per job. Bounded: each worker
+//! count runs for `--window` seconds.
+//!
+//! Statements are counted by `pg_stat_statements` (in PostgreSQL's contrib), which the server
+//! must preload; without it the column says so and only transactions are counted:
+//!
+//! ```text
+//! psql -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+//! pg_ctlcluster --skip-systemctl-redirect 15 main restart
+//! ```
 //!
 //! ```text
 //! PRESTALINK_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test \
@@ -187,6 +195,55 @@ async fn db_counter(url: &str, sql: &str) -> anyhow::Result<i64> {
 
 const XACTS: &str = "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database \
                      WHERE datname = current_database()";
+/// Statements run in this database so far, from `pg_stat_statements` (`None` when the server
+/// does not preload it). The counting connections' own statements are a handful per row.
+async fn statements(url: &str) -> Option<i64> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(url).await.ok()?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut conn)
+        .await
+        .ok()?;
+    sqlx::query_scalar(
+        "SELECT COALESCE(SUM(calls), 0)::bigint FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .ok()
+}
+
+/// The statements run most often in this database since the counters were reset, with
+/// their calls per completed job.
+async fn top_statements(url: &str, jobs: i64) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT calls::bigint, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         ORDER BY calls DESC LIMIT 12",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    println!();
+    println!("Statements run most often, per completed job ({jobs} jobs):");
+    println!();
+    println!("| per job | statement |");
+    println!("|---:|---|");
+    for (calls, query) in rows {
+        let mut text: String = query.chars().take(110).collect();
+        if text.len() < query.len() {
+            text.push('…');
+        }
+        println!(
+            "| {:.1} | `{}` |",
+            calls as f64 / jobs.max(1) as f64,
+            text.replace('|', "\\|")
+        );
+    }
+    Ok(())
+}
+
 const COMPLETED: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'completed'";
 
 fn shop(i: usize) -> SimulatorConfig {
@@ -273,12 +330,22 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "| workers | stores synced | stores / min | PG transactions / job | CPU of this process |"
+        "| workers | stores synced | stores / min | PG transactions / job | PG statements / job | CPU of this process |"
     );
-    println!("|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let mut jobs_measured = 0;
+    // The top list below counts from here: the linking above is not a job's work.
+    if statements(&scratch.url).await.is_some() {
+        db_counter(
+            &scratch.url,
+            "SELECT 0::bigint FROM (SELECT pg_stat_statements_reset()) AS reset",
+        )
+        .await?;
+    }
     for &w in &args.workers {
         let done_before = db_counter(&scratch.url, COMPLETED).await?;
         let xacts_before = db_counter(&scratch.url, XACTS).await?;
+        let statements_before = statements(&scratch.url).await;
         let cpu_before = cpu_seconds();
         let started = Instant::now();
         let workers = prestalink_server::start(
@@ -295,11 +362,19 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(args.window)).await;
         let done = db_counter(&scratch.url, COMPLETED).await? - done_before;
         let xacts = db_counter(&scratch.url, XACTS).await? - xacts_before;
+        let statements_per_job = match (statements_before, statements(&scratch.url).await) {
+            (Some(before), Some(after)) if done > 0 => {
+                format!("{:.0}", (after - before) as f64 / done as f64)
+            }
+            (Some(_), Some(_)) => "-".to_string(),
+            _ => "n/a (pg_stat_statements not preloaded)".to_string(),
+        };
+        jobs_measured += done;
         let elapsed = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu_before;
         workers.shutdown().await;
         println!(
-            "| {w} | {done} | {:.0} | {:.0} | {:.0} % of one core |",
+            "| {w} | {done} | {:.0} | {:.0} | {statements_per_job} | {:.0} % of one core |",
             done as f64 * 60.0 / elapsed,
             if done > 0 {
                 xacts as f64 / done as f64
@@ -317,6 +392,9 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
             println!("(queue empty: use more --stores)");
             break;
         }
+    }
+    if statements(&scratch.url).await.is_some() {
+        top_statements(&scratch.url, jobs_measured).await?;
     }
     api.shutdown().await;
     for sim in sims {

@@ -140,6 +140,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Deletes the checkpoints of one kind of a connection, every resource's (for example
+    /// every data type's last mapping pass, so that the next pass maps in full). Returns how
+    /// many were deleted.
+    pub async fn clear_checkpoints_of_kind(&self, connection_id: &str, kind: &str) -> Result<u64> {
+        let sql = "DELETE FROM checkpoints WHERE connection_id = $1 AND kind = $2";
+        on_pool!(&self.db, pool => {
+            let done = sqlx::query(sql).bind(connection_id).bind(kind).execute(pool).await?;
+            Ok(done.rows_affected())
+        })
+    }
+}
+
 fn read_checkpoint<R: Row>(row: &R) -> Result<Checkpoint>
 where
     usize: sqlx::ColumnIndex<R>,

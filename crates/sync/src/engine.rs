@@ -405,6 +405,7 @@ impl Engine {
                 independent.push(res.name);
             }
         }
+        let mut mapping_forgotten = false;
         for wave in waves(&resources, &independent) {
             let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
@@ -430,6 +431,7 @@ impl Engine {
                     (res, result, scoped.fetcher.scope_requests())
                 });
             }
+            let mut yielded = false;
             for (res, result, requests) in futures::future::join_all(reads).await {
                 match result {
                     Ok(outcome) => {
@@ -446,8 +448,9 @@ impl Engine {
                     }
                     Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
                     // Asked to yield: the pages read so far are written with their
-                    // checkpoints; the next run goes on from them.
-                    Err(SyncError::Yielded) => return Err(SyncError::Yielded),
+                    // checkpoints; the next run goes on from them. The wave's other
+                    // results are looked at first (a reference change must be recorded).
+                    Err(SyncError::Yielded) => yielded = true,
                     Err(e) => {
                         let reason = e.to_string();
                         tracing::warn!(resource = res.name, %reason, "resource failed");
@@ -469,12 +472,28 @@ impl Engine {
                     }
                 }
             }
+            // Reference data changed (a carrier renamed, a tax rate…): every data type maps
+            // in full at the end of this run. The decision is made durable at once, by
+            // forgetting the mapping passes, so that a run that yields, fails or dies before
+            // it maps leaves it to the run that resumes (which reads the reference data again,
+            // finds it unchanged and would otherwise map only what changed).
+            if !mapping_forgotten
+                && reports.iter().any(|r| {
+                    catalog::source(&r.resource).is_some_and(|s| s.reference)
+                        && (r.written > 0 || r.deleted > 0)
+                })
+            {
+                ctx.db
+                    .clear_checkpoints_of_kind(&ctx.connection_id, crate::map::MAPPED)
+                    .await?;
+                mapping_forgotten = true;
+            }
             if fatal.is_some() {
                 break;
             }
             // Between waves is a checkpoint too (every resource of the wave is written),
             // unless the wave was reference data only (read again in full by every run).
-            if ctx.options.yield_signal.is_cancelled() && !reference_only {
+            if yielded || (ctx.options.yield_signal.is_cancelled() && !reference_only) {
                 return Err(SyncError::Yielded);
             }
         }

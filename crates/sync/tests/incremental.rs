@@ -516,3 +516,54 @@ async fn a_stock_row_added_during_the_sweep_is_not_marked_deleted() {
     }
     sim.shutdown().await;
 }
+
+/// Reference data that changes (every carrier renamed: orders show their carrier's name)
+/// makes the run map every data type in full. A run that yields before it maps (its time
+/// slice is over) must leave that to the run that resumes it, which reads the reference
+/// data again, finds it as stored and, without a durable record of the change, would map
+/// only the orders whose own rows changed: none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_change_is_mapped_by_the_run_that_resumes_a_yielded_one() {
+    let sim = Simulator::start(simulator(41, "Europe/Paris", None))
+        .await
+        .unwrap();
+    for db in TestDb::all("reference_yield").await.unwrap() {
+        let report = sync(&db.store, &sim, SyncOptions::default()).await;
+        assert_eq!(diff(&db, &sim, &report).await, None, "{}", db.engine);
+        {
+            let store = sim.store();
+            let mut store = store.write().unwrap();
+            let ids: Vec<u64> = store.table("carriers").unwrap().rows.keys().copied().collect();
+            assert!(!ids.is_empty());
+            for id in ids {
+                let renamed = format!("{} (renamed)", text(&store, "carriers", id, "name"));
+                set_text(&mut store, "carriers", id, "name", &renamed);
+            }
+        }
+        // Asked to yield from the start: the run stops at its first checkpoint after the
+        // reference data, before mapping anything.
+        let options = SyncOptions::default();
+        options.yield_signal.cancel();
+        let request = SyncRequest {
+            url: sim.base_url(),
+            key: sim.key().to_string(),
+            diagnose: DiagnoseOptions::default(),
+            options,
+            pace: Pace::Balanced,
+            caps: Caps::default(),
+        };
+        match sync_store(&db.store, &request, None).await {
+            Err(prestalink_sync::LinkError::Sync(prestalink_sync::SyncError::Yielded)) => {}
+            other => panic!("{}: the run did not yield: {other:?}", db.engine),
+        }
+        let report = sync(&db.store, &sim, SyncOptions::default()).await;
+        if let Some(diff) = diff(&db, &sim, &report).await {
+            panic!(
+                "{}: the run after the yield did not map the renamed carriers:\n{diff}",
+                db.engine
+            );
+        }
+        db.cleanup().await.unwrap();
+    }
+    sim.shutdown().await;
+}
