@@ -47,7 +47,6 @@
 //! failure), so that the association's elements are compared too.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use prestalink_simulator::api::{Method, Permissions};
 use prestalink_simulator::generator::GenConfig;
@@ -892,21 +891,7 @@ struct DetailTax {
 }
 
 fn mysql(database: &str, sql: &str) -> Option<String> {
-    let out = Command::new("mysql")
-        .args([
-            "-uprestashop",
-            "-pprestashop",
-            "-N",
-            "-B",
-            database,
-            "-e",
-            sql,
-        ])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    prestalink_testkit::shop_sql(database, sql).map(|out| out.trim().to_string())
 }
 
 impl DetailTax {

@@ -283,21 +283,7 @@ impl ShopBackend {
     }
 
     fn try_sql(&self, sql: &str) -> Option<String> {
-        let out = Command::new("mysql")
-            .args([
-                "-uprestashop",
-                "-pprestashop",
-                "-N",
-                "-B",
-                &self.database,
-                "-e",
-                sql,
-            ])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+        prestalink_testkit::shop_sql(&self.database, sql)
     }
 
     /// Runs SQL; returns its rows, tab-separated columns.

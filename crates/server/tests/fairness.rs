@@ -3,6 +3,8 @@
 //! that keeps failing backs off exponentially without holding a worker; two stores on one
 //! host never run at once, across two servers' workers.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -60,17 +62,7 @@ impl Api {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("server answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        common::call(&self.http, &self.base, &self.key, method, path, body).await
     }
 
     /// A company linked to the store at `url`; returns (company id, connection id).

@@ -533,7 +533,13 @@ async fn a_reference_change_is_mapped_by_the_run_that_resumes_a_yielded_one() {
         {
             let store = sim.store();
             let mut store = store.write().unwrap();
-            let ids: Vec<u64> = store.table("carriers").unwrap().rows.keys().copied().collect();
+            let ids: Vec<u64> = store
+                .table("carriers")
+                .unwrap()
+                .rows
+                .keys()
+                .copied()
+                .collect();
             assert!(!ids.is_empty());
             for id in ids {
                 let renamed = format!("{} (renamed)", text(&store, "carriers", id, "name"));

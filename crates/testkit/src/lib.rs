@@ -390,6 +390,27 @@ pub fn real_store() -> Option<RealStore> {
     }
 }
 
+/// Runs SQL on the real store's MariaDB database `database` as the shop's own user (the
+/// `mysql` client, as `../shared/prestashop/README.md` says): its output, tab-separated
+/// columns and one line a row, without the trailing newline; `None` when the client fails.
+pub fn shop_sql(database: &str, sql: &str) -> Option<String> {
+    let out = std::process::Command::new("mysql")
+        .args([
+            "-uprestashop",
+            "-pprestashop",
+            "-N",
+            "-B",
+            database,
+            "-e",
+            sql,
+        ])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+}
+
 /// Held by a test while it relies on the real store's settings (the Webservice switched on):
 /// shared between such tests, exclusive for a test that changes them. A file lock in the
 /// temporary directory, per store, so that test binaries and threads serialize alike.

@@ -21,6 +21,35 @@ pub struct Harness {
     pub base: String,
 }
 
+/// A request to `base` + `path` with the API key `key` (Bearer) and a JSON body: the status
+/// and the JSON answered (`Null` when the body is empty; a body that is not JSON fails the
+/// test).
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path} answered non-JSON ({e}): {text}"))
+    };
+    (status, value)
+}
+
 /// A small simulated store.
 pub fn small_store(seed: u64) -> SimulatorConfig {
     SimulatorConfig {
@@ -77,23 +106,7 @@ impl Harness {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("server answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{path} answered non-JSON ({e}): {text}"))
-        };
-        (status, value)
+        call(&self.http, &self.base, &self.key, method, path, body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
