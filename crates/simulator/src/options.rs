@@ -131,13 +131,13 @@ pub const PROFILES_HELP: &str = "\
 Profiles: a request takes a PHP worker (the rest queue, FIFO); the busy workers share the
 cores (processor sharing); the database runs on the same cores or on its own server. Work =
 fixed cost + per-record cost × records, each split into PHP + database (a full order is 1
-record-unit, a customer 0.35, small rows 0.2, an id-list entry 1/70; records past 100 in a
-page cost 1.6×):
+record-unit, a product 10, a customer 0.35, small rows 0.2, an id-list entry 1/70; records
+past 100 in a page cost 1.6×):
 
   profile         cores  workers  database    fixed cost       per full order    shopper page
-  laptop          2      5        same cores  6.6 + 1.6 ms     0.17 + 0.11 ms    60 + 20 ms
+  laptop          2      5        same cores  6.8 + 6.2 ms     0.16 + 0.12 ms    28 + 13 ms
   shared-hosting  2      2        same cores  32 + 8 ms        0.42 + 0.28 ms    190 + 60 ms
-  vps             4      5        same cores  6.6 + 1.6 ms     0.17 + 0.11 ms    60 + 20 ms
+  vps             4      5        same cores  6.8 + 6.2 ms     0.16 + 0.12 ms    28 + 13 ms
   dedicated       12     24       8 cores     4 + 1 ms         0.12 + 0.08 ms    38 + 12 ms
   cluster         48     96       16 cores    4 + 1 ms         0.12 + 0.08 ms    38 + 12 ms
 
