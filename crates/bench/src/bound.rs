@@ -70,8 +70,7 @@ pub fn cheapest(capacity: &Capacity, resource: &str, n: usize, full: bool) -> (W
         }
         let full_pages = (n / page) as f64;
         let rest = n % page;
-        let total = one.mul_f64(full_pages)
-            + if rest > 0 { work(rest) } else { Work::ZERO };
+        let total = one.mul_f64(full_pages) + if rest > 0 { work(rest) } else { Work::ZERO };
         if total.total() < best_total {
             best_total = total.total();
             best = (total, page);
@@ -146,8 +145,7 @@ mod tests {
                     full: true
                 }
             )
-            .php
-                <= cap.max_execution_time
+            .php <= cap.max_execution_time
         );
     }
 }

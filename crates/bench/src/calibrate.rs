@@ -135,7 +135,10 @@ pub const PAGES: [(&str, &str); 5] = [
 pub const THROUGHPUT_PAGE: &str = "orders?display=full&sort=[id_ASC]&limit=0,100";
 
 /// Measures `target`.
-pub async fn measure(target: &Target<'_>, config: &CalibrationConfig) -> anyhow::Result<Calibration> {
+pub async fn measure(
+    target: &Target<'_>,
+    config: &CalibrationConfig,
+) -> anyhow::Result<Calibration> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()?;
@@ -146,7 +149,17 @@ pub async fn measure(target: &Target<'_>, config: &CalibrationConfig) -> anyhow:
         pages.push(page_time(&client, target, label, &url, true, config.repeats).await?);
     }
     if let Some(storefront) = &target.storefront {
-        pages.push(page_time(&client, target, "storefront page", storefront, false, config.repeats).await?);
+        pages.push(
+            page_time(
+                &client,
+                target,
+                "storefront page",
+                storefront,
+                false,
+                config.repeats,
+            )
+            .await?,
+        );
     }
     let mut throughput = Vec::new();
     for &level in &config.levels {
@@ -347,7 +360,10 @@ pub fn side_by_side(real: &Calibration, sim: &Calibration) -> String {
             ratio(r.p50_ms, s.p50_ms),
         ]);
         rows.push(vec![
-            format!("  shop CPU per request at {} in flight, PHP + DB ms", r.in_flight),
+            format!(
+                "  shop CPU per request at {} in flight, PHP + DB ms",
+                r.in_flight
+            ),
             String::new(),
             format!("{} + {}", opt(r.php_ms), opt(r.db_ms)),
             String::new(),

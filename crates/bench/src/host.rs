@@ -59,7 +59,10 @@ pub fn shop_cpu() -> Option<ShopCpu> {
     let mut parts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -94,7 +97,12 @@ fn parse_stat(stat: &str) -> Option<(&'static str, u64)> {
     // After the comm: state is field 3 of the line, utime 14, stime 15, cutime 16,
     // cstime 17; here index 0 is field 3.
     let sum = (11..=14)
-        .map(|i| fields.get(i).and_then(|f| f.parse::<i64>().ok()).unwrap_or(0))
+        .map(|i| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
         .sum::<i64>();
     Some((part, sum.max(0) as u64))
 }

@@ -103,7 +103,13 @@ pub async fn run(
     mut on_idle: impl FnMut(&IdleRow),
     mut on_row: impl FnMut(&RealRow),
 ) -> anyhow::Result<(IdleRow, Vec<RealRow>)> {
-    let probed = probe_for(&config.storefront, config.probe_rate, config.seed, config.idle).await?;
+    let probed = probe_for(
+        &config.storefront,
+        config.probe_rate,
+        config.seed,
+        config.idle,
+    )
+    .await?;
     anyhow::ensure!(
         probed.latency.count > 0,
         "no storefront visit succeeded in {:.0} s ({} failed): check the --storefront pages",
@@ -181,9 +187,7 @@ async fn run_reader(
         load_average: load_average().map(|l| l.0),
         completed,
         note: (!completed).then(|| {
-            error.unwrap_or_else(|| {
-                format!("exit {:?}: {}", child.code, child.stderr_tail.trim())
-            })
+            error.unwrap_or_else(|| format!("exit {:?}: {}", child.code, child.stderr_tail.trim()))
         }),
     })
 }
@@ -237,9 +241,8 @@ fn ms(d: Duration) -> f64 {
 
 /// The idle storefront and the rows as a text table.
 pub fn table(idle: &IdleRow, rows: &[RealRow]) -> String {
-    let opt = |v: Option<f64>, digits: usize| {
-        v.map_or("-".to_string(), |v| format!("{v:.digits$}"))
-    };
+    let opt =
+        |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     let mut body = vec![vec![
         "(idle storefront)".to_string(),
         String::new(),
@@ -301,10 +304,15 @@ mod tests {
     #[test]
     fn reads_what_the_readers_print() {
         let sync = r#"{"connectionId":"c","requests":42,"error":null}"#;
-        assert_eq!(reader_outcome(Reader::Prestalink(Pace::Max), sync), (42, None));
+        assert_eq!(
+            reader_outcome(Reader::Prestalink(Pace::Max), sync),
+            (42, None)
+        );
         let failed = r#"{"connectionId":"c","requests":3,"error":"unreachable"}"#;
         assert_eq!(
-            reader_outcome(Reader::Prestalink(Pace::Max), failed).1.as_deref(),
+            reader_outcome(Reader::Prestalink(Pace::Max), failed)
+                .1
+                .as_deref(),
             Some("unreachable")
         );
         let baseline = r#"{"requests":7,"errors":0,"fatal":null,"ids":{}}"#;
@@ -327,9 +335,13 @@ mod tests {
         };
         let args = child_args(&config, Reader::Prestalink(Pace::Polite), "x.db");
         assert!(args.windows(2).any(|w| w == ["--pace", "polite"]));
-        assert!(args.windows(2).any(|w| w == ["--data-types", "commerce-orders"]));
+        assert!(args
+            .windows(2)
+            .any(|w| w == ["--data-types", "commerce-orders"]));
         let args = child_args(&config, Reader::Fixed1x50, "x.db");
         assert!(!args.contains(&"--data-types".to_string()));
-        assert!(args.windows(2).any(|w| w == ["--reader-child", "fixed-1x50"]));
+        assert!(args
+            .windows(2)
+            .any(|w| w == ["--reader-child", "fixed-1x50"]));
     }
 }

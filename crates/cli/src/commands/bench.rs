@@ -49,13 +49,23 @@ pub struct BenchArgs {
     pub logs: Option<std::path::PathBuf>,
     /// A real shop to measure instead of simulated ones: its URL (needs --key). This LOADS
     /// THE SHOP: every reader reads it in full while its storefront is probed.
-    #[arg(long, value_name = "URL", requires = "key", conflicts_with = "reader_child")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "key",
+        conflicts_with = "reader_child"
+    )]
     pub store: Option<String>,
     /// The Webservice key of --store (read access to what the readers read).
     #[arg(long)]
     pub key: Option<String>,
     /// Storefront pages of --store to probe, comma-separated (default: its home page).
-    #[arg(long, value_delimiter = ',', value_name = "URL[,URL…]", requires = "store")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "URL[,URL…]",
+        requires = "store"
+    )]
     pub storefront: Vec<String>,
     /// Storefront visits per second during --store runs (Poisson arrivals).
     #[arg(long, default_value_t = 2.0)]

@@ -439,7 +439,10 @@ mod tests {
         assert!(close(read(10), base * 100 + per * 1000));
         assert!(close(read(100), base * 10 + per * 1000));
         assert!(close(read(1000), base + per * 100 + per.mul_f64(1.6) * 900));
-        assert!(read(10) > read(100) * 2, "pages of 10 pay the fixed cost 100 times");
+        assert!(
+            read(10) > read(100) * 2,
+            "pages of 10 pay the fixed cost 100 times"
+        );
         // Per request, the PHP and database parts add up.
         let w = c.work(Some("orders"), full(100));
         assert!(close(w.total(), c.service_time(Some("orders"), full(100))));

@@ -309,9 +309,7 @@ async fn webservice(
     let permissions = match authenticate(sh, key.as_deref(), format) {
         Ok(p) => p,
         Err(answer) => {
-            worker
-                .run(&cap, cap.scaled_work(cap.request_base()))
-                .await;
+            worker.run(&cap, cap.scaled_work(cap.request_base())).await;
             return (label, Some(answer));
         }
     };
