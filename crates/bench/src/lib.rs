@@ -16,14 +16,24 @@
 //! memory (`wait4`) are its own and not the simulator's ([`child`]). The capacity bound T*
 //! is the time the same reads would take with all of the shop's workers and the cheapest
 //! page sizes, from the simulator's cost model ([`bound`]). Speed is reported, never asserted.
+//!
+//! Against a real shop ([`real_shop`], `--store`), the same measurement with the storefront
+//! probed over HTTP ([`storefront`]); [`calibrate`] measures the figures the simulator's
+//! capacity model is calibrated on, on a real shop and on a simulated one.
 
 pub mod baseline;
 pub mod bound;
+pub mod calibrate;
 pub mod child;
+pub mod host;
+pub mod real_shop;
 pub mod report;
 pub mod runner;
+pub mod storefront;
+mod text;
 
 pub use baseline::{read_store, Baseline, Received};
 pub use bound::{capacity_bound, Bound};
 pub use report::{table, targets, targets_line, RunRow, Target};
 pub use runner::{run, sync_resources, BenchConfig, Reader};
+pub use text::text_table;

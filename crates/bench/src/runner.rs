@@ -204,10 +204,12 @@ async fn start_shop(config: &BenchConfig, profile: Profile) -> anyhow::Result<Sh
 }
 
 /// Long enough to see about 150 storefront visits (the shopper load's arrival rate is
-/// `load × workers / visit`), between 2 and 20 s.
+/// `load × parallelism / visit`), between 2 and 20 s.
 pub fn idle_time(capacity: &Capacity, load: f64) -> Duration {
-    let visit = capacity.scaled(capacity.shopper).as_secs_f64();
-    let per_second = load * capacity.workers as f64 / visit.max(1e-6);
+    let visit = capacity
+        .scaled(capacity.shopper_work().total())
+        .as_secs_f64();
+    let per_second = load * capacity.parallelism() / visit.max(1e-6);
     Duration::from_secs_f64((150.0 / per_second.max(1e-6)).clamp(2.0, 20.0))
 }
 

@@ -1,5 +1,5 @@
 //! What the simulated host saw: requests by resource and status, bytes, busy time per
-//! worker, queue waits, peak concurrency, injected faults and storefront (shopper) latency.
+//! worker, modelled CPU time of PHP and the database, queue waits, peak concurrency, injected faults and storefront (shopper) latency.
 //! Benchmarks and pacing tests read these instead of timing things themselves.
 
 use std::collections::BTreeMap;
@@ -116,6 +116,11 @@ pub struct CountersSnapshot {
     pub records: u64,
     /// Time each worker spent serving requests, by worker number.
     pub worker_busy: Vec<Duration>,
+    /// Modelled CPU time of the PHP workers (scaled: seconds of one core), storefront
+    /// included.
+    pub php_cpu: Duration,
+    /// Modelled CPU time of the database (scaled), storefront included.
+    pub db_cpu: Duration,
     /// Time PHP requests waited for a free worker.
     pub queue_wait: LatencySummary,
     /// Time PHP requests held a worker (modelled service time, or real time when larger).
@@ -235,6 +240,14 @@ impl Counters {
             i.snap.worker_busy[worker] += busy;
             i.snap.records += records as u64;
             i.service.record(busy);
+        });
+    }
+
+    /// The host did `work` (scaled) for a request.
+    pub fn cpu(&self, work: crate::capacity::Work) {
+        self.with(|i| {
+            i.snap.php_cpu += work.php;
+            i.snap.db_cpu += work.db;
         });
     }
 

@@ -94,9 +94,13 @@ pub struct SimulateArgs {
     /// Hosting size: laptop, shared-hosting, vps, dedicated or cluster (see below).
     #[arg(long, default_value = "laptop")]
     pub profile: Profile,
-    /// PHP workers (requests served at once), overriding the profile's.
+    /// PHP workers (PHP-FPM children: requests served at once, the rest queue), overriding
+    /// the profile's.
     #[arg(long)]
     pub workers: Option<usize>,
+    /// CPU cores the busy workers share (processor sharing), overriding the profile's.
+    #[arg(long)]
+    pub cores: Option<f64>,
     /// Multiplier of every modelled service time: 1 = real speed, 0 = no delay at all.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -124,18 +128,21 @@ pub struct SimulateArgs {
 
 /// The profile table shown by `--help`.
 pub const PROFILES_HELP: &str = "\
-Profiles (service time = base + per-record cost × records; a full order is 1 record-unit,
-a customer 0.35, small rows 0.2, an id-list entry 1/70; records past 100 in a page cost 1.6×):
+Profiles: a request takes a PHP worker (the rest queue, FIFO); the busy workers share the
+cores (processor sharing); the database runs on the same cores or on its own server. Work =
+fixed cost + per-record cost × records, each split into PHP + database (a full order is 1
+record-unit, a product 10, a customer 0.35, small rows 0.2, an id-list entry 1/70; records
+past 100 in a page cost 1.6×):
 
-  profile         workers  base     per full order  shopper page  max_execution_time
-  laptop          2        8.2 ms   0.28 ms         80 ms         30 s
-  shared-hosting  2        40 ms    0.70 ms         250 ms        30 s
-  vps             4        8.2 ms   0.28 ms         80 ms         30 s
-  dedicated       12       5 ms     0.20 ms         50 ms         30 s
-  cluster         48       5 ms     0.20 ms         50 ms         30 s
+  profile         cores  workers  database    fixed cost       per full order    shopper page
+  laptop          2      5        same cores  6.8 + 6.2 ms     0.16 + 0.12 ms    28 + 13 ms
+  shared-hosting  2      2        same cores  32 + 8 ms        0.42 + 0.28 ms    190 + 60 ms
+  vps             4      5        same cores  6.8 + 6.2 ms     0.16 + 0.12 ms    28 + 13 ms
+  dedicated       12     24       8 cores     4 + 1 ms         0.12 + 0.08 ms    38 + 12 ms
+  cluster         48     96       16 cores    4 + 1 ms         0.12 + 0.08 ms    38 + 12 ms
 
-laptop is calibrated on a real PrestaShop 8.1.2 (100 full orders in 36 ms, 1,000 in 448 ms).
-Requests beyond the workers queue (FIFO): latency grows, nothing is refused.";
+laptop is calibrated on a real PrestaShop 8.1.2 on 2 cores (crates/simulator/README.md).
+max_execution_time is 30 s (PHP time). Load slows requests down; nothing is refused.";
 
 fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("unknown version {s:?}: expected 1.7.8, 8.1.2 or 9.0"))
@@ -197,6 +204,13 @@ impl SimulatorConfig {
         if let Some(w) = args.workers {
             anyhow::ensure!(w >= 1, "--workers must be at least 1");
             capacity.workers = w;
+        }
+        if let Some(cores) = args.cores {
+            anyhow::ensure!(
+                cores.is_finite() && cores >= 0.01,
+                "--cores must be at least 0.01"
+            );
+            capacity.cores = cores;
         }
         anyhow::ensure!(
             args.time_scale.is_finite() && args.time_scale >= 0.0,
@@ -283,6 +297,7 @@ mod tests {
             "--waf",
             "--profile=dedicated",
             "--workers=3",
+            "--cores=1.5",
             "--time-scale=0.5",
             "--max-execution-time=2",
             "--faults=500=0.1",
@@ -300,7 +315,9 @@ mod tests {
         assert!(c.hosting.auth_header_stripped && c.hosting.no_rewrite);
         assert_eq!(c.hosting.waf.as_ref().unwrap().rate, 0.1);
         assert_eq!(c.capacity.workers, 3);
-        assert_eq!(c.capacity.per_full_record, Duration::from_micros(200));
+        assert_eq!(c.capacity.cores, 1.5);
+        assert_eq!(c.capacity.db_cores, Some(8.0));
+        assert_eq!(c.capacity.per_full_record, Duration::from_micros(120));
         assert_eq!(c.capacity.max_execution_time, Duration::from_secs(2));
         assert_eq!(c.faults.server_error, 0.1);
         assert_eq!(c.churn_per_second, 2.0);

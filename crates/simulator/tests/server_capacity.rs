@@ -1,5 +1,6 @@
-//! The capacity model: W workers serve W requests at once and queue the rest (checked with
-//! the counters), max_execution_time, live capacity changes, the shopper probe.
+//! The capacity model over HTTP: W workers serve W requests at once and queue the rest
+//! (checked with the counters), max_execution_time, live capacity changes, the shopper probe.
+//! Processor sharing itself is unit-tested on tokio's paused clock (`src/capacity/`).
 
 mod server_support;
 
@@ -146,7 +147,7 @@ async fn background_shopper_load_keeps_workers_busy() {
         c.shopper_load = 0.5;
     })
     .await;
-    // 0.5 × 2 workers / 20 ms = 50 visits per second.
+    // 0.5 × 2 workers (fewer than the 4 cores) / (20 + 20 ms) = 25 visits per second.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let c = sim.counters();
     assert!(c.shopper.count >= 10, "{} visits", c.shopper.count);

@@ -1,7 +1,9 @@
 //! `prestalink bench`: reads simulated shops of each capacity profile with prestalink's paces
 //! and with two fixed baselines, and prints wall time against the capacity bound T*,
 //! storefront latency, CPU and memory, and the targets met or missed
-//! (`prestalink_bench`). Exit 0 when every run finished, 1 otherwise.
+//! (`prestalink_bench`). With `--store`, the same measurement against a real shop (which it
+//! loads); with `--calibrate`, that shop's page times and throughput next to a simulated
+//! profile's. Exit 0 when every run finished, 1 otherwise.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -21,7 +23,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 2000)]
     pub orders: u32,
     /// Readers, comma-separated (balanced, polite, max, fixed-1x50, fixed-rate); by default
-    /// balanced, polite, the baselines, and max on cluster.
+    /// balanced, polite, the baselines, and max on cluster (with --store: balanced, polite,
+    /// max).
     #[arg(long, value_delimiter = ',')]
     pub readers: Vec<String>,
     /// Multiplies the simulated shop's service times (and the baselines' request rate).
@@ -30,7 +33,8 @@ pub struct BenchArgs {
     /// Storefront load as a fraction of the shop's workers.
     #[arg(long, default_value_t = 0.2)]
     pub shopper_load: f64,
-    /// Seconds the idle storefront is measured per profile (default: about 150 visits, 2-20 s).
+    /// Seconds the idle storefront is measured per profile (default: about 150 visits, 2-20 s;
+    /// with --store, 20 s).
     #[arg(long)]
     pub idle_seconds: Option<f64>,
     /// Seed of the simulated store and shoppers.
@@ -43,15 +47,43 @@ pub struct BenchArgs {
     /// PRESTALINK_LOG=prestalink_pacing=debug it shows every pacing decision.
     #[arg(long, value_name = "DIR")]
     pub logs: Option<std::path::PathBuf>,
+    /// A real shop to measure instead of simulated ones: its URL (needs --key). This LOADS
+    /// THE SHOP: every reader reads it in full while its storefront is probed.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "key",
+        conflicts_with = "reader_child"
+    )]
+    pub store: Option<String>,
+    /// The Webservice key of --store (read access to what the readers read).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Storefront pages of --store to probe, comma-separated (default: its home page).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "URL[,URL…]",
+        requires = "store"
+    )]
+    pub storefront: Vec<String>,
+    /// Storefront visits per second during --store runs (Poisson arrivals).
+    #[arg(long, default_value_t = 2.0)]
+    pub probe_rate: f64,
+    /// Data types the --store prestalink readers sync, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', requires = "store")]
+    pub data_types: Vec<String>,
+    /// With --store: measure the shop's page times at 1 request in flight and its throughput
+    /// at 1, 2, 4 and 8 in flight, then the same on a simulator of --profile (laptop when
+    /// all) with as many orders, customers and products, and print them side by side.
+    #[arg(long, requires = "store")]
+    pub calibrate: bool,
     /// Internal: run one baseline reader against --url/--key and print what it received.
     #[arg(long, hide = true, requires_all = ["url", "key"])]
     pub reader_child: Option<String>,
     /// Internal (with --reader-child): the store URL.
     #[arg(long, hide = true)]
     pub url: Option<String>,
-    /// Internal (with --reader-child): the Webservice key.
-    #[arg(long, hide = true)]
-    pub key: Option<String>,
 }
 
 /// Runs `prestalink bench`.
@@ -65,6 +97,20 @@ pub fn run(args: BenchArgs) -> ExitCode {
     };
     if let Some(reader) = &args.reader_child {
         return runtime.block_on(reader_child(reader, &args));
+    }
+    if let Some(store) = &args.store {
+        let result = if args.calibrate {
+            runtime.block_on(super::bench_store::calibrate(store, &args))
+        } else {
+            runtime.block_on(super::bench_store::real_shop(store, &args))
+        };
+        return match result {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let config = match config(&args) {
         Ok(c) => c,

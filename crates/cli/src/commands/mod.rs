@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share (exit codes, help texts, TLS options).
 pub mod api_key;
 pub mod bench;
+pub mod bench_store;
 pub mod check;
 pub mod completions;
 pub mod demo;

@@ -32,11 +32,12 @@ async fn serve(args: SimulateArgs) -> anyhow::Result<()> {
     let ready = started.elapsed();
     let cap = sim.capacity();
     println!(
-        "PrestaShop {} simulator ready in {:.2} s: profile {}, {} workers, time scale {}",
+        "PrestaShop {} simulator ready in {:.2} s: profile {}, {} workers on {} cores, time scale {}",
         cfg.version.header(),
         ready.as_secs_f64(),
         args.profile,
         cap.workers,
+        cap.cores,
         cap.time_scale
     );
     println!("URL: {}", sim.base_url());

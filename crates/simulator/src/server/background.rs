@@ -57,19 +57,20 @@ pub(crate) fn local_now(timezone: &str) -> chrono::NaiveDateTime {
     }
 }
 
-/// Storefront visits arriving at random (Poisson) so that they keep `load` of the workers
-/// busy on average; each visit queues for a worker like any request and records its latency.
+/// Storefront visits arriving at random (Poisson) so that they keep `load` of the host busy on
+/// average (of its cores, or of its workers when there are fewer); each visit queues for a
+/// worker like any request, shares the cores, and records its latency.
 pub(crate) async fn shopper_load(shared: Arc<Shared>, load: f64, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5409_9e25);
     loop {
         let cap = shared.capacity();
-        let visit = cap.scaled(cap.shopper);
+        let visit = cap.scaled(cap.shopper_work().total());
         if visit.is_zero() {
             // Time scale 0: visits cost nothing, so there is no load to simulate.
             tracing::warn!("--shopper-load needs a time scale above 0; no shopper load");
             return;
         }
-        let per_second = load * cap.workers as f64 / visit.as_secs_f64();
+        let per_second = load * cap.parallelism() / visit.as_secs_f64();
         let gap = -(1.0 - rng.gen::<f64>()).ln() / per_second;
         tokio::time::sleep(Duration::from_secs_f64(gap)).await;
         let shared = shared.clone();

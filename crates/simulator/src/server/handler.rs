@@ -1,6 +1,7 @@
 //! One request from arrival to answer: the web server's own answers (maintenance,
-//! redirect, firewall, 404), then a PHP worker (FIFO queue, service time), the dispatcher's
-//! authentication, [`crate::protocol::respond`], faults and PrestaShop's headers.
+//! redirect, firewall, 404), then a PHP worker (FIFO queue) whose work shares the host's
+//! cores and the database's ([`crate::capacity`]), the dispatcher's authentication,
+//! [`crate::protocol::respond`], faults and PrestaShop's headers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +17,7 @@ use super::hosting::{self, SERVER, UNAUTHORIZED_BODY, WWW_AUTHENTICATE};
 use super::request::{self, Route};
 use super::Shared;
 use crate::api::{ApiRequest, ApiResponse, Format, Permissions, Version};
-use crate::capacity::WorkerSlot;
+use crate::capacity::{Capacity, Work, WorkerSlot};
 use crate::errors::{error_body, error_response, PsError};
 use crate::faults::{insert_bad_char, Fault};
 
@@ -238,7 +239,7 @@ impl<'a> InService<'a> {
         let queued = Instant::now();
         sh.counters.enqueued();
         let mut waiting = Waiting { sh, done: false };
-        let slot = sh.pool.acquire().await;
+        let slot = sh.machine.pool.acquire().await;
         waiting.done = true;
         let started = Instant::now();
         sh.counters.dequeued(started - queued);
@@ -250,12 +251,11 @@ impl<'a> InService<'a> {
         }
     }
 
-    /// Keep the worker busy until `hold` has passed since it was taken.
-    async fn hold_until(&self, hold: Duration) {
-        let elapsed = self.started.elapsed();
-        if hold > elapsed {
-            tokio::time::sleep(hold - elapsed).await;
-        }
+    /// Runs `work` (scaled) on the host's cores and the database's while holding the
+    /// worker, and counts it as the host's CPU time.
+    async fn run(&self, cap: &Capacity, work: Work) {
+        self.sh.machine.run(cap, work).await;
+        self.sh.counters.cpu(work);
     }
 }
 
@@ -283,11 +283,12 @@ impl Drop for InService<'_> {
     }
 }
 
-/// One storefront page: a worker for the shopper cost; the latency from `arrival` is recorded.
+/// One storefront page: a worker for the shopper's work; the latency from `arrival` is
+/// recorded.
 pub(crate) async fn shopper_visit(sh: &Shared, arrival: Instant) {
     let cap = sh.capacity();
     let worker = InService::acquire(sh).await;
-    worker.hold_until(cap.scaled(cap.shopper)).await;
+    worker.run(&cap, cap.scaled_work(cap.shopper_work())).await;
     drop(worker);
     sh.counters.shopper(arrival.elapsed());
 }
@@ -308,7 +309,7 @@ async fn webservice(
     let permissions = match authenticate(sh, key.as_deref(), format) {
         Ok(p) => p,
         Err(answer) => {
-            worker.hold_until(cap.scaled(cap.base)).await;
+            worker.run(&cap, cap.scaled_work(cap.request_base())).await;
             return (label, Some(answer));
         }
     };
@@ -343,24 +344,34 @@ async fn webservice(
     }
     worker.records = response.cost.records;
 
-    let service = cap.scaled(cap.service_time(resource, response.cost));
+    let work = cap.scaled_work(cap.work(resource, response.cost));
+    // The real rendering stands for part of the PHP work.
+    let php_left = |php: Duration| php.saturating_sub(render);
     let limit = cap.scaled(cap.max_execution_time);
-    if !service.is_zero() && service > limit {
+    if !work.php.is_zero() && work.php > limit {
         // PHP stops the script: "Maximum execution time of N seconds exceeded". Output is
         // buffered until the end, so with display_errors off the answer is an empty 500,
         // like the recorded fatal error of /api/?output_format=JSON.
         sh.counters.fault("timeout");
-        worker.hold_until(limit).await;
+        let until_limit = Work {
+            php: php_left(limit),
+            db: work.db,
+        };
+        worker.run(&cap, until_limit).await;
         return (label, Some(Answer::new(500, Some(HTML_UTF8), Vec::new())));
     }
     let decision = sh.faults.decide(resource);
+    let left = Work {
+        php: php_left(work.php),
+        db: work.db,
+    };
+    worker.run(&cap, left).await;
     if let Some(extra) = decision.slow {
         sh.counters.fault("slow");
-        worker.hold_until(service.max(render) + extra).await;
-    } else {
-        worker.hold_until(service).await;
+        tokio::time::sleep(extra).await;
     }
-    let exec = service.max(render);
+    // PrestaShop's Execution-Time is the script's wall time: sharing the cores counts.
+    let exec = worker.started.elapsed().max(render);
     drop(worker);
     let local_sha1 = req
         .headers()

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::api::{Permissions, Version};
-use crate::capacity::{Capacity, WorkerPool};
+use crate::capacity::{Capacity, Host};
 use crate::counters::{Counters, CountersSnapshot};
 use crate::faults::{FaultInjector, Faults};
 use crate::generator::{generate, GenConfig};
@@ -49,13 +49,13 @@ pub struct SimulatorConfig {
     pub keys: Vec<(String, Permissions)>,
     /// Hosting misconfigurations.
     pub hosting: Hosting,
-    /// Workers, service times, time scale, max_execution_time.
+    /// Cores, workers, the database, costs, time scale, max_execution_time.
     pub capacity: Capacity,
     /// Injected faults.
     pub faults: Faults,
     /// Store changes per second applied by a background [`crate::churn::Churn`] (0 = none).
     pub churn_per_second: f64,
-    /// Steady storefront load as a fraction of the workers' capacity (0 = none).
+    /// Steady storefront load as a fraction of the host's capacity (0 = none).
     pub shopper_load: f64,
     /// Time zone of the database's clock (IANA name), for dates written by SQL (`NOW()`)
     /// rather than by PrestaShop's PHP (which writes them in PS_TIMEZONE). When set, the
@@ -66,7 +66,7 @@ pub struct SimulatorConfig {
 
 impl Default for SimulatorConfig {
     /// Loopback port 0, the default store, 8.1.2, one read-only [`DEFAULT_KEY`], healthy
-    /// hosting, [`Capacity::default`] (4 workers, no delays), no faults, no churn.
+    /// hosting, [`Capacity::default`] (4 cores, 5 workers, no delays), no faults, no churn.
     fn default() -> Self {
         SimulatorConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -92,7 +92,8 @@ pub(crate) struct Shared {
     pub keys: Vec<(String, Permissions)>,
     pub store: Arc<RwLock<Store>>,
     pub capacity: Mutex<Capacity>,
-    pub pool: Arc<WorkerPool>,
+    /// The PHP workers, the cores and the database's cores.
+    pub machine: Host,
     pub counters: Counters,
     pub faults: FaultInjector,
     /// `http://127.0.0.1:PORT` (or https), used for xlinks.
@@ -184,7 +185,7 @@ impl Simulator {
             version: cfg.version,
             keys: cfg.keys.clone(),
             store: Arc::new(RwLock::new(store)),
-            pool: WorkerPool::new(cfg.capacity.workers),
+            machine: Host::new(&cfg.capacity),
             capacity: Mutex::new(cfg.capacity.clone()),
             counters: Counters::default(),
             faults: FaultInjector::new(cfg.faults.clone()),
@@ -298,9 +299,10 @@ impl Simulator {
     }
 
     /// Change the capacity while serving (a noisy neighbour, a scale-up): new requests get
-    /// the new service times, the worker count changes at once (busy extra workers finish).
+    /// the new service times, the worker count and the cores change at once (busy extra
+    /// workers finish).
     pub fn set_capacity(&self, c: Capacity) {
-        self.shared.pool.set_workers(c.workers);
+        self.shared.machine.resize(&c);
         *self.shared.capacity.lock().expect("capacity lock") = c;
     }
 
