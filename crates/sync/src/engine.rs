@@ -214,8 +214,8 @@ pub struct DataTypeReport {
     pub error: Option<String>,
     /// Source records that could not be mapped (the others were).
     pub mapping_failures: u64,
-    /// The first few of them: resource, raw id, reason.
-    pub mapping_failure_samples: Vec<(String, Option<String>, String)>,
+    /// The first few of them (20 at most).
+    pub mapping_failure_samples: Vec<crate::map::MappingFailure>,
     /// Warnings (references to deleted rows, unresolved values).
     pub warnings: u64,
 }
@@ -256,7 +256,8 @@ pub struct SyncReport {
     pub requests: u64,
     /// Wall time.
     pub seconds: f64,
-    /// Set when the store could not be reached or read at all.
+    /// Set when the store could not be reached or read at all (`error` in JSON).
+    #[serde(rename = "error")]
     pub fatal: Option<String>,
 }
 

@@ -35,12 +35,24 @@ pub struct MapOutcome {
     pub written: u64,
     /// Commerce records marked deleted.
     pub deleted: u64,
-    /// Source records that could not be mapped: `(resource, raw id, reason)`, first 20.
-    pub failures: Vec<(String, Option<String>, String)>,
+    /// Source records that could not be mapped, the first 20.
+    pub failures: Vec<MappingFailure>,
     /// Number of source records that could not be mapped.
     pub failure_count: u64,
     /// Number of warnings (references to deleted rows, unresolved values).
     pub warning_count: u64,
+}
+
+/// A source record that could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingFailure {
+    /// The PrestaShop resource it was read from.
+    pub resource: String,
+    /// Its id, when it has one.
+    pub raw_id: Option<String>,
+    /// Why it could not be mapped.
+    pub reason: String,
 }
 
 /// How a data type's records are put together.
@@ -486,9 +498,11 @@ pub(crate) async fn write_batch(
         );
         outcome.failure_count += 1;
         if outcome.failures.len() < 20 {
-            outcome
-                .failures
-                .push((failure.resource.to_string(), failure.raw_id, failure.reason));
+            outcome.failures.push(MappingFailure {
+                resource: failure.resource.to_string(),
+                raw_id: failure.raw_id,
+                reason: failure.reason,
+            });
         }
     }
     outcome.warning_count += batch.warnings.len() as u64;
@@ -547,11 +561,11 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
                 Err(e) => {
                     outcome.failure_count += 1;
                     if outcome.failures.len() < 20 {
-                        outcome.failures.push((
-                            resource.to_string(),
-                            record.text("id").map(str::to_string),
-                            e.to_string(),
-                        ));
+                        outcome.failures.push(MappingFailure {
+                            resource: resource.to_string(),
+                            raw_id: record.text("id").map(str::to_string),
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }
