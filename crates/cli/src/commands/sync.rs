@@ -274,26 +274,40 @@ pub fn print_report(report: &SyncReport, json: bool) {
         "connection {}  run {}  {} requests in {:.1} s",
         report.connection_id, report.run_id, report.requests, report.seconds
     );
-    println!(
-        "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
-        "data type", "status", "records", "written", "deleted", "requests"
+    let mut table = prestalink_bench::plain_table(
+        &[
+            "data type",
+            "status",
+            "records",
+            "written",
+            "deleted",
+            "requests",
+        ],
+        &[2, 3, 4, 5],
     );
     for (name, d) in &report.data_types {
-        println!(
-            "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
-            name, d.status, d.records, d.written, d.deleted, d.requests
-        );
+        table.add_row(vec![
+            name.clone(),
+            d.status.clone(),
+            d.records.to_string(),
+            d.written.to_string(),
+            d.deleted.to_string(),
+            d.requests.to_string(),
+        ]);
+    }
+    println!("{}", table.trim_fmt());
+    for (name, d) in &report.data_types {
         if let Some(error) = &d.error {
-            println!("    {error}");
+            println!("{name}: {error}");
         }
         if d.mapping_failures > 0 {
             println!(
-                "    {} source records could not be mapped:",
+                "{name}: {} source records could not be mapped:",
                 d.mapping_failures
             );
             for failure in &d.mapping_failure_samples {
                 println!(
-                    "      {} {}: {}",
+                    "  {} {}: {}",
                     failure.resource,
                     failure.raw_id.as_deref().unwrap_or("?"),
                     failure.reason
