@@ -14,6 +14,7 @@ use prestalink_pacing::ResourceClass;
 use prestalink_store::{Checkpoint, ConnectionStatus, Store, SyncCounts, SyncStatus};
 use prestalink_webservice::client::Client;
 use prestalink_webservice::query::{Display, Query};
+use prestalink_webservice::record::Record;
 use prestalink_webservice::Format;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
@@ -791,13 +792,9 @@ async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
     for res in catalog::RESOURCES.iter().filter(|r| r.reference) {
         set.mark_read(res.name);
         let mut pages = ctx.db.raw_pages(&ctx.connection_id, res.name, 5000);
-        while let Some(page) = pages.next::<serde_json::Value>().await? {
-            set.extend(
-                res.name,
-                page.into_iter()
-                    .filter(|r| !r.deleted)
-                    .filter_map(|r| serde_json::from_value(r.data).ok()),
-            );
+        // Decoded straight into records, without a `Value` in between.
+        while let Some(page) = pages.next::<Record>().await? {
+            set.extend(res.name, crate::map::live(page));
         }
     }
     Ok(set)

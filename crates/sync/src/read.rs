@@ -372,7 +372,13 @@ async fn changed_parents_since(
     loop {
         let page = ctx
             .db
-            .list_raw_changed_since(&ctx.connection_id, res.name, since, after.as_deref(), 2000)
+            .list_raw_keys_changed_since(
+                &ctx.connection_id,
+                res.name,
+                since,
+                after.as_deref(),
+                2000,
+            )
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.source_id.clone());
