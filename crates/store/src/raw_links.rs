@@ -213,6 +213,57 @@ impl Store {
         })
     }
 
+    /// The content hash, deletion mark and one top-level record field (`field`, e.g.
+    /// `date_upd`, as text) of the raw records of `resource` with the given ids (deleted
+    /// ones included), in natural id order: what comparing received records with stored
+    /// ones needs, without selecting and parsing the records' JSON.
+    pub async fn list_raw_hashes(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        ids: &[String],
+        field: &str,
+    ) -> Result<Vec<RawHash>> {
+        if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || field.is_empty() {
+            return Err(crate::error::StoreError::InvalidField(field.to_string()));
+        }
+        let mut out = Vec::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let extract = match self.dialect() {
+            crate::Dialect::Sqlite => format!("json_extract(data, '$.fields.{field}')"),
+            crate::Dialect::Postgres => format!("(data #>> '{{fields,{field}}}')"),
+        };
+        let sql = format!(
+            "SELECT source_id, content_hash, deleted, {extract} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND {} \
+             ORDER BY length(source_id), source_id{}",
+            self.in_id_list("source_id", "$3"),
+            self.binary_collation()
+        );
+        for chunk in ids.chunks(1000) {
+            let list = IdList::new(chunk);
+            on_pool!(&self.db, pool => {
+                let rows = sqlx::query(&sql)
+                    .bind(connection_id)
+                    .bind(resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                for row in &rows {
+                    out.push(RawHash {
+                        source_id: row.try_get(0)?,
+                        content_hash: row.try_get(1)?,
+                        deleted: row.try_get(2)?,
+                        field: row.try_get(3)?,
+                    });
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// The keys of the raw records of `resource` written or deleted after `since`:
     /// [`Store::list_raw_changed_since`] without the records' data, for callers that need
     /// only which records changed (and their parents).
@@ -317,6 +368,20 @@ pub struct RawKey {
     pub parent_key: Option<String>,
     /// Whether the record is gone from the store.
     pub deleted: bool,
+}
+
+/// A stored raw record's content hash, deletion mark and one field, without its data (see
+/// [`Store::list_raw_hashes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHash {
+    /// PrestaShop id.
+    pub source_id: String,
+    /// Hash of the stored record.
+    pub content_hash: String,
+    /// Whether the record is gone from the store.
+    pub deleted: bool,
+    /// The field asked for, as text (`None` when the record has no such field or it is null).
+    pub field: Option<String>,
 }
 
 /// The columns [`raw_key`] reads, in its order.
