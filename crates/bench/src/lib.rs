@@ -34,6 +34,7 @@ mod text;
 
 pub use baseline::{read_store, Baseline, Received};
 pub use bound::{capacity_bound, Bound};
-pub use report::{table, targets, targets_line, RunRow, Target};
+pub use comfy_table;
+pub use report::{plain_table, table, targets, targets_line, RunRow, Target};
 pub use runner::{run, sync_resources, BenchConfig, Reader};
 pub use text::text_table;

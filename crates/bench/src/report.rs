@@ -121,36 +121,28 @@ fn cells(row: &RunRow) -> Vec<String> {
 
 /// The rows as an aligned text table (text columns left, numbers right).
 pub fn table(rows: &[RunRow]) -> String {
-    let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
-    let widths: Vec<usize> = (0..COLUMNS.len())
-        .map(|i| {
-            body.iter()
-                .map(|r| r[i].chars().count())
-                .chain([COLUMNS[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i < 2 {
-                    format!("{c:<w$}", w = widths[i])
-                } else {
-                    format!("{c:>w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-    let mut out = vec![line(&header)];
-    out.extend(body.iter().map(|r| line(r)));
-    out.join("\n") + "\n"
+    let numeric: Vec<usize> = (2..COLUMNS.len()).collect();
+    let mut table = plain_table(&COLUMNS, &numeric);
+    for row in rows {
+        table.add_row(cells(row));
+    }
+    table.trim_fmt() + "\n"
+}
+
+/// A text table without borders (comfy-table): the header, then one line per row, columns
+/// two spaces apart, the `numeric` columns aligned right and the others left. Print it with
+/// [`comfy_table::Table::trim_fmt`]. Shared by the CLI's and the benchmarks' tables.
+pub fn plain_table(header: &[&str], numeric: &[usize]) -> comfy_table::Table {
+    use comfy_table::{presets::NOTHING, CellAlignment, Table};
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(header.to_vec());
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, 2));
+        if numeric.contains(&i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
 }
 
 /// One target and whether it was met.
@@ -329,8 +321,12 @@ mod tests {
         for column in COLUMNS {
             assert!(lines[0].contains(column), "{column} missing");
         }
-        assert!(lines[1].starts_with("cluster  balanced"));
-        assert!(lines[1].ends_with("0/0"));
+        assert!(lines[1].starts_with("cluster  balanced"), "{text}");
+        assert!(lines[1].ends_with("0/0"), "{text}");
+        // Numbers are aligned right: the wall times end where their header ends.
+        let end = |line: &str, what: &str| line.find(what).map(|i| i + what.len());
+        assert_eq!(end(lines[0], "wall s"), end(lines[1], "2.0"), "{text}");
+        assert_eq!(end(lines[0], "wall s"), end(lines[2], "12.0"), "{text}");
     }
 
     #[test]

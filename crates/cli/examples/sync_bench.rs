@@ -1,5 +1,5 @@
 //! Sync benchmark (issue 5): full sync of a simulated store at time scale 0, then an
-//! incremental sync after 1 % churn, each run by the real `prestalink sync` binary in a child
+//! incremental sync after 1 % churn, then one with nothing changed, each run by the real `prestalink sync` binary in a child
 //! process so that its peak memory and CPU are its own (the simulator runs in this process).
 //!
 //! ```text
@@ -83,19 +83,21 @@ async fn main() {
         binary.exists(),
         "build the binary first: cargo build --release -p prestalink"
     );
-    println!(
-        "{:>8} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} | {:>8} {:>8} {:>9}",
-        "orders",
-        "sync",
-        "seconds",
-        "records",
-        "rec/s",
-        "peak MiB",
-        "CPU s",
-        "db MiB",
-        "requests",
-        "records",
-        "records/s"
+    let mut table = prestalink_bench::plain_table(
+        &[
+            "orders",
+            "sync",
+            "seconds",
+            "records",
+            "rec/s",
+            "peak MiB",
+            "CPU s",
+            "db MiB",
+            "requests",
+            "rows changed",
+            "load 1m",
+        ],
+        &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     );
     for orders in sizes {
         let sim = Simulator::start(SimulatorConfig {
@@ -116,18 +118,8 @@ async fn main() {
         let log = dir.path().join("sync.log");
         let full = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
         let n = records(&full.report);
-        println!(
-            "{orders:>8} {:>6} {:>9.2} {n:>10} {:>9.0} {:>8.1} {:>8.2} {:>9.1} | {:>8} {:>8} {:>9}",
-            "full",
-            full.seconds,
-            n as f64 / full.seconds,
-            full.peak_mib,
-            full.cpu_seconds,
-            file_mib(&db),
-            full.report["requests"],
-            "",
-            ""
-        );
+        table.add_row(row(orders, "full", &full, n, &db, None));
+        eprintln!("{orders} orders: full sync {:.2} s", full.seconds);
         // 1 % churn: new and updated orders, stock and combination changes, customers…
         let churn = {
             let store = sim.store();
@@ -138,17 +130,49 @@ async fn main() {
         };
         let incremental = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
         let m = records(&incremental.report);
-        println!(
-            "{orders:>8} {:>6} {:>9.2} {m:>10} {:>9.0} {:>8.1} {:>8.2} {:>9.1} | {:>8} ({} rows changed)",
-            "incr",
-            incremental.seconds,
-            m as f64 / incremental.seconds,
-            incremental.peak_mib,
-            incremental.cpu_seconds,
-            file_mib(&db),
-            incremental.report["requests"],
-            churn.len()
+        table.add_row(row(orders, "incr", &incremental, m, &db, Some(churn.len())));
+        eprintln!(
+            "{orders} orders: incremental sync {:.2} s",
+            incremental.seconds
         );
+        // Nothing changed since: what an incremental sync costs when there is nothing to do.
+        let again = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
+        let k = records(&again.report);
+        table.add_row(row(orders, "same", &again, k, &db, Some(0)));
         sim.shutdown().await;
     }
+    println!("{}", table.trim_fmt());
+}
+
+/// One line of the table: a run, its database and the rows the churn changed before it.
+fn row(
+    orders: u32,
+    sync: &str,
+    run: &Run,
+    records: u64,
+    db: &Path,
+    changed: Option<usize>,
+) -> Vec<String> {
+    vec![
+        orders.to_string(),
+        sync.to_string(),
+        format!("{:.2}", run.seconds),
+        records.to_string(),
+        format!("{:.0}", records as f64 / run.seconds),
+        format!("{:.1}", run.peak_mib),
+        format!("{:.2}", run.cpu_seconds),
+        format!("{:.1}", file_mib(db)),
+        run.report["requests"].to_string(),
+        changed.map_or_else(String::new, |n| n.to_string()),
+        load_average(),
+    ]
+}
+
+/// The machine's one-minute load average when the run ended (the machine is shared: a
+/// figure measured under load says so).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }

@@ -101,6 +101,8 @@ struct State {
     completed: u64,
     backpressure: u64,
     retry_latency: Option<f64>,
+    /// Time retries waited for their back-off, in all.
+    retry_backoff: Duration,
     rng: u64,
 }
 
@@ -160,6 +162,7 @@ impl Pacer {
             completed: 0,
             backpressure: 0,
             retry_latency: None,
+            retry_backoff: Duration::ZERO,
             rng: 0x9E37_79B9_7F4A_7C15,
         };
         Pacer {
@@ -175,7 +178,12 @@ impl Pacer {
     /// gives nothing up.
     pub async fn acquire(&self, class: ResourceClass, attempt: Attempt) -> Permit {
         if let Attempt::Retry(n) = attempt {
-            let delay = self.shared.lock().retry_delay(n);
+            let delay = {
+                let mut state = self.shared.lock();
+                let delay = state.retry_delay(n);
+                state.retry_backoff += delay;
+                delay
+            };
             tokio::time::sleep(delay).await;
         }
         let waiting = Waiting::new(&self.shared);
@@ -269,6 +277,7 @@ impl Pacer {
             completed: s.completed,
             backpressure: s.backpressure,
             retry_latency: s.retry_latency.map(Duration::from_secs_f64),
+            retry_backoff: s.retry_backoff,
             learned_rate: s.rate_limit.rate(),
         }
     }

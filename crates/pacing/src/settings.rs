@@ -109,6 +109,9 @@ pub struct PacerSnapshot {
     pub backpressure: u64,
     /// Moving average of the latency of retries, kept apart from first attempts.
     pub retry_latency: Option<Duration>,
+    /// Time retries waited for their back-off in [`crate::Pacer::acquire`], in all (the
+    /// only back-off a retry waits: the sync's fetcher adds none of its own).
+    pub retry_backoff: Duration,
     /// Requests per second allowed after the host answered 429, if it did.
     pub learned_rate: Option<f64>,
 }

@@ -52,6 +52,7 @@ pub use key_check::Rotation;
 pub use overview::{Grain, Overview, Period, ShopBasics};
 pub use paging::{JsonPage, JsonTable};
 pub use query::{Dialect, Page, Query, QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use raw_links::{RawHash, RawKey};
 pub use record_pages::{PageFreshness, RecordsPage};
 pub use records::{
     CommerceRecord, EncodedRaw, PageWrite, PageWriteStats, RawPages, RawRecord, RecordSet,

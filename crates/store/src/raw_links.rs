@@ -40,14 +40,49 @@ impl Store {
         resource: &str,
         keys: &[String],
     ) -> Result<Vec<String>> {
-        // Only ids are needed: the records' JSON is skipped, not decoded.
         Ok(self
-            .list_raw_by_parent_as::<serde::de::IgnoredAny>(connection_id, resource, keys)
+            .list_raw_keys_by_parent(connection_id, resource, keys)
             .await?
             .into_iter()
             .filter(|r| !r.deleted)
             .map(|r| r.source_id)
             .collect())
+    }
+
+    /// The keys of the raw records of `resource` whose parent key is one of `keys` (deleted
+    /// ones included), in natural id order: [`Store::list_raw_by_parent`] without the
+    /// records' data, which is neither selected nor parsed.
+    pub async fn list_raw_keys_by_parent(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        keys: &[String],
+    ) -> Result<Vec<RawKey>> {
+        let mut out = Vec::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM raw_records WHERE connection_id = $1 AND resource = $2 \
+             AND {} ORDER BY length(source_id), source_id{}",
+            self.in_id_list("parent_key", "$3"),
+            self.binary_collation()
+        );
+        for chunk in keys.chunks(1000) {
+            let list = IdList::new(chunk);
+            on_pool!(&self.db, pool => {
+                let rows = sqlx::query(&sql)
+                    .bind(connection_id)
+                    .bind(resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                for row in &rows {
+                    out.push(raw_key(row)?);
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Raw records of `resource` with the given ids (deleted ones included).
@@ -178,6 +213,88 @@ impl Store {
         })
     }
 
+    /// The content hash, deletion mark and one top-level record field (`field`, e.g.
+    /// `date_upd`, as text) of the raw records of `resource` with the given ids (deleted
+    /// ones included), in natural id order: what comparing received records with stored
+    /// ones needs, without selecting and parsing the records' JSON.
+    pub async fn list_raw_hashes(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        ids: &[String],
+        field: &str,
+    ) -> Result<Vec<RawHash>> {
+        if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || field.is_empty() {
+            return Err(crate::error::StoreError::InvalidField(field.to_string()));
+        }
+        let mut out = Vec::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let extract = match self.dialect() {
+            crate::Dialect::Sqlite => format!("json_extract(data, '$.fields.{field}')"),
+            crate::Dialect::Postgres => format!("(data #>> '{{fields,{field}}}')"),
+        };
+        let sql = format!(
+            "SELECT source_id, content_hash, deleted, {extract} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND {} \
+             ORDER BY length(source_id), source_id{}",
+            self.in_id_list("source_id", "$3"),
+            self.binary_collation()
+        );
+        for chunk in ids.chunks(1000) {
+            let list = IdList::new(chunk);
+            on_pool!(&self.db, pool => {
+                let rows = sqlx::query(&sql)
+                    .bind(connection_id)
+                    .bind(resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                for row in &rows {
+                    out.push(RawHash {
+                        source_id: row.try_get(0)?,
+                        content_hash: row.try_get(1)?,
+                        deleted: row.try_get(2)?,
+                        field: row.try_get(3)?,
+                    });
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The keys of the raw records of `resource` written or deleted after `since`:
+    /// [`Store::list_raw_changed_since`] without the records' data, for callers that need
+    /// only which records changed (and their parents).
+    pub async fn list_raw_keys_changed_since(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        since: &str,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RawKey>> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{} \
+             ORDER BY length(source_id), source_id{} LIMIT $5",
+            self.after_in_natural_order(after_id, "$4"),
+            self.binary_collation()
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(since)
+                .bind(after_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(raw_key).collect()
+        })
+    }
+
     /// Raw records of `resource` whose `column` is one of `values`, in natural id order.
     async fn raw_where<T: DeserializeOwned>(
         &self,
@@ -240,6 +357,49 @@ impl Store {
             None => format!(" AND {placeholder} IS NULL"),
         }
     }
+}
+
+/// What identifies a stored raw record and ties it to its parent, without its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawKey {
+    /// PrestaShop id.
+    pub source_id: String,
+    /// The record it belongs to (see [`crate::RawRecord::parent_key`]).
+    pub parent_key: Option<String>,
+    /// Whether the record is gone from the store.
+    pub deleted: bool,
+}
+
+/// A stored raw record's content hash, deletion mark and one field, without its data (see
+/// [`Store::list_raw_hashes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHash {
+    /// PrestaShop id.
+    pub source_id: String,
+    /// Hash of the stored record.
+    pub content_hash: String,
+    /// Whether the record is gone from the store.
+    pub deleted: bool,
+    /// The field asked for, as text (`None` when the record has no such field or it is null).
+    pub field: Option<String>,
+}
+
+/// The columns [`raw_key`] reads, in its order.
+const KEY_COLUMNS: &str = "source_id, parent_key, deleted";
+
+/// A raw record's key from a row selected with [`KEY_COLUMNS`].
+fn raw_key<R: Row>(row: &R) -> Result<RawKey>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(RawKey {
+        source_id: row.try_get(0)?,
+        parent_key: row.try_get(1)?,
+        deleted: row.try_get(2)?,
+    })
 }
 
 /// A stored raw record from a row selected with [`Store::raw_columns`].

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{at, connection, on_both_engines};
-use prestalink_store::{RawRecord, RecordSet};
+use prestalink_store::{RawKey, RawRecord, RecordSet};
 use serde_json::json;
 
 fn detail(id: u32, order: u32) -> RawRecord {
@@ -113,6 +113,106 @@ async fn raw_records_are_found_by_parent_id_list_and_change_time() {
             .await
             .unwrap();
         assert_eq!(live, ["1", "2", "10"]);
+
+        // The keys-only readers see the same records as the full ones, in the same order,
+        // with the same parents and deletion marks.
+        let keys = |records: &[prestalink_store::StoredRaw]| -> Vec<RawKey> {
+            records
+                .iter()
+                .map(|r| RawKey {
+                    source_id: r.source_id.clone(),
+                    parent_key: r.parent_key.clone(),
+                    deleted: r.deleted,
+                })
+                .collect()
+        };
+        for after in [None, Some("2")] {
+            let changed = store
+                .list_raw_changed_since(
+                    &conn,
+                    "order_details",
+                    "2025-01-01T00:00:10.000Z",
+                    after,
+                    10,
+                )
+                .await
+                .unwrap();
+            let changed_keys = store
+                .list_raw_keys_changed_since(
+                    &conn,
+                    "order_details",
+                    "2025-01-01T00:00:10.000Z",
+                    after,
+                    10,
+                )
+                .await
+                .unwrap();
+            assert_eq!(changed_keys, keys(&changed), "{}", t.engine());
+        }
+        let parents = ["1".to_string(), "2".to_string(), "3".to_string()];
+        let by_parent = store
+            .list_raw_by_parent(&conn, "order_details", &parents)
+            .await
+            .unwrap();
+        let key_list = store
+            .list_raw_keys_by_parent(&conn, "order_details", &parents)
+            .await
+            .unwrap();
+        assert_eq!(key_list, keys(&by_parent), "{}", t.engine());
+        assert!(key_list.iter().any(|k| k.deleted), "detail 3 is deleted");
+        assert!(store
+            .list_raw_keys_by_parent(&conn, "order_details", &[])
+            .await
+            .unwrap()
+            .is_empty());
+
+        // Hashes, deletion marks and one field of the records asked for, without their data.
+        let asked = [
+            "3".to_string(),
+            "10".to_string(),
+            "2".to_string(),
+            "404".to_string(),
+        ];
+        let full = store
+            .get_raw_many(&conn, "order_details", &asked)
+            .await
+            .unwrap();
+        let hashes = store
+            .list_raw_hashes(&conn, "order_details", &asked, "id_order")
+            .await
+            .unwrap();
+        let ids: Vec<_> = hashes.iter().map(|h| h.source_id.as_str()).collect();
+        assert_eq!(ids, ["2", "3", "10"], "{}", t.engine());
+        for (h, r) in hashes.iter().zip(&full) {
+            assert_eq!(h.source_id, r.source_id);
+            assert_eq!(h.content_hash, r.content_hash, "{}", t.engine());
+            assert_eq!(h.deleted, r.deleted);
+        }
+        assert!(hashes.iter().all(|h| h.field.is_none()), "no fields object");
+        let order = RawRecord {
+            source_id: "7".into(),
+            parent_key: None,
+            data: json!({"fields": {"id": "7", "date_upd": "2025-01-02 03:04:05"}}),
+        };
+        store
+            .upsert_raw_page(&conn, "orders", &[order], None, at(40))
+            .await
+            .unwrap();
+        let dated = store
+            .list_raw_hashes(&conn, "orders", &["7".to_string()], "date_upd")
+            .await
+            .unwrap();
+        assert_eq!(dated.len(), 1);
+        assert_eq!(
+            dated[0].field.as_deref(),
+            Some("2025-01-02 03:04:05"),
+            "{}",
+            t.engine()
+        );
+        assert!(store
+            .list_raw_hashes(&conn, "order_details", &asked, "id_order; DROP")
+            .await
+            .is_err());
         t
     })
     .await;

@@ -14,6 +14,7 @@ use prestalink_pacing::ResourceClass;
 use prestalink_store::{Checkpoint, ConnectionStatus, Store, SyncCounts, SyncStatus};
 use prestalink_webservice::client::Client;
 use prestalink_webservice::query::{Display, Query};
+use prestalink_webservice::record::Record;
 use prestalink_webservice::Format;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
@@ -214,8 +215,8 @@ pub struct DataTypeReport {
     pub error: Option<String>,
     /// Source records that could not be mapped (the others were).
     pub mapping_failures: u64,
-    /// The first few of them: resource, raw id, reason.
-    pub mapping_failure_samples: Vec<(String, Option<String>, String)>,
+    /// The first few of them (20 at most).
+    pub mapping_failure_samples: Vec<crate::map::MappingFailure>,
     /// Warnings (references to deleted rows, unresolved values).
     pub warnings: u64,
 }
@@ -256,7 +257,8 @@ pub struct SyncReport {
     pub requests: u64,
     /// Wall time.
     pub seconds: f64,
-    /// Set when the store could not be reached or read at all.
+    /// Set when the store could not be reached or read at all (`error` in JSON).
+    #[serde(rename = "error")]
     pub fatal: Option<String>,
 }
 
@@ -809,13 +811,9 @@ async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
     for res in catalog::RESOURCES.iter().filter(|r| r.reference) {
         set.mark_read(res.name);
         let mut pages = ctx.db.raw_pages(&ctx.connection_id, res.name, 5000);
-        while let Some(page) = pages.next::<serde_json::Value>().await? {
-            set.extend(
-                res.name,
-                page.into_iter()
-                    .filter(|r| !r.deleted)
-                    .filter_map(|r| serde_json::from_value(r.data).ok()),
-            );
+        // Decoded straight into records, without a `Value` in between.
+        while let Some(page) = pages.next::<Record>().await? {
+            set.extend(res.name, crate::map::live(page));
         }
     }
     Ok(set)

@@ -1,9 +1,11 @@
 //! Sending one Webservice read through the pacer, with retries for what can heal.
 //!
 //! The client never retries by itself; here every attempt takes a pacer permit (so retries
-//! count against the shop's capacity like any request), reports how it went, and waits a
-//! back-off with jitter before the next one. Errors that cannot heal (a rejected key, a
-//! missing permission, a bad query) are returned at once.
+//! count against the shop's capacity like any request) and reports how it went. The wait
+//! before a retry is the pacer's alone: [`Pacer::acquire`] sleeps the retry's back-off
+//! (exponential, with jitter) and honours a `Retry-After` as a pause of the whole host.
+//! Errors that cannot heal (a rejected key, a missing permission, a bad query) are
+//! returned at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use prestalink_webservice::client::{Client, Page};
 use prestalink_webservice::error::Error as WsError;
 use prestalink_webservice::query::Query;
 use prestalink_webservice::Format;
-use rand::Rng;
+use tokio_util::task::AbortOnDropHandle;
 
 /// Sends reads for one sync run and counts them.
 #[derive(Debug, Clone)]
@@ -155,7 +157,14 @@ impl Fetcher {
                 }
                 result
             }));
-            let result = AbortOnDrop(task).await;
+            // Aborted when this future is dropped: a reader dropped mid-request gives its
+            // pacer permit back instead of leaving the request running.
+            let result = match AbortOnDropHandle::new(task).await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Only when the runtime shuts down, with nobody left to see it.
+                Err(e) => panic!("a Webservice request task was cancelled: {e}"),
+            };
             self.record_metrics(result.is_ok());
             match result {
                 Ok(page) => return Ok(page),
@@ -166,7 +175,8 @@ impl Fetcher {
                     }
                     tracing::debug!(%error, attempt, "retrying a Webservice read");
                     self.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+                    // No sleep here: the next `acquire` with `Attempt::Retry` waits the
+                    // back-off (and any `Retry-After` pause the outcome set).
                 }
             }
         }
@@ -182,34 +192,6 @@ impl Fetcher {
         let host = self.client.connection().store_url.host();
         metrics::gauge!("prestalink_pacer_concurrency", "store" => host)
             .set(self.pacer.snapshot().limit as f64);
-    }
-}
-
-/// A spawned request that is cancelled with the future awaiting it (a reader dropped
-/// mid-request gives its pacer permit back instead of leaving the request running).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = T;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<T> {
-        std::pin::Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|joined| match joined {
-                Ok(value) => value,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // Only when the runtime shuts down, with nobody left to see it.
-                Err(e) => panic!("a Webservice request task was cancelled: {e}"),
-            })
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -249,24 +231,9 @@ fn outcome_of(error: &WsError, latency: Duration) -> Outcome {
     }
 }
 
-/// Exponential back-off with full jitter: 0.25 s, 0.5 s, 1 s … capped at 8 s, never less
-/// than the server's `Retry-After`. Jitter keeps concurrent retries from arriving together.
-fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    let cap = Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
-    let jittered = cap.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
-    retry_after.map_or(jittered, |r| r.max(jittered))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        assert!(backoff(1, None) <= Duration::from_millis(500));
-        assert!(backoff(10, None) <= Duration::from_secs(8));
-        assert!(backoff(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
-    }
 
     #[test]
     fn load_signals_are_backpressure_and_client_errors_are_not() {
@@ -285,5 +252,65 @@ mod tests {
         assert_eq!(outcome_of(&not_found, Duration::ZERO), Outcome::Failed);
         assert!(!retryable(&not_found));
         assert!(retryable(&timeout));
+    }
+
+    /// A read of a resource that always answers 500, sent three times: the time it takes
+    /// is the pacer's back-off for the two retries plus three quick answers. When the
+    /// fetcher slept a back-off of its own before the pacer's (as it did), the first retry
+    /// alone added at least 250 ms more.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_retry_waits_one_back_off() {
+        use prestalink_simulator::faults::Faults;
+        use prestalink_simulator::generator::GenConfig;
+        use prestalink_simulator::server::{Simulator, SimulatorConfig};
+        use prestalink_webservice::client::Connection;
+        use prestalink_webservice::key::WebserviceKey;
+        use prestalink_webservice::store_url::StoreUrl;
+
+        let sim = Simulator::start(SimulatorConfig {
+            gen: GenConfig {
+                orders: 10,
+                customers: 5,
+                products: 5,
+                ..GenConfig::default()
+            },
+            faults: Faults {
+                fail: vec!["customers".into()],
+                ..Faults::default()
+            },
+            ..SimulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let connection = Connection::new(
+            StoreUrl::parse(&sim.base_url()).unwrap(),
+            WebserviceKey::parse(sim.key()).unwrap(),
+        );
+        let pacer = Pacer::new(
+            prestalink_pacing::Pace::Max,
+            prestalink_pacing::Caps::default(),
+            None,
+        );
+        let fetcher = Fetcher::new(Client::new(connection).unwrap(), pacer.clone(), 3);
+        let query = Query::list("customers").unwrap();
+        let started = Instant::now();
+        let result = fetcher.get(ResourceClass::Full, &query, None).await;
+        let elapsed = started.elapsed();
+        sim.shutdown().await;
+        assert!(result.is_err(), "the broken resource fails: {result:?}");
+        assert_eq!(fetcher.requests(), 3);
+        assert_eq!(fetcher.retries(), 2);
+        let backoff = pacer.snapshot().retry_backoff;
+        // Retry 1 waits 250-500 ms, retry 2 500-1000 ms (the pacer's jitter).
+        assert!(
+            backoff >= Duration::from_millis(750),
+            "the pacer waited the retries' back-off: {backoff:?}"
+        );
+        assert!(elapsed >= backoff, "{elapsed:?} < {backoff:?}");
+        assert!(
+            elapsed < backoff + Duration::from_millis(250),
+            "the retries waited {elapsed:?}, more than the pacer's back-off {backoff:?} and \
+             three answers: a second back-off was slept"
+        );
     }
 }

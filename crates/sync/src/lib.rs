@@ -30,6 +30,6 @@ pub use link::{
     connection_settings, forbidden_sources, needs_relink, sync_connection, sync_store,
     unreadable_resources, LinkError, Linked, SyncRequest, DEFAULT_COMPANY,
 };
-pub use map::MapOutcome;
+pub use map::{MapOutcome, MappingFailure};
 pub use options::SyncOptions;
 pub use progress::{ProgressEvent, Stage};

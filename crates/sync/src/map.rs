@@ -15,7 +15,7 @@ use prestalink_mapping::{
     map_data_type, Batch, MapOptions, PaymentMethodCensus, RecordSet, ReferenceData,
 };
 use prestalink_store::{
-    Checkpoint, CommerceRecord as StoredCommerce, RecordSet as StoredSet, StoredRaw,
+    Checkpoint, CommerceRecord as StoredCommerce, RawKey, RecordSet as StoredSet, StoredRaw,
 };
 use prestalink_webservice::record::Record;
 
@@ -35,12 +35,24 @@ pub struct MapOutcome {
     pub written: u64,
     /// Commerce records marked deleted.
     pub deleted: u64,
-    /// Source records that could not be mapped: `(resource, raw id, reason)`, first 20.
-    pub failures: Vec<(String, Option<String>, String)>,
+    /// Source records that could not be mapped, the first 20.
+    pub failures: Vec<MappingFailure>,
     /// Number of source records that could not be mapped.
     pub failure_count: u64,
     /// Number of warnings (references to deleted rows, unresolved values).
     pub warning_count: u64,
+}
+
+/// A source record that could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingFailure {
+    /// The PrestaShop resource it was read from.
+    pub resource: String,
+    /// Its id, when it has one.
+    pub raw_id: Option<String>,
+    /// Why it could not be mapped.
+    pub reason: String,
 }
 
 /// How a data type's records are put together.
@@ -236,13 +248,20 @@ async fn changed_primaries(
     since: &str,
 ) -> Result<BTreeSet<u64>, SyncError> {
     let mut ids = BTreeSet::new();
+    // Only keys are read: which records changed and whom they belong to, not their data.
     let changed = |resource: &'static str| async move {
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let page = ctx
                 .db
-                .list_raw_changed_since(&ctx.connection_id, resource, since, after.as_deref(), 2000)
+                .list_raw_keys_changed_since(
+                    &ctx.connection_id,
+                    resource,
+                    since,
+                    after.as_deref(),
+                    2000,
+                )
                 .await?;
             let Some(last) = page.last() else { break };
             after = Some(last.source_id.clone());
@@ -272,13 +291,25 @@ async fn changed_primaries(
     }
     // Payments belong to orders by reference: a new payment changes its orders, and an
     // order's new state changes its payments' status.
-    let references = |records: Vec<StoredRaw>| -> Vec<String> {
+    let references = |records: Vec<RawKey>| -> Vec<String> {
         records
             .into_iter()
             .filter_map(|r| r.parent_key)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect()
+    };
+    // The ids of `resource`'s records (deleted ones too) that belong to one of `refs`.
+    let ids_by_parent = |resource: &'static str, refs: Vec<String>| async move {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let keys = ctx
+                .db
+                .list_raw_keys_by_parent(&ctx.connection_id, resource, chunk)
+                .await?;
+            out.extend(keys.iter().filter_map(|r| r.source_id.parse::<u64>().ok()));
+        }
+        Ok::<_, SyncError>(out)
     };
     match (data_type, primary) {
         (DataType::Orders, _) => {
@@ -294,31 +325,11 @@ async fn changed_primaries(
                 .await?;
             ids.extend(orders.iter().filter_map(|id| id.parse::<u64>().ok()));
             let refs = references(changed("order_payments").await?);
-            for chunk in refs.chunks(500) {
-                let orders = ctx
-                    .db
-                    .list_raw_by_parent(&ctx.connection_id, "orders", chunk)
-                    .await?;
-                ids.extend(
-                    orders
-                        .iter()
-                        .filter_map(|r| r.source_id.parse::<u64>().ok()),
-                );
-            }
+            ids.extend(ids_by_parent("orders", refs).await?);
         }
         (DataType::Payments | DataType::Transactions, "order_payments") => {
             let refs = references(changed("orders").await?);
-            for chunk in refs.chunks(500) {
-                let payments = ctx
-                    .db
-                    .list_raw_by_parent(&ctx.connection_id, "order_payments", chunk)
-                    .await?;
-                ids.extend(
-                    payments
-                        .iter()
-                        .filter_map(|r| r.source_id.parse::<u64>().ok()),
-                );
-            }
+            ids.extend(ids_by_parent("order_payments", refs).await?);
         }
         _ => {}
     }
@@ -486,9 +497,11 @@ pub(crate) async fn write_batch(
         );
         outcome.failure_count += 1;
         if outcome.failures.len() < 20 {
-            outcome
-                .failures
-                .push((failure.resource.to_string(), failure.raw_id, failure.reason));
+            outcome.failures.push(MappingFailure {
+                resource: failure.resource.to_string(),
+                raw_id: failure.raw_id,
+                reason: failure.reason,
+            });
         }
     }
     outcome.warning_count += batch.warnings.len() as u64;
@@ -547,11 +560,11 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
                 Err(e) => {
                     outcome.failure_count += 1;
                     if outcome.failures.len() < 20 {
-                        outcome.failures.push((
-                            resource.to_string(),
-                            record.text("id").map(str::to_string),
-                            e.to_string(),
-                        ));
+                        outcome.failures.push(MappingFailure {
+                            resource: resource.to_string(),
+                            raw_id: record.text("id").map(str::to_string),
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }
@@ -667,7 +680,7 @@ async fn kept_census(
     for resource in ["orders", "order_payments"] {
         let changed = ctx
             .db
-            .list_raw_changed_since(&ctx.connection_id, resource, since, None, 1)
+            .list_raw_keys_changed_since(&ctx.connection_id, resource, since, None, 1)
             .await?;
         if !changed.is_empty() {
             return Ok(None);

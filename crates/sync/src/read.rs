@@ -372,7 +372,13 @@ async fn changed_parents_since(
     loop {
         let page = ctx
             .db
-            .list_raw_changed_since(&ctx.connection_id, res.name, since, after.as_deref(), 2000)
+            .list_raw_keys_changed_since(
+                &ctx.connection_id,
+                res.name,
+                since,
+                after.as_deref(),
+                2000,
+            )
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.source_id.clone());
@@ -913,13 +919,14 @@ async fn sweep_slice(
             last = max;
         }
         let ids: Vec<String> = raw.iter().map(|r| r.source_id.clone()).collect();
+        // The stored rows' hashes and date_upd only: their records are not parsed.
         let stored: HashMap<String, (String, bool, Option<NaiveDateTime>)> = ctx
             .db
-            .get_raw_many_as::<Record>(&ctx.connection_id, res.name, &ids)
+            .list_raw_hashes(&ctx.connection_id, res.name, &ids, "date_upd")
             .await?
             .into_iter()
             .map(|r| {
-                let date = stored_date_upd(&r.data);
+                let date = r.field.as_deref().and_then(crate::engine::parse_shop_date);
                 (r.source_id, (r.content_hash, r.deleted, date))
             })
             .collect();
@@ -986,13 +993,6 @@ async fn sweep_slice(
     }
     cp.cursor = Some(json!({ "slice": (slice + 1) % every, "top": known_top }));
     ctx.save_checkpoint(cp).await
-}
-
-/// The `date_upd` of a stored raw record.
-fn stored_date_upd(record: &Record) -> Option<NaiveDateTime> {
-    record
-        .text("date_upd")
-        .and_then(crate::engine::parse_shop_date)
 }
 
 /// Rows added after the last id seen (payments, histories, carriers: rows PrestaShop only

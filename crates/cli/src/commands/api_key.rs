@@ -73,20 +73,20 @@ pub fn run(args: ApiKeyArgs) -> ExitCode {
             },
             Action::List => match store.list_api_keys().await {
                 Ok(keys) => {
-                    println!(
-                        "{:<36}  {:<20}  {:<6}  {:<24}  revoked",
-                        "id", "name", "ends", "created"
+                    let mut table = prestalink_bench::plain_table(
+                        &["id", "name", "ends", "created", "revoked"],
+                        &[],
                     );
                     for k in keys {
-                        println!(
-                            "{:<36}  {:<20}  {:<6}  {:<24}  {}",
+                        table.add_row(vec![
                             k.id,
                             k.name,
                             k.hint,
                             k.created_at,
-                            k.revoked_at.as_deref().unwrap_or("-")
-                        );
+                            k.revoked_at.unwrap_or_else(|| "-".into()),
+                        ]);
                     }
+                    println!("{}", table.trim_fmt());
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),

@@ -1,5 +1,7 @@
 //! Progress bars for a running sync (`indicatif`), fed by the engine's progress events.
-//! Shown only on a terminal; otherwise the events are drained silently.
+//! Shown only on a terminal; otherwise the events are drained silently. The rate and the
+//! time left are indicatif's own estimates from the positions it is given (the events'
+//! `rate` and `eta_seconds` serve the dashboard's live page).
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -16,10 +18,13 @@ pub async fn render(mut events: UnboundedReceiver<ProgressEvent>, enabled: bool)
     } else {
         ProgressDrawTarget::hidden()
     });
-    let style = ProgressStyle::with_template("{prefix:>28} {bar:30} {pos:>8}/{len:<8} {msg}")
-        .expect("valid template");
-    let spinner = ProgressStyle::with_template("{prefix:>28} {spinner} {pos:>8} {msg}")
-        .expect("valid template");
+    let style = ProgressStyle::with_template(
+        "{prefix:>28} {bar:30} {pos:>8}/{len:<8} {per_sec:>12}, ETA {eta} {msg}",
+    )
+    .expect("valid template");
+    let spinner =
+        ProgressStyle::with_template("{prefix:>28} {spinner} {pos:>8} {per_sec:>12} {msg}")
+            .expect("valid template");
     let mut bars: HashMap<String, ProgressBar> = HashMap::new();
     while let Some(event) = events.recv().await {
         let name = match &event.stage {
@@ -39,11 +44,7 @@ pub async fn render(mut events: UnboundedReceiver<ProgressEvent>, enabled: bool)
             }
         }
         bar.set_position(event.records);
-        let eta = event
-            .eta_seconds
-            .map(|s| format!(", ETA {s:.0}s"))
-            .unwrap_or_default();
-        bar.set_message(format!("{} req, {:.0}/s{eta}", event.requests, event.rate));
+        bar.set_message(format!("{} req", event.requests));
         if event.finished {
             match &event.error {
                 Some(error) => bar.abandon_with_message(format!("failed: {error}")),

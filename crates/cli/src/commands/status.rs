@@ -81,39 +81,53 @@ async fn status(args: StatusArgs) -> ExitCode {
     }
     if !failing.is_empty() {
         println!("stores backing off after failed syncs:");
-        println!(
-            "  {:<36}  {:>8}  {:<24}  last error",
-            "connection", "failures", "next attempt"
+        let mut table = prestalink_bench::plain_table(
+            &["connection", "failures", "next attempt", "last error"],
+            &[1],
         );
         for f in &failing {
-            println!(
-                "  {:<36}  {:>8}  {:<24}  {}",
-                f.connection_id,
-                f.failures,
-                f.backoff_until.as_deref().unwrap_or("-"),
-                f.last_error.as_deref().unwrap_or("-")
-            );
+            table.add_row(vec![
+                f.connection_id.clone(),
+                f.failures.to_string(),
+                f.backoff_until.clone().unwrap_or_else(|| "-".into()),
+                f.last_error.clone().unwrap_or_else(|| "-".into()),
+            ]);
         }
+        print_indented(&table);
     }
     if running.is_empty() {
         println!("no job is running");
         return ExitCode::SUCCESS;
     }
     println!("running jobs:");
-    println!(
-        "  {:>8}  {:<36}  {:>8}  {:>9}  {:<24}  worker",
-        "job", "connection", "attempts", "takeovers", "lease until"
+    let mut table = prestalink_bench::plain_table(
+        &[
+            "job",
+            "connection",
+            "attempts",
+            "takeovers",
+            "lease until",
+            "worker",
+        ],
+        &[0, 2, 3],
     );
     for job in running {
-        println!(
-            "  {:>8}  {:<36}  {:>8}  {:>9}  {:<24}  {}",
-            job.id,
+        table.add_row(vec![
+            job.id.to_string(),
             job.connection_id,
-            job.attempts,
-            job.takeovers,
-            job.lease_expires_at.as_deref().unwrap_or("-"),
-            job.lease_owner.as_deref().unwrap_or("-")
-        );
+            job.attempts.to_string(),
+            job.takeovers.to_string(),
+            job.lease_expires_at.unwrap_or_else(|| "-".into()),
+            job.lease_owner.unwrap_or_else(|| "-".into()),
+        ]);
     }
+    print_indented(&table);
     ExitCode::SUCCESS
+}
+
+/// Prints a table two spaces in, under its heading line.
+fn print_indented(table: &prestalink_bench::comfy_table::Table) {
+    for line in table.trim_fmt().lines() {
+        println!("  {line}");
+    }
 }

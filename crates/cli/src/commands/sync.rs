@@ -260,64 +260,57 @@ pub fn exit_code(report: &SyncReport) -> ExitCode {
     }
 }
 
-/// Prints the report as one JSON object or as a table.
+/// Prints the report as one JSON object (the report's own serialization: every data type
+/// and resource, with the mapping failures' samples) or as a table.
 pub fn print_report(report: &SyncReport, json: bool) {
     if json {
-        let data_types: serde_json::Map<String, serde_json::Value> = report
-            .data_types
-            .iter()
-            .map(|(name, d)| {
-                (
-                    name.clone(),
-                    serde_json::json!({
-                        "status": d.status,
-                        "records": d.records,
-                        "written": d.written,
-                        "deleted": d.deleted,
-                        "requests": d.requests,
-                        "error": d.error,
-                        "mappingFailures": d.mapping_failures,
-                        "warnings": d.warnings,
-                    }),
-                )
-            })
-            .collect();
-        let out = serde_json::json!({
-            "connectionId": report.connection_id,
-            "runId": report.run_id,
-            "dataTypes": data_types,
-            "requests": report.requests,
-            "seconds": (report.seconds * 1000.0).round() / 1000.0,
-            "error": report.fatal,
-        });
-        println!("{out}");
+        println!(
+            "{}",
+            serde_json::to_string(report).expect("a sync report serializes")
+        );
         return;
     }
     println!(
         "connection {}  run {}  {} requests in {:.1} s",
         report.connection_id, report.run_id, report.requests, report.seconds
     );
-    println!(
-        "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
-        "data type", "status", "records", "written", "deleted", "requests"
+    let mut table = prestalink_bench::plain_table(
+        &[
+            "data type",
+            "status",
+            "records",
+            "written",
+            "deleted",
+            "requests",
+        ],
+        &[2, 3, 4, 5],
     );
     for (name, d) in &report.data_types {
-        println!(
-            "{:<28} {:<13} {:>9} {:>9} {:>8} {:>9}",
-            name, d.status, d.records, d.written, d.deleted, d.requests
-        );
+        table.add_row(vec![
+            name.clone(),
+            d.status.clone(),
+            d.records.to_string(),
+            d.written.to_string(),
+            d.deleted.to_string(),
+            d.requests.to_string(),
+        ]);
+    }
+    println!("{}", table.trim_fmt());
+    for (name, d) in &report.data_types {
         if let Some(error) = &d.error {
-            println!("    {error}");
+            println!("{name}: {error}");
         }
         if d.mapping_failures > 0 {
             println!(
-                "    {} source records could not be mapped:",
+                "{name}: {} source records could not be mapped:",
                 d.mapping_failures
             );
-            for (resource, id, reason) in &d.mapping_failure_samples {
+            for failure in &d.mapping_failure_samples {
                 println!(
-                    "      {resource} {}: {reason}",
-                    id.as_deref().unwrap_or("?")
+                    "  {} {}: {}",
+                    failure.resource,
+                    failure.raw_id.as_deref().unwrap_or("?"),
+                    failure.reason
                 );
             }
         }
