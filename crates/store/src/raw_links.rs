@@ -9,6 +9,30 @@ use crate::error::Result;
 use crate::records::{parse_json_as, StoredRaw};
 use crate::{on_pool, IdList, Store};
 
+/// Runs `$sql` once per chunk of at most 1,000 of `$values`, binding the connection, the
+/// resource and the chunk as `$1`, `$2`, `$3`, and collects every answered row decoded by
+/// `$decode` (an expression of `$row`, compiled for each engine's row type).
+macro_rules! rows_by_id_chunks {
+    ($store:expr, $sql:expr, $connection_id:expr, $resource:expr, $values:expr, |$row:ident| $decode:expr) => {{
+        let mut out = Vec::new();
+        for chunk in $values.chunks(1000) {
+            let list = IdList::new(chunk);
+            on_pool!(&$store.db, pool => {
+                let rows = sqlx::query(&$sql)
+                    .bind($connection_id)
+                    .bind($resource)
+                    .bind(list)
+                    .fetch_all(pool)
+                    .await?;
+                for $row in &rows {
+                    out.push($decode);
+                }
+            });
+        }
+        out
+    }};
+}
+
 impl Store {
     /// Raw records of `resource` whose parent key is one of `keys` (deleted ones included;
     /// check [`StoredRaw::deleted`]), in id order.
@@ -58,9 +82,8 @@ impl Store {
         resource: &str,
         keys: &[String],
     ) -> Result<Vec<RawKey>> {
-        let mut out = Vec::new();
         if keys.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM raw_records WHERE connection_id = $1 AND resource = $2 \
@@ -68,21 +91,14 @@ impl Store {
             self.in_id_list("parent_key", "$3"),
             self.binary_collation()
         );
-        for chunk in keys.chunks(1000) {
-            let list = IdList::new(chunk);
-            on_pool!(&self.db, pool => {
-                let rows = sqlx::query(&sql)
-                    .bind(connection_id)
-                    .bind(resource)
-                    .bind(list)
-                    .fetch_all(pool)
-                    .await?;
-                for row in &rows {
-                    out.push(raw_key(row)?);
-                }
-            });
-        }
-        Ok(out)
+        Ok(rows_by_id_chunks!(
+            self,
+            sql,
+            connection_id,
+            resource,
+            keys,
+            |row| raw_key(row)?
+        ))
     }
 
     /// Raw records of `resource` with the given ids (deleted ones included).
@@ -119,9 +135,8 @@ impl Store {
         if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || field.is_empty() {
             return Err(crate::error::StoreError::InvalidField(field.to_string()));
         }
-        let mut out = Vec::new();
         if values.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let extract = match self.dialect() {
             crate::Dialect::Sqlite => format!("json_extract(data, '$.fields.{field}')"),
@@ -132,19 +147,14 @@ impl Store {
              AND deleted = FALSE AND {}",
             self.in_id_list(&extract, "$3")
         );
-        for chunk in values.chunks(1000) {
-            let list = IdList::new(chunk);
-            on_pool!(&self.db, pool => {
-                let ids: Vec<String> = sqlx::query_scalar(&sql)
-                    .bind(connection_id)
-                    .bind(resource)
-                    .bind(list)
-                    .fetch_all(pool)
-                    .await?;
-                out.extend(ids);
-            });
-        }
-        Ok(out)
+        Ok(rows_by_id_chunks!(
+            self,
+            sql,
+            connection_id,
+            resource,
+            values,
+            |row| row.try_get::<String, _>(0)?
+        ))
     }
 
     /// Ids of the live raw records of `resource` after `after_id` (exclusive) up to
@@ -227,9 +237,8 @@ impl Store {
         if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || field.is_empty() {
             return Err(crate::error::StoreError::InvalidField(field.to_string()));
         }
-        let mut out = Vec::new();
         if ids.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let extract = match self.dialect() {
             crate::Dialect::Sqlite => format!("json_extract(data, '$.fields.{field}')"),
@@ -242,26 +251,19 @@ impl Store {
             self.in_id_list("source_id", "$3"),
             self.binary_collation()
         );
-        for chunk in ids.chunks(1000) {
-            let list = IdList::new(chunk);
-            on_pool!(&self.db, pool => {
-                let rows = sqlx::query(&sql)
-                    .bind(connection_id)
-                    .bind(resource)
-                    .bind(list)
-                    .fetch_all(pool)
-                    .await?;
-                for row in &rows {
-                    out.push(RawHash {
-                        source_id: row.try_get(0)?,
-                        content_hash: row.try_get(1)?,
-                        deleted: row.try_get(2)?,
-                        field: row.try_get(3)?,
-                    });
-                }
-            });
-        }
-        Ok(out)
+        Ok(rows_by_id_chunks!(
+            self,
+            sql,
+            connection_id,
+            resource,
+            ids,
+            |row| RawHash {
+                source_id: row.try_get(0)?,
+                content_hash: row.try_get(1)?,
+                deleted: row.try_get(2)?,
+                field: row.try_get(3)?,
+            }
+        ))
     }
 
     /// The keys of the raw records of `resource` written or deleted after `since`:
@@ -303,9 +305,8 @@ impl Store {
         column: &str,
         values: &[String],
     ) -> Result<Vec<StoredRaw<T>>> {
-        let mut out = Vec::new();
         if values.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {} FROM raw_records WHERE connection_id = $1 AND resource = $2 AND {} \
@@ -314,21 +315,14 @@ impl Store {
             self.in_id_list(column, "$3"),
             self.binary_collation()
         );
-        for chunk in values.chunks(1000) {
-            let list = IdList::new(chunk);
-            on_pool!(&self.db, pool => {
-                let rows = sqlx::query(&sql)
-                    .bind(connection_id)
-                    .bind(resource)
-                    .bind(list)
-                    .fetch_all(pool)
-                    .await?;
-                for row in &rows {
-                    out.push(stored_raw(row)?);
-                }
-            });
-        }
-        Ok(out)
+        Ok(rows_by_id_chunks!(
+            self,
+            sql,
+            connection_id,
+            resource,
+            values,
+            |row| stored_raw(row)?
+        ))
     }
 }
 

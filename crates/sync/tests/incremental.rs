@@ -17,15 +17,19 @@ use prestalink_sync::{sync_store, SyncOptions, SyncReport, SyncRequest};
 use prestalink_testkit::{difference, ground_truth, synced, TestDb};
 use prestalink_webservice::diagnose::DiagnoseOptions;
 
-async fn sync_with(db: &Store, sim: &Simulator, options: SyncOptions, caps: Caps) -> SyncReport {
-    let request = SyncRequest {
+fn request(sim: &Simulator, options: SyncOptions, caps: Caps) -> SyncRequest {
+    SyncRequest {
         url: sim.base_url(),
         key: sim.key().to_string(),
         diagnose: DiagnoseOptions::default(),
         options,
         pace: Pace::Balanced,
         caps,
-    };
+    }
+}
+
+async fn sync_with(db: &Store, sim: &Simulator, options: SyncOptions, caps: Caps) -> SyncReport {
+    let request = request(sim, options, caps);
     let report = sync_store(db, &request, None)
         .await
         .expect("the store can be linked and synced")
@@ -550,14 +554,7 @@ async fn a_reference_change_is_mapped_by_the_run_that_resumes_a_yielded_one() {
         // reference data, before mapping anything.
         let options = SyncOptions::default();
         options.yield_signal.cancel();
-        let request = SyncRequest {
-            url: sim.base_url(),
-            key: sim.key().to_string(),
-            diagnose: DiagnoseOptions::default(),
-            options,
-            pace: Pace::Balanced,
-            caps: Caps::default(),
-        };
+        let request = request(&sim, options, Caps::default());
         match sync_store(&db.store, &request, None).await {
             Err(prestalink_sync::LinkError::Sync(prestalink_sync::SyncError::Yielded)) => {}
             other => panic!("{}: the run did not yield: {other:?}", db.engine),
