@@ -704,8 +704,8 @@ async fn track_progress(
     mut events: tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>,
 ) {
     let mut read_done = 0usize;
-    let mut last_write: HashMap<String, Instant> = HashMap::new();
-    let mut last_written: HashMap<String, (&str, i64)> = HashMap::new();
+    // Per pull operation: when its progress was last written, and what.
+    let mut last_write: HashMap<String, (Instant, &str, i64)> = HashMap::new();
     let mut mapping: Vec<String> = Vec::new();
     while let Some(event) = events.recv().await {
         state.live.update(&connection_id, &event);
@@ -745,13 +745,15 @@ async fn track_progress(
         // a small store's first sync cost the database).
         let ends_mapping = event.finished && matches!(event.stage, Stage::Map(_));
         for d in targets {
-            let unchanged = last_written.get(&d.id) == Some(&(status, progress));
-            let due = last_write
-                .get(&d.id)
-                .is_none_or(|at| at.elapsed() >= Duration::from_millis(500));
+            let (unchanged, due) = match last_write.get(&d.id) {
+                Some(&(at, s, p)) => (
+                    (s, p) == (status, progress),
+                    at.elapsed() >= Duration::from_millis(500),
+                ),
+                None => (false, true),
+            };
             if !unchanged && (due || ends_mapping) {
-                last_write.insert(d.id.clone(), Instant::now());
-                last_written.insert(d.id.clone(), (status, progress));
+                last_write.insert(d.id.clone(), (Instant::now(), status, progress));
                 let update = DatasetUpdate {
                     status: Some(status),
                     progress: Some(progress),

@@ -124,6 +124,17 @@ impl Store {
         })
     }
 
+    /// Deletes the checkpoints of one kind of a connection, every resource's (for example
+    /// every data type's last mapping pass, so that the next pass maps in full). Returns how
+    /// many were deleted.
+    pub async fn clear_checkpoints_of_kind(&self, connection_id: &str, kind: &str) -> Result<u64> {
+        let sql = "DELETE FROM checkpoints WHERE connection_id = $1 AND kind = $2";
+        on_pool!(&self.db, pool => {
+            let done = sqlx::query(sql).bind(connection_id).bind(kind).execute(pool).await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// Deletes checkpoints of a connection: of one resource (all kinds) or, with `None`, all
     /// of them (a full resync from scratch). Returns how many were deleted.
     pub async fn clear_checkpoints(
@@ -135,19 +146,6 @@ impl Store {
                    AND ($2 IS NULL OR resource = $2)";
         on_pool!(&self.db, pool => {
             let done = sqlx::query(sql).bind(connection_id).bind(resource).execute(pool).await?;
-            Ok(done.rows_affected())
-        })
-    }
-}
-
-impl Store {
-    /// Deletes the checkpoints of one kind of a connection, every resource's (for example
-    /// every data type's last mapping pass, so that the next pass maps in full). Returns how
-    /// many were deleted.
-    pub async fn clear_checkpoints_of_kind(&self, connection_id: &str, kind: &str) -> Result<u64> {
-        let sql = "DELETE FROM checkpoints WHERE connection_id = $1 AND kind = $2";
-        on_pool!(&self.db, pool => {
-            let done = sqlx::query(sql).bind(connection_id).bind(kind).execute(pool).await?;
             Ok(done.rows_affected())
         })
     }

@@ -202,14 +202,7 @@ impl Store {
         after_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredRaw>> {
-        let sql = format!(
-            "SELECT {} FROM raw_records \
-             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{} \
-             ORDER BY length(source_id), source_id{} LIMIT $5",
-            self.raw_columns(),
-            self.after_in_natural_order(after_id, "$4"),
-            self.binary_collation()
-        );
+        let sql = self.changed_since_sql(&self.raw_columns(), after_id);
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(&sql)
                 .bind(connection_id)
@@ -221,6 +214,17 @@ impl Store {
                 .await?;
             rows.iter().map(stored_raw).collect()
         })
+    }
+
+    /// The statement of [`Store::list_raw_changed_since`] selecting `columns`.
+    fn changed_since_sql(&self, columns: &str, after_id: Option<&str>) -> String {
+        format!(
+            "SELECT {columns} FROM raw_records \
+             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{} \
+             ORDER BY length(source_id), source_id{} LIMIT $5",
+            self.after_in_natural_order(after_id, "$4"),
+            self.binary_collation()
+        )
     }
 
     /// The content hash, deletion mark and one top-level record field (`field`, e.g.
@@ -277,13 +281,7 @@ impl Store {
         after_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<RawKey>> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM raw_records \
-             WHERE connection_id = $1 AND resource = $2 AND fetched_at > $3{} \
-             ORDER BY length(source_id), source_id{} LIMIT $5",
-            self.after_in_natural_order(after_id, "$4"),
-            self.binary_collation()
-        );
+        let sql = self.changed_since_sql(KEY_COLUMNS, after_id);
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(&sql)
                 .bind(connection_id)

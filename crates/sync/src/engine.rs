@@ -407,7 +407,8 @@ impl Engine {
                 independent.push(res.name);
             }
         }
-        let mut mapping_forgotten = false;
+        // Whether a reference resource wrote or deleted a row this run.
+        let mut reference_changed = false;
         for wave in waves(&resources, &independent) {
             let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
@@ -479,7 +480,7 @@ impl Engine {
             // forgetting the mapping passes, so that a run that yields, fails or dies before
             // it maps leaves it to the run that resumes (which reads the reference data again,
             // finds it unchanged and would otherwise map only what changed).
-            if !mapping_forgotten
+            if !reference_changed
                 && reports.iter().any(|r| {
                     catalog::source(&r.resource).is_some_and(|s| s.reference)
                         && (r.written > 0 || r.deleted > 0)
@@ -488,7 +489,7 @@ impl Engine {
                 ctx.db
                     .clear_checkpoints_of_kind(&ctx.connection_id, crate::map::MAPPED)
                     .await?;
-                mapping_forgotten = true;
+                reference_changed = true;
             }
             if fatal.is_some() {
                 break;
@@ -507,10 +508,6 @@ impl Engine {
                 .unwrap_or(usize::MAX)
         });
 
-        let reference_changed = reports.iter().any(|r| {
-            catalog::source(&r.resource).is_some_and(|s| s.reference)
-                && (r.written > 0 || r.deleted > 0)
-        });
         let reference = if fatal.is_none() {
             load_reference(ctx).await?
         } else {
