@@ -30,7 +30,8 @@ pub struct RealShopConfig {
     pub storefront: Vec<String>,
     /// Readers, in order.
     pub readers: Vec<Reader>,
-    /// Storefront visits per second (Poisson).
+    /// Storefront visits per second (Poisson); 0: no storefront load at all (no idle
+    /// measurement, no visits during the reads).
     pub probe_rate: f64,
     /// How long the idle storefront is probed.
     pub idle: Duration,
@@ -103,15 +104,20 @@ pub async fn run(
     mut on_idle: impl FnMut(&IdleRow),
     mut on_row: impl FnMut(&RealRow),
 ) -> anyhow::Result<(IdleRow, Vec<RealRow>)> {
-    let probed = probe_for(
-        &config.storefront,
-        config.probe_rate,
-        config.seed,
-        config.idle,
-    )
-    .await?;
+    let probed = if config.probe_rate > 0.0 {
+        probe_for(
+            &config.storefront,
+            config.probe_rate,
+            config.seed,
+            config.idle,
+        )
+        .await?
+    } else {
+        // No storefront load: the readers run alone (what a sync costs with nobody shopping).
+        Probed::default()
+    };
     anyhow::ensure!(
-        probed.latency.count > 0,
+        config.probe_rate <= 0.0 || probed.latency.count > 0,
         "no storefront visit succeeded in {:.0} s ({} failed): check the --storefront pages",
         config.idle.as_secs_f64(),
         probed.failed
@@ -144,18 +150,22 @@ async fn run_reader(
     let stderr = dir.path().join("stderr.txt");
     let args = child_args(config, reader, &db.to_string_lossy());
     let exe = config.exe.clone();
-    let probes = Probes::start(
-        config.storefront.clone(),
-        config.probe_rate,
-        config.seed.wrapping_add(n),
-    )?;
+    let probes = if config.probe_rate > 0.0 {
+        Some(Probes::start(
+            config.storefront.clone(),
+            config.probe_rate,
+            config.seed.wrapping_add(n),
+        )?)
+    } else {
+        None
+    };
     let cpu_before = shop_cpu();
     let child = {
         let stderr = stderr.clone();
         tokio::task::spawn_blocking(move || run_child(&exe, &args, &stderr)).await??
     };
     let shop = cpu_before.zip(shop_cpu()).map(|(a, b)| b.since(a));
-    let during: Probed = probes.stop();
+    let during: Probed = probes.map(Probes::stop).unwrap_or_default();
     if let Some(logs) = &config.logs {
         let kept = logs.join(format!("store-{}.log", reader.name()));
         if let Err(e) =
@@ -168,7 +178,7 @@ async fn run_reader(
     let completed = child.code == Some(0) && error.is_none();
     let p95 = ms(during.latency.p95);
     Ok(RealRow {
-        reader: reader.name().to_string(),
+        reader: reader.name(),
         wall_seconds: child.wall.as_secs_f64(),
         requests,
         visits: during.latency.count,
@@ -193,21 +203,23 @@ async fn run_reader(
 }
 
 fn child_args(config: &RealShopConfig, reader: Reader, db: &str) -> Vec<String> {
-    let mut args: Vec<String> = match reader {
-        Reader::Prestalink(_) => vec![
-            "sync".into(),
-            "--url".into(),
-            config.url.clone(),
-            "--key".into(),
-            config.key.clone(),
-            "--db".into(),
-            db.into(),
-            "--full".into(),
-            "--json".into(),
-            "--pace".into(),
-            reader.name().into(),
-        ],
-        _ => vec![
+    let mut args: Vec<String> = match reader.pacing_args() {
+        Some(pacing) => {
+            let mut args = vec![
+                "sync".into(),
+                "--url".into(),
+                config.url.clone(),
+                "--key".into(),
+                config.key.clone(),
+                "--db".into(),
+                db.into(),
+                "--full".into(),
+                "--json".into(),
+            ];
+            args.extend(pacing);
+            args
+        }
+        None => vec![
             "bench".into(),
             "--reader-child".into(),
             reader.name().into(),
@@ -217,7 +229,7 @@ fn child_args(config: &RealShopConfig, reader: Reader, db: &str) -> Vec<String> 
             config.key.clone(),
         ],
     };
-    if matches!(reader, Reader::Prestalink(_)) && !config.data_types.is_empty() {
+    if reader.is_prestalink() && !config.data_types.is_empty() {
         args.push("--data-types".into());
         args.push(config.data_types.join(","));
     }
@@ -229,7 +241,7 @@ pub fn reader_outcome(reader: Reader, stdout: &str) -> (u64, Option<String>) {
     let out: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
     let requests = out["requests"].as_u64().unwrap_or(0);
     let error = match reader {
-        Reader::Prestalink(_) => out["error"].as_str().map(str::to_string),
+        _ if reader.is_prestalink() => out["error"].as_str().map(str::to_string),
         _ => out["fatal"].as_str().map(str::to_string),
     };
     (requests, error)
@@ -243,12 +255,24 @@ fn ms(d: Duration) -> f64 {
 pub fn table(idle: &IdleRow, rows: &[RealRow]) -> String {
     let opt =
         |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    // No visits (no storefront load, `--probe-rate 0`): no latency to show.
+    let latency = |visits: u64, v: f64, digits: usize| {
+        if visits == 0 {
+            "-".to_string()
+        } else {
+            format!("{v:.digits$}")
+        }
+    };
     let mut body = vec![vec![
-        "(idle storefront)".to_string(),
+        if idle.visits == 0 {
+            "(no storefront load)".to_string()
+        } else {
+            "(idle storefront)".to_string()
+        },
         String::new(),
         String::new(),
-        format!("{:.1}", idle.p50_ms),
-        format!("{:.1}", idle.p95_ms),
+        latency(idle.visits, idle.p50_ms, 1),
+        latency(idle.visits, idle.p95_ms, 1),
         String::new(),
         format!("{}", idle.visits),
         String::new(),
@@ -261,9 +285,9 @@ pub fn table(idle: &IdleRow, rows: &[RealRow]) -> String {
             r.reader.clone(),
             format!("{:.1}", r.wall_seconds),
             format!("{}", r.requests),
-            format!("{:.1}", r.p50_ms),
-            format!("{:.1}", r.p95_ms),
-            format!("{:.2}", r.inflation_p95),
+            latency(r.visits, r.p50_ms, 1),
+            latency(r.visits, r.p95_ms, 1),
+            latency(r.visits, r.inflation_p95, 2),
             format!("{}", r.visits),
             format!("{:.2}", r.reader_cpu_seconds),
             match (r.shop_php_cpu_seconds, r.shop_db_cpu_seconds) {
@@ -338,6 +362,15 @@ mod tests {
         assert!(args
             .windows(2)
             .any(|w| w == ["--data-types", "commerce-orders"]));
+        let pinned: Reader = "pinned-2x500".parse().expect("a pinned reader");
+        assert_eq!(pinned.name(), "pinned-2x500");
+        let args = child_args(&config, pinned, "x.db");
+        assert!(args.windows(2).any(|w| w == ["--pinned", "2x500"]));
+        assert!(!args.contains(&"--pace".to_string()));
+        assert!(args
+            .windows(2)
+            .any(|w| w == ["--data-types", "commerce-orders"]));
+        assert!("pinned-0x500".parse::<Reader>().is_err());
         let args = child_args(&config, Reader::Fixed1x50, "x.db");
         assert!(!args.contains(&"--data-types".to_string()));
         assert!(args

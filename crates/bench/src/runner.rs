@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use prestalink_commerce::DataType;
-use prestalink_pacing::Pace;
+use prestalink_pacing::{Pace, Pinned};
 use prestalink_simulator::capacity::{Capacity, Profile};
 use prestalink_simulator::counters::CountersSnapshot;
 use prestalink_simulator::generator::GenConfig;
@@ -29,17 +29,34 @@ pub enum Reader {
     Fixed1x50,
     /// `fixed-rate`.
     FixedRate,
+    /// `pinned-CxP`: `prestalink sync --full --pinned CxP`, prestalink with fixed settings
+    /// instead of a pace (the grid `max` is compared with).
+    Pinned(Pinned),
 }
 
 impl Reader {
     /// The name in tables and on the command line.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Reader::Prestalink(Pace::Polite) => "polite",
-            Reader::Prestalink(Pace::Balanced) => "balanced",
-            Reader::Prestalink(Pace::Max) => "max",
-            Reader::Fixed1x50 => "fixed-1x50",
-            Reader::FixedRate => "fixed-rate",
+            Reader::Prestalink(pace) => pace.to_string(),
+            Reader::Fixed1x50 => "fixed-1x50".to_string(),
+            Reader::FixedRate => "fixed-rate".to_string(),
+            Reader::Pinned(pinned) => format!("pinned-{pinned}"),
+        }
+    }
+
+    /// Whether the reader is `prestalink sync` (a pace or pinned settings).
+    pub fn is_prestalink(self) -> bool {
+        matches!(self, Reader::Prestalink(_) | Reader::Pinned(_))
+    }
+
+    /// The `prestalink sync` arguments that choose how it paces itself, for prestalink
+    /// readers.
+    pub fn pacing_args(self) -> Option<[String; 2]> {
+        match self {
+            Reader::Prestalink(pace) => Some(["--pace".into(), pace.to_string()]),
+            Reader::Pinned(pinned) => Some(["--pinned".into(), pinned.to_string()]),
+            Reader::Fixed1x50 | Reader::FixedRate => None,
         }
     }
 
@@ -48,7 +65,7 @@ impl Reader {
         match self {
             Reader::Fixed1x50 => Some(Baseline::FIXED_1X50),
             Reader::FixedRate => Some(Baseline::FIXED_RATE),
-            Reader::Prestalink(_) => None,
+            Reader::Prestalink(_) | Reader::Pinned(_) => None,
         }
     }
 
@@ -74,11 +91,15 @@ impl std::str::FromStr for Reader {
         match s.trim() {
             "fixed-1x50" => Ok(Reader::Fixed1x50),
             "fixed-rate" => Ok(Reader::FixedRate),
+            other if other.starts_with("pinned-") => other["pinned-".len()..]
+                .parse::<Pinned>()
+                .map(Reader::Pinned)
+                .map_err(|e| e.to_string()),
             other => other
                 .parse::<Pace>()
                 .map(Reader::Prestalink)
                 .map_err(|_| {
-                    format!("unknown reader {s:?}: expected balanced, polite, max, fixed-1x50 or fixed-rate")
+                    format!("unknown reader {s:?}: expected balanced, polite, max, fixed-1x50, fixed-rate or pinned-CxP (e.g. pinned-2x500)")
                 }),
         }
     }
@@ -259,21 +280,23 @@ async fn run_reader(
 fn child_args(config: &BenchConfig, shop: &Shop, reader: Reader, db: &Path) -> Vec<String> {
     let url = shop.sim.base_url();
     let key = shop.sim.key().to_string();
-    match reader {
-        Reader::Prestalink(pace) => vec![
-            "sync".into(),
-            "--url".into(),
-            url,
-            "--key".into(),
-            key,
-            "--db".into(),
-            db.to_string_lossy().into_owned(),
-            "--full".into(),
-            "--json".into(),
-            "--pace".into(),
-            Reader::Prestalink(pace).name().into(),
-        ],
-        _ => vec![
+    match reader.pacing_args() {
+        Some(pacing) => {
+            let mut args = vec![
+                "sync".into(),
+                "--url".into(),
+                url,
+                "--key".into(),
+                key,
+                "--db".into(),
+                db.to_string_lossy().into_owned(),
+                "--full".into(),
+                "--json".into(),
+            ];
+            args.extend(pacing);
+            args
+        }
+        None => vec![
             "bench".into(),
             "--reader-child".into(),
             reader.name().into(),

@@ -39,6 +39,6 @@ mod probe;
 mod settings;
 
 pub use outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTiming};
-pub use pace::{Caps, Pace, UnknownPace};
+pub use pace::{Caps, InvalidPinned, Pace, Pinned, UnknownPace};
 pub use pacer::{Pacer, Permit, MAX_RETRY_AFTER};
 pub use settings::{BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot};

@@ -62,6 +62,50 @@ pub struct Caps {
     pub max_requests_per_second: Option<f64>,
     /// Largest page, in records, for every resource class (`--max-page-size`).
     pub max_page_size: Option<usize>,
+    /// No pacing at all: exactly this many requests in flight and records per page (id
+    /// lists: the largest id page, 5000, as every pace ends up using), whatever the shop's
+    /// latency says (`--pinned CxP`). For benchmarks that compare the pacer with fixed
+    /// settings; back-pressure still honours `Retry-After`.
+    #[serde(default)]
+    pub pinned: Option<Pinned>,
+}
+
+/// Fixed settings that replace the pacer's decisions ([`Caps::pinned`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pinned {
+    /// Requests in flight (at least 1).
+    pub concurrency: usize,
+    /// Records per page of full records (at least 1).
+    pub page_size: usize,
+}
+
+/// A `--pinned` value that is not `CxP` with two positive integers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid pinned setting `{0}`: expected CONCURRENCYxPAGE_SIZE, e.g. 2x500")]
+pub struct InvalidPinned(pub String);
+
+impl FromStr for Pinned {
+    type Err = InvalidPinned;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidPinned(s.to_string());
+        let (c, p) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+        let concurrency: usize = c.trim().parse().map_err(|_| bad())?;
+        let page_size: usize = p.trim().parse().map_err(|_| bad())?;
+        if concurrency == 0 || page_size == 0 {
+            return Err(bad());
+        }
+        Ok(Pinned {
+            concurrency,
+            page_size,
+        })
+    }
+}
+
+impl fmt::Display for Pinned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.concurrency, self.page_size)
+    }
 }
 
 /// The constants of one pace, read by the controllers.
@@ -146,6 +190,21 @@ mod tests {
         assert_eq!("fast".parse::<Pace>(), Err(UnknownPace("fast".to_string())));
         for pace in [Pace::Polite, Pace::Balanced, Pace::Max] {
             assert_eq!(pace.to_string().parse::<Pace>(), Ok(pace));
+        }
+    }
+
+    #[test]
+    fn parses_pinned_settings() {
+        assert_eq!(
+            "2x500".parse::<Pinned>(),
+            Ok(Pinned {
+                concurrency: 2,
+                page_size: 500
+            })
+        );
+        assert_eq!("2x500".parse::<Pinned>().unwrap().to_string(), "2x500");
+        for bad in ["0x100", "2x0", "2", "x5", "2x", "ax5", "2x5x1"] {
+            assert!(bad.parse::<Pinned>().is_err(), "{bad}");
         }
     }
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use crate::baseline::Baseline;
 use crate::controller::{Change, Controller, StartSeq};
 use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTiming};
-use crate::pace::{Caps, Pace};
+use crate::pace::{Caps, Pace, Pinned};
 use crate::page_size::{Page, PageSizer};
 use crate::probe::Prober;
 use crate::settings::{
@@ -78,6 +78,8 @@ struct Started {
 
 struct State {
     pace: Pace,
+    /// `Caps::pinned`: concurrency and page sizes never change, nothing is probed.
+    pinned: bool,
     min_spacing: Option<Duration>,
     controller: Controller,
     pages: [PageSizer; 3],
@@ -121,14 +123,30 @@ impl Pacer {
             0 => (1, true),
             n => (n, false),
         };
-        let pages = ResourceClass::ALL.map(|class| {
-            let saved = start.class(class).page_size;
-            PageSizer::new(
-                class,
+        let pinned = caps.pinned.map(|p| Pinned {
+            concurrency: p.concurrency.max(1),
+            page_size: p.page_size.max(1),
+        });
+        let (ceiling, limit, slow_start) = match pinned {
+            Some(p) => (p.concurrency, p.concurrency, false),
+            None => (ceiling, limit, slow_start),
+        };
+        let pages = ResourceClass::ALL.map(|class| match pinned {
+            // Id lists are cheap per record: every pace reads them in the largest pages.
+            Some(_) if class == ResourceClass::IdList => PageSizer::pinned(
+                crate::page_size::bounds(class).2,
                 profile.target_request_time,
-                caps.max_page_size,
-                (saved > 0).then_some(saved),
-            )
+            ),
+            Some(p) => PageSizer::pinned(p.page_size, profile.target_request_time),
+            None => {
+                let saved = start.class(class).page_size;
+                PageSizer::new(
+                    class,
+                    profile.target_request_time,
+                    caps.max_page_size,
+                    (saved > 0).then_some(saved),
+                )
+            }
         });
         let baselines = ResourceClass::ALL.map(|class| match start.class(class).baseline {
             Some(b) => Baseline::restored(
@@ -144,6 +162,7 @@ impl Pacer {
             .map(|r| Duration::from_secs_f64(1.0 / r));
         let state = State {
             pace,
+            pinned: pinned.is_some(),
             min_spacing,
             controller: Controller::new(profile, ceiling, limit, slow_start),
             pages,
@@ -372,8 +391,11 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Short pages: time per request, in request overheads per request in flight.
-const SHORT_PAGE_OVERHEADS: f64 = 2.5;
+/// Balanced and polite pages: time per request, in request overheads (see `page_target`).
+const PAGE_OVERHEADS: f64 = 20.0;
+/// ... or this many per request in flight when more: large shops read with many requests
+/// amortise the fixed cost further.
+const PAGE_OVERHEADS_PER_IN_FLIGHT: f64 = 2.5;
 /// Short pages still hold this many records.
 const MIN_SHORT_PAGE_RECORDS: f64 = 10.0;
 
@@ -408,7 +430,7 @@ impl State {
             }
             self.paused_until = None;
         }
-        if self.prober.poll(now) {
+        if !self.pinned && self.prober.poll(now) {
             self.probe_boundary = self.controller.starts();
             tracing::debug!(
                 limit = self.controller.limit(),
@@ -479,16 +501,18 @@ impl State {
     }
 
     /// The time per request pages of class `i` aim at, and the largest page that fits in
-    /// it. At the balanced and polite paces pages are kept short in proportion to the
-    /// limit: with every free worker taken, a shopper waits for the first page in flight to
-    /// end, about `page time / limit`. On the benchmark's 2-worker laptop profile, 1 s pages
-    /// at one request in flight gave shoppers p95 ×1.6-2.8 where fixed-1x50's ~20 ms pages
-    /// gave ×1.1-1.3. Aiming at `SHORT_PAGE_OVERHEADS × limit × overhead` (the overhead
-    /// being the fixed cost of a PrestaShop request, ~8 ms; a storefront page costs ~10 of
-    /// them) keeps that wait at a quarter of a storefront page: ~20 ms pages at one request
-    /// in flight, 1 s (the pace's target) from ~50 in flight on a 5 ms-overhead shop. Pages
-    /// grow with the limit smoothly: a sudden switch from short to long pages made the
-    /// latency ratio jump and measured false knees. Max keeps the pace's target.
+    /// it. At the balanced and polite paces pages aim at `PAGE_OVERHEADS × overhead` (the
+    /// overhead being the fixed cost of a PrestaShop request: ~8-10 ms of PHP bootstrap), so
+    /// the fixed cost is a twentieth of a page's time, or at 2.5 overheads per request in
+    /// flight when that is more (large shops, ~1 s pages from ~50 in flight), within the
+    /// pace's target. Earlier
+    /// rules kept pages at 2.5 overheads per request in flight, for a model in which a
+    /// shopper waits for a whole page when every PHP worker is busy. Real small shops run
+    /// more PHP-FPM workers than cores (5 by default) and the storefront shares the CPUs
+    /// with the reader instead of queueing: on a real PrestaShop 8.1.2 with 20,000 orders
+    /// (2 cores), such short pages took 6,292 requests and 170 s of the shop's CPU for a full
+    /// read that 836 requests of 500 records did with 135 s, for the same storefront
+    /// latency (p95 ×1.05 at one request in flight either way). Max keeps the pace's target.
     fn page_target(&self, i: usize) -> (Duration, Option<usize>) {
         let target = self.pace.profile().target_request_time;
         let short = self.pace != Pace::Max;
@@ -498,9 +522,8 @@ impl State {
                 // Never fewer than `MIN_SHORT_PAGE_RECORDS` per page: where records are costly
                 // the page is long however few it holds, and splitting it only adds overheads.
                 let floor = overhead + MIN_SHORT_PAGE_RECORDS * per_record;
-                let short =
-                    Duration::from_secs_f64((SHORT_PAGE_OVERHEADS * limit * overhead).max(floor))
-                        .min(target);
+                let overheads = PAGE_OVERHEADS.max(PAGE_OVERHEADS_PER_IN_FLIGHT * limit);
+                let short = Duration::from_secs_f64((overheads * overhead).max(floor)).min(target);
                 let fits = ((short.as_secs_f64() - overhead) / per_record)
                     .floor()
                     .max(1.0);
@@ -534,6 +557,9 @@ impl State {
         } else if expected.is_none() && records == self.pages[i].size() {
             // Paging at a size no probe measured: the latency cannot be judged yet.
             self.prober.request(now);
+        }
+        if self.pinned {
+            return;
         }
         let (target, fits) = self.page_target(i);
         self.pages[i].set_target(target, fits);
@@ -602,8 +628,10 @@ impl State {
         now: Instant,
     ) {
         self.backpressure += 1;
-        let change = self.controller.on_backpressure(started.seq);
-        log_change(change, "back-pressure", 0.0, self.controller.knee());
+        if !self.pinned {
+            let change = self.controller.on_backpressure(started.seq);
+            log_change(change, "back-pressure", 0.0, self.controller.knee());
+        }
         if kind == BackpressureKind::Status429 {
             if let Some(rate) = self.rate_limit.on_429(now) {
                 tracing::debug!(
@@ -612,10 +640,12 @@ impl State {
                 );
             }
         }
-        if matches!(
-            kind,
-            BackpressureKind::Timeout | BackpressureKind::Status5xx
-        ) && self.pages[started.class.index()].on_failure(started.page_size)
+        if !self.pinned
+            && matches!(
+                kind,
+                BackpressureKind::Timeout | BackpressureKind::Status5xx
+            )
+            && self.pages[started.class.index()].on_failure(started.page_size)
         {
             tracing::debug!(class = ?started.class, ?kind, page_size = self.pages[started.class.index()].size(), "pacer: page size cut");
         }

@@ -95,6 +95,21 @@ impl PageSizer {
         }
     }
 
+    /// A sizer that always asks for `size` records (`Caps::pinned`), outside the class's
+    /// bounds if need be.
+    pub fn pinned(size: usize, target: Duration) -> Self {
+        let size = size.max(1);
+        PageSizer {
+            min: size,
+            max: size,
+            size,
+            streak: 0,
+            target,
+            failed_at: None,
+            since_failure: 0,
+        }
+    }
+
     /// Aims at another time per request from now on; `fits` is the largest page the
     /// unloaded model says fits in it: a larger current size comes down to it at once.
     pub fn set_target(&mut self, target: Duration, fits: Option<usize>) {

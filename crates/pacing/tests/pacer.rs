@@ -451,3 +451,42 @@ async fn the_shops_execution_time_tells_queueing_from_costly_pages() {
     assert!(snapshot.limit < grown, "{snapshot:?}");
     assert!(snapshot.knee.is_some(), "{snapshot:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn pinned_settings_hold_whatever_the_shop_answers() {
+    let caps = Caps {
+        pinned: Some("3x700".parse().expect("valid")),
+        ..Caps::default()
+    };
+    let pacer = Pacer::new(Pace::Balanced, caps, None);
+    // No slow start, no probe: three requests at once from the first one.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        assert_eq!(permit.page_size(), 700);
+        held.push(permit);
+    }
+    assert!(
+        timeout(Duration::from_secs(60), pacer.acquire(FULL, Attempt::First))
+            .await
+            .is_err(),
+        "a fourth request waits"
+    );
+    // Latencies that would shrink any pace, then back-pressure: nothing moves.
+    for permit in held.drain(..) {
+        permit.complete(ok(20_000, 700));
+    }
+    for _ in 0..30 {
+        let permit = pacer.acquire(FULL, Attempt::First).await;
+        permit.complete(ok(20_000, 700));
+    }
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(pushback(BackpressureKind::Timeout, None));
+    let snapshot = pacer.snapshot();
+    assert_eq!(snapshot.limit, 3);
+    assert!(!snapshot.probing);
+    for class in [FULL, ResourceClass::Heavy] {
+        assert_eq!(pacer.page_size(class), 700);
+    }
+    assert_eq!(pacer.page_size(ResourceClass::IdList), 5000);
+}

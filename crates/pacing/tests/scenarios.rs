@@ -144,33 +144,32 @@ async fn laptop_two_cpus_balanced() {
     within("mean limit", mean(&limits), 1.0, 1.5);
     assert!(r.max_ours <= 3, "{} in flight", r.max_ours);
     // This shop has more PHP workers (5) than CPUs (2): requests share the CPUs instead of
-    // queueing for a worker, so the short pages that help shoppers when every worker is
-    // taken (the benchmark's simulator: 2 workers) do not help here. What is checked is
+    // queueing for a worker, so short pages do not help shoppers here (they did in a model
+    // where every worker is taken and a shopper waits for a whole page). What is checked is
     // that one CPU stays free most of the time.
     within(
         "shopper p95 inflation",
         quantile(&r.shopper_inflation, 0.95),
         1.0,
-        2.5,
+        2.0,
     );
+    // Pages aim at 20 request overheads (8 ms each here, 0.45 ms a record): ~330 records,
+    // reached in steps of 1.5 from 100; the fixed cost is then a twentieth of a page.
     within(
         "lowest full page",
         quantile(&r.pages(FULL), 0.0),
-        10.0,
-        50.0,
+        100.0,
+        400.0,
     );
-    // Ideal counts both CPUs and pages of 1000: reading with one CPU and short pages
-    // (~2.5 request overheads each, ~60 % of the time in overheads) takes ~5 times as long.
-    within("slowdown", r.slowdown(), 1.5, 5.5);
-    // Short pages: at most ~80 records (~30 ms here). With the knee kept through the early
-    // probes that measure new page sizes, pages reach ~60 records, with the same shopper
-    // p95 as the ~20-record pages of a reader that forgot it (1.70 against 1.68).
     within(
         "highest full page",
         quantile(&r.pages(FULL), 1.0),
-        10.0,
-        80.0,
+        200.0,
+        400.0,
     );
+    // Ideal counts both CPUs: one request at a time in long pages takes about twice as long
+    // (2.07x when written; short pages of ~2.5 request overheads took 3.9x).
+    within("slowdown", r.slowdown(), 1.5, 2.8);
 }
 
 #[tokio::test(start_paused = true)]
@@ -418,7 +417,13 @@ async fn the_next_run_starts_where_the_last_one_ended() {
     first.report("fresh start");
     second.report("restored start");
     within("saved limit", saved.concurrency as f64, 8.0, 16.0);
-    assert_eq!(saved.full.page_size, 1000);
+    // Pages grow with the limit (2.5 request overheads per request in flight).
+    within(
+        "saved page size",
+        saved.full.page_size as f64,
+        500.0,
+        1000.0,
+    );
     let early = |r: &Run| {
         mean(&during(
             &r.samples,
@@ -427,11 +432,13 @@ async fn the_next_run_starts_where_the_last_one_ended() {
             |s| s.learned_limit as f64,
         ))
     };
+    // The restored run starts at the saved limit (after one probe) instead of slow start
+    // from one. (A fresh run's slow start is quick here too: its first pages are short.)
     assert!(
-        early(&second) > 2.0 * early(&first),
-        "{} vs {}",
+        early(&second) >= 0.6 * saved.concurrency as f64,
+        "{} vs saved {}",
         early(&second),
-        early(&first)
+        saved.concurrency
     );
     assert!(
         second.wall < first.wall,

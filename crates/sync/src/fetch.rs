@@ -146,6 +146,14 @@ impl Fetcher {
                                 execution,
                             })
                         });
+                        tracing::debug!(
+                            ?class,
+                            resource = owned.resource().map(|r| r.as_str()).unwrap_or(""),
+                            records,
+                            latency_ms = latency.as_secs_f64() * 1e3,
+                            execution_ms = timing.map(|t| t.execution.as_secs_f64() * 1e3),
+                            "webservice page"
+                        );
                         held.complete(Outcome::Success {
                             latency,
                             records,

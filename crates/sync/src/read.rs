@@ -136,7 +136,7 @@ async fn read_resource_inner(
     };
     if reconcile && !matches!(res.incremental, Incremental::ChildrenOf(..)) {
         let ids = list_ids(ctx, res).await?;
-        outcome.deleted += mark_gone(ctx, res, &ids, &HashSet::new()).await?;
+        outcome.deleted += mark_gone(ctx, res, 0, &ids).await?;
     }
     Ok(outcome)
 }
@@ -289,19 +289,15 @@ async fn read_full(
         .unwrap_or(0);
     // Captured before reading: rows changed during the read are newer than it.
     let watermark = ctx.shop_now().await;
-    let ids = list_ids(ctx, res).await?;
-    progress.set_total(ids.len() as u64, ctx.fetcher.scope_requests());
-    let todo: Vec<u64> = ids
-        .iter()
-        .copied()
-        .filter(|&id| id > resume_after)
-        .collect();
-    if resume_after > 0 {
-        progress.advance(
-            (ids.len() - todo.len()) as u64,
-            ctx.fetcher.scope_requests(),
-        );
-    }
+    // No listing of every id first: PrestaShop builds an object per listed id, so a listing
+    // costs the shop about half a full read (measured on 8.1.2: 0.12-0.23 ms per id against
+    // 0.46 per full order detail), a third of a full sync's shop time in all. The id space up
+    // to the highest id is read in ranges instead.
+    let max_id = highest_id(ctx, res).await?;
+    progress.set_total(
+        max_id.saturating_sub(resume_after),
+        ctx.fetcher.scope_requests(),
+    );
     let template = Checkpoint {
         run_id: Some(ctx.run_id.clone()),
         cursor: Some(json!({ "complete": false })),
@@ -310,11 +306,12 @@ async fn read_full(
     // Rows written from here on are this read's changes (`fetched_at` after it).
     let started =
         prestalink_store::format_timestamp(Utc::now() - chrono::Duration::milliseconds(1));
-    let fetched = read_ranges(ctx, res, display, &todo, resume_after, &template, progress).await?;
-    drop(todo);
-    // Listed ids that did not come back were deleted between the listing and the fetch
-    // (before the re-read below, whose new rows are not in the listing).
-    let deleted = mark_gone(ctx, res, &ids, &fetched.missing).await?;
+    let fetched = read_ranges(ctx, res, display, max_id, resume_after, &template, progress).await?;
+    progress.set_total(fetched.records, ctx.fetcher.scope_requests());
+    // Stored rows above the resumed prefix that the read did not receive are gone (those of
+    // the prefix were read by the run that wrote it; the incremental reconciliation checks
+    // them later).
+    let deleted = mark_gone(ctx, res, resume_after, &fetched.received).await?;
     let mut reread = ReadOutcome::default();
     if let (Incremental::Sweep, Some(field), Some(cp)) =
         (res.incremental, res.parent_field, &checkpoint)
@@ -333,12 +330,7 @@ async fn read_full(
             }
         }
     }
-    let max_id = ids
-        .iter()
-        .rev()
-        .find(|id| !fetched.missing.contains(id))
-        .copied()
-        .unwrap_or(0);
+    let max_id = fetched.received.last().copied().unwrap_or(resume_after);
     let done = Checkpoint {
         last_id: Some(max_id.to_string()),
         watermark_local: watermark.map(|w| w.format(PS_DATE).to_string()),
@@ -398,29 +390,116 @@ async fn changed_parents_since(
 struct Fetched {
     records: u64,
     written: u64,
-    /// Listed ids that did not come back (deleted between the listing and the fetch).
-    missing: HashSet<u64>,
+    /// The ids received, in order.
+    received: Vec<u64>,
 }
 
 /// Pages received but not yet written, at most: reading runs ahead of the database by this
 /// much and no more, so memory stays bounded when the shop answers faster than we write.
 const MAX_PENDING_PAGES: usize = 2;
 
-/// Fetches `ids` (sorted) in consecutive ranges `filter[id]=[first,last]`, each sized by the
-/// pacer's page size when its permit is granted, several in flight at once. Each range is
-/// written with a checkpoint holding the highest id below which every range is written, so
-/// a killed run resumes there.
-///
-/// Writing does not hold up reading: received pages queue for one writer at a time (the
-/// database has one writer anyway), and while a write runs, requests in flight are still
-/// received and new ones started. Pages that queued up meanwhile go out in one transaction
-/// with the newest checkpoint. Writes happen in the order pages arrived, so when a page's
-/// checkpoint commits, every page that arrived before it is already written.
+/// The highest id of `res` (0 when it has none): one `display=[id]` record, sorted down.
+async fn highest_id(ctx: &Ctx, res: &SourceResource) -> Result<u64, SyncError> {
+    let query = Query::list(res.name)?
+        .display(Display::Fields(vec!["id".into()]))?
+        .sort("id", Direction::Desc)?
+        .limit(0, 1);
+    let page = ctx.fetcher.get(ResourceClass::IdList, &query, None).await?;
+    Ok(records_of(res, page)?
+        .iter()
+        .filter_map(Record::id)
+        .max()
+        .unwrap_or(0))
+}
+
+/// Where the id space stands: ranges still to read (split remainders first), ranges read,
+/// and how dense the ids are, to size the next range.
+#[derive(Debug)]
+struct IdSpace {
+    /// The next id no range has covered yet.
+    next: u64,
+    /// The highest id to read.
+    max: u64,
+    /// Remainders of ranges whose answer was a full page: `[first, last]`, read before new
+    /// ranges so that the contiguous prefix advances.
+    remainders: Vec<(u64, u64)>,
+    /// Ranges read, by first id → last id, not yet joined to the contiguous prefix.
+    covered: BTreeMap<u64, u64>,
+    /// Every id up to this one has been read.
+    contiguous: u64,
+    /// Records received and ids covered by ranges that came back short (no remainder).
+    records: u64,
+    span: u64,
+}
+
+impl IdSpace {
+    fn new(after: u64, max: u64) -> IdSpace {
+        IdSpace {
+            next: after + 1,
+            max,
+            remainders: Vec::new(),
+            covered: BTreeMap::new(),
+            contiguous: after,
+            records: 0,
+            span: 0,
+        }
+    }
+
+    fn has_next(&self) -> bool {
+        !self.remainders.is_empty() || self.next <= self.max
+    }
+
+    /// The next range to ask for pages of `size` records: as many ids as the density seen
+    /// so far says hold `size` records (ids deleted in bulk leave gaps), at least `size`.
+    fn take(&mut self, size: usize) -> Option<(u64, u64)> {
+        if let Some(range) = self.remainders.pop() {
+            return Some(range);
+        }
+        if self.next > self.max {
+            return None;
+        }
+        let size = size.max(1) as u64;
+        let density = if self.span >= size && self.records > 0 {
+            (self.records as f64 / self.span as f64).clamp(0.001, 1.0)
+        } else {
+            1.0
+        };
+        let width = ((size as f64 / density).ceil() as u64).max(size);
+        let first = self.next;
+        let last = first.saturating_add(width - 1).min(self.max);
+        self.next = last + 1;
+        Some((first, last))
+    }
+
+    /// The answer for `[first, last]` asked with page size `limit`: `ids` received, in
+    /// order. A full page may have left records in the range: the rest is queued.
+    fn received(&mut self, first: u64, last: u64, limit: usize, ids: &[u64]) {
+        let done_to = match ids.last() {
+            Some(&top) if ids.len() >= limit && top < last => {
+                self.remainders.push((top + 1, last));
+                top
+            }
+            _ => {
+                self.records += ids.len() as u64;
+                self.span += last - first + 1;
+                last
+            }
+        };
+        self.covered.insert(first, done_to);
+        while let Some(to) = self.covered.remove(&(self.contiguous + 1)) {
+            self.contiguous = to;
+        }
+    }
+}
+
+/// Reads the id space `(after, max_id]` of `res` in id ranges (`filter[id]=[a,b]`),
+/// concurrently as the pacer allows; writes the pages in order of arrival, each write with
+/// the checkpoint of the contiguous prefix read so far (a killed run resumes after it).
 async fn read_ranges(
     ctx: &Ctx,
     res: &'static SourceResource,
     display: &Display,
-    ids: &[u64],
+    max_id: u64,
     resume_after: u64,
     template: &Checkpoint,
     progress: &mut StageProgress,
@@ -428,10 +507,7 @@ async fn read_ranges(
     let class = class(res.weight);
     let mut fetched = Fetched::default();
     let mut in_flight = FuturesUnordered::new();
-    // Ranges received, by start index → end index (exclusive), and the contiguous prefix.
-    let mut received: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut contiguous = 0usize;
-    let mut next = 0usize;
+    let mut space = IdSpace::new(resume_after, max_id);
     let mut failure: Option<SyncError> = None;
     // Received pages waiting for the writer, each with the checkpoint valid once it is written.
     let mut pending: Vec<(Vec<Record>, Checkpoint)> = Vec::new();
@@ -441,7 +517,7 @@ async fn read_ranges(
             let batch = std::mem::take(&mut pending);
             writing = Some(Box::pin(write_batch(ctx, res, batch)));
         }
-        let can_start = next < ids.len() && failure.is_none() && pending.len() < MAX_PENDING_PAGES;
+        let can_start = space.has_next() && failure.is_none() && pending.len() < MAX_PENDING_PAGES;
         tokio::select! {
             biased;
             Some(written) = async { Some(writing.as_mut()?.await) }, if writing.is_some() => {
@@ -456,34 +532,30 @@ async fn read_ranges(
                     Err(e) => return Err(e),
                 }
             }
-            Some((start, end, result)) = in_flight.next() => {
+            Some((first, last, limit, result)) = in_flight.next() => {
                 let result: Result<Vec<Record>, SyncError> = result;
                 match result {
                     Err(e) => { failure.get_or_insert(e); }
                     Ok(records) => {
-                        let returned: HashSet<u64> = records.iter().filter_map(Record::id).collect();
-                        fetched.missing.extend(
-                            ids[start..end].iter().copied().filter(|id| !returned.contains(id)),
-                        );
-                        received.insert(start, end);
-                        while let Some(end) = received.remove(&contiguous) {
-                            contiguous = end;
-                        }
-                        let last_done = if contiguous == 0 { resume_after } else { ids[contiguous - 1] };
-                        let checkpoint = Checkpoint { last_id: Some(last_done.to_string()), ..template.clone() };
+                        let mut ids: Vec<u64> = records.iter().filter_map(Record::id).collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        space.received(first, last, limit, &ids);
+                        fetched.received.extend(ids);
+                        let checkpoint = Checkpoint {
+                            last_id: Some(space.contiguous.to_string()),
+                            ..template.clone()
+                        };
                         pending.push((records, checkpoint));
                     }
                 }
             }
             permit = ctx.fetcher.permit(class), if can_start => {
-                let size = permit.page_size().max(1);
-                let start = next;
-                let end = (start + size).min(ids.len());
-                next = end;
-                let (first, last) = (ids[start], ids[end - 1]);
-                let count = end - start;
-                let future = fetch_range(ctx, res, display, class, first, last, count, permit);
-                in_flight.push(async move { (start, end, future.await) });
+                let limit = permit.page_size().max(1);
+                if let Some((first, last)) = space.take(limit) {
+                    let future = fetch_range(ctx, res, display, class, first, last, limit, permit);
+                    in_flight.push(async move { (first, last, limit, future.await) });
+                }
             }
             // Nothing in flight, nothing to write (a queued page starts a write above).
             else => break,
@@ -491,7 +563,11 @@ async fn read_ranges(
     }
     match failure {
         Some(e) => Err(e),
-        None => Ok(fetched),
+        None => {
+            fetched.received.sort_unstable();
+            fetched.received.dedup();
+            Ok(fetched)
+        }
     }
 }
 
@@ -601,19 +677,18 @@ async fn write_raw_records(
     Ok(stats.written())
 }
 
-/// Marks deleted the stored raw records of a resource that the shop no longer has: those
-/// not in `listed` (sorted), or listed but `missing` from the answer. Walks the resource
-/// range by range, so memory does not grow with the store.
+/// Marks deleted the stored raw rows of `res` with ids above `after` that are not in
+/// `present` (sorted: the ids the shop has), chunk by chunk of the id space.
 async fn mark_gone(
     ctx: &Ctx,
     res: &SourceResource,
-    listed: &[u64],
-    missing: &HashSet<u64>,
+    after: u64,
+    present: &[u64],
 ) -> Result<u64, SyncError> {
     const RANGE: usize = 5000;
     let mut deleted = 0;
-    let mut after: Option<String> = None;
-    let mut chunks = listed.chunks(RANGE).peekable();
+    let mut after: Option<String> = (after > 0).then(|| after.to_string());
+    let mut chunks = present.chunks(RANGE).peekable();
     loop {
         let chunk = chunks.next().unwrap_or(&[]);
         let last_chunk = chunks.peek().is_none();
@@ -621,11 +696,7 @@ async fn mark_gone(
         let up_to = (!last_chunk)
             .then(|| chunk.last().map(u64::to_string))
             .flatten();
-        let present: HashSet<String> = chunk
-            .iter()
-            .filter(|id| !missing.contains(id))
-            .map(u64::to_string)
-            .collect();
+        let present: HashSet<String> = chunk.iter().map(u64::to_string).collect();
         let stored = ctx
             .db
             .list_raw_ids_in_range(
@@ -1046,4 +1117,55 @@ async fn read_children(
         outcome.changed_ids.extend(part.changed_ids);
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod id_space_tests {
+    use super::IdSpace;
+
+    #[test]
+    fn dense_ids_are_read_in_ranges_of_one_page() {
+        let mut space = IdSpace::new(0, 250);
+        assert_eq!(space.take(100), Some((1, 100)));
+        assert_eq!(space.take(100), Some((101, 200)));
+        assert_eq!(space.take(100), Some((201, 250)));
+        assert_eq!(space.take(100), None);
+        assert!(!space.has_next());
+    }
+
+    #[test]
+    fn sparse_ids_widen_the_next_ranges() {
+        let mut space = IdSpace::new(0, 100_000);
+        let (first, last) = space.take(100).unwrap();
+        // Every tenth id exists.
+        let ids: Vec<u64> = (first..=last).filter(|id| id % 10 == 0).collect();
+        space.received(first, last, 100, &ids);
+        assert_eq!(space.take(100), Some((101, 1100)));
+    }
+
+    #[test]
+    fn a_full_page_queues_the_rest_of_its_range_and_the_prefix_waits_for_it() {
+        let mut space = IdSpace::new(10, 1000);
+        let a = space.take(100).unwrap();
+        let b = space.take(100).unwrap();
+        assert_eq!((a, b), ((11, 110), (111, 210)));
+        // The second range answers first, short: not contiguous yet.
+        space.received(111, 210, 100, &[150, 160]);
+        assert_eq!(space.contiguous, 10);
+        // The first answers a full page of 3 (limit 3) ending at 40: 41..=110 is queued.
+        space.received(11, 110, 3, &[20, 30, 40]);
+        assert_eq!(space.contiguous, 40);
+        assert_eq!(space.take(100), Some((41, 110)));
+        space.received(41, 110, 100, &[50]);
+        assert_eq!(space.contiguous, 210);
+        // 3 records in 170 ids: the next range is as wide as what is left.
+        assert_eq!(space.take(100), Some((211, 1000)));
+    }
+
+    #[test]
+    fn an_empty_resource_has_nothing_to_read() {
+        let mut space = IdSpace::new(0, 0);
+        assert!(!space.has_next());
+        assert_eq!(space.take(100), None);
+    }
 }

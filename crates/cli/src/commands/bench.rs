@@ -67,7 +67,8 @@ pub struct BenchArgs {
         requires = "store"
     )]
     pub storefront: Vec<String>,
-    /// Storefront visits per second during --store runs (Poisson arrivals).
+    /// Storefront visits per second during --store runs (Poisson arrivals); 0 runs the
+    /// readers with no storefront load (their wall time and the shop's CPU alone).
     #[arg(long, default_value_t = 2.0)]
     pub probe_rate: f64,
     /// Data types the --store prestalink readers sync, comma-separated (default: all).

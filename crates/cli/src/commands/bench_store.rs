@@ -47,8 +47,8 @@ pub async fn real_shop(store: &str, args: &BenchArgs) -> anyhow::Result<ExitCode
             .map_err(anyhow::Error::msg)?
     };
     anyhow::ensure!(
-        args.probe_rate.is_finite() && args.probe_rate > 0.0,
-        "--probe-rate must be above 0"
+        args.probe_rate.is_finite() && args.probe_rate >= 0.0,
+        "--probe-rate must be 0 (no storefront load) or above"
     );
     let config = RealShopConfig {
         url: store_url(store),

@@ -58,6 +58,10 @@ pub struct SyncArgs {
     /// Never more records per page than this (1 to 100000).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_page_size: Option<u32>,
+    /// No pacing: exactly C requests in flight and pages of P records, whatever the shop's
+    /// latency (`CxP`, e.g. `2x500`; for comparing fixed settings with the pacer).
+    #[arg(long, value_name = "CxP")]
+    pub pinned: Option<prestalink_pacing::Pinned>,
     /// When another sync of the same connection is running, wait up to this many seconds
     /// for it to finish; 0 stops at once with exit code 6.
     #[arg(long, value_name = "SECONDS", default_value_t = 0,
@@ -157,6 +161,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
             max_concurrency: args.max_concurrency.map(usize::from),
             max_requests_per_second: args.max_requests_per_second,
             max_page_size: args.max_page_size.map(|n| n as usize),
+            pinned: args.pinned,
         },
     };
     runtime.block_on(sync(&args.db, &request, args.json))
