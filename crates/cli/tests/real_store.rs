@@ -609,13 +609,26 @@ fn disabled_webservice_is_diagnosed() {
 
 /// An instant from the shop's database: a `DATETIME` written in PS_TIMEZONE.
 fn shop_instant(local: &str, zone: chrono_tz::Tz) -> chrono::DateTime<chrono::FixedOffset> {
-    use chrono::TimeZone;
+    use chrono::{Offset, TimeZone};
     let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S")
         .unwrap_or_else(|e| panic!("{local:?}: {e}"));
-    zone.from_local_datetime(&naive)
-        .earliest()
-        .unwrap_or_else(|| panic!("{local} does not exist in {zone}"))
-        .fixed_offset()
+    match zone.from_local_datetime(&naive).earliest() {
+        Some(t) => t.fixed_offset(),
+        // In a daylight-saving gap (the scaled store has such dates): PHP reads it with the
+        // offset in force before the gap, i.e. a time moved forward by the gap.
+        None => {
+            let before = zone
+                .from_local_datetime(&(naive - chrono::Duration::hours(4)))
+                .earliest()
+                .unwrap_or_else(|| panic!("{local}: no offset before the gap in {zone}"))
+                .offset()
+                .fix();
+            before
+                .from_local_datetime(&naive)
+                .single()
+                .expect("a fixed offset has every local time")
+        }
+    }
 }
 
 fn exported_instant(record: &Value, field: &str) -> chrono::DateTime<chrono::FixedOffset> {
