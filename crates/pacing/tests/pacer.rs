@@ -490,3 +490,27 @@ async fn pinned_settings_hold_whatever_the_shop_answers() {
     }
     assert_eq!(pacer.page_size(ResourceClass::IdList), 5000);
 }
+
+#[tokio::test(start_paused = true)]
+async fn polite_rests_after_each_answer_for_half_its_latency() {
+    let pacer = Pacer::new(Pace::Polite, Caps::default(), None);
+    finish_probe(&pacer).await;
+    let permit = pacer.acquire(FULL, Attempt::First).await;
+    permit.complete(ok(400, 100));
+    let answered = Instant::now();
+    let next = pacer.acquire(FULL, Attempt::First).await;
+    let waited = answered.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_millis(250),
+        "waited {waited:?}"
+    );
+    drop(next);
+    // Balanced does not rest.
+    let balanced = Pacer::new(Pace::Balanced, Caps::default(), None);
+    finish_probe(&balanced).await;
+    let permit = balanced.acquire(FULL, Attempt::First).await;
+    permit.complete(ok(400, 100));
+    let answered = Instant::now();
+    drop(balanced.acquire(FULL, Attempt::First).await);
+    assert_eq!(answered.elapsed(), Duration::ZERO);
+}
