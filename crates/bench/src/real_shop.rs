@@ -222,7 +222,7 @@ fn child_args(config: &RealShopConfig, reader: Reader, db: &str) -> Vec<String> 
         None => vec![
             "bench".into(),
             "--reader-child".into(),
-            reader.name().into(),
+            reader.name(),
             "--url".into(),
             config.url.clone(),
             "--key".into(),

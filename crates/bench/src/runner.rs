@@ -299,7 +299,7 @@ fn child_args(config: &BenchConfig, shop: &Shop, reader: Reader, db: &Path) -> V
         None => vec![
             "bench".into(),
             "--reader-child".into(),
-            reader.name().into(),
+            reader.name(),
             "--url".into(),
             url,
             "--key".into(),
