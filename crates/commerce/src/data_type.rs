@@ -1,5 +1,6 @@
-//! The data types prestalink serves (Codat's keys) and the PrestaShop resources each one is
-//! built from. The sync planner, the check command and the storage all read this list.
+//! The data types prestalink serves (Codat's keys). The sync planner, the check command and
+//! the storage all read this list; which PrestaShop resources make each one is the
+//! mapping's business (`prestalink_mapping::sources`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -121,105 +122,6 @@ impl DataType {
     pub fn is_single(self) -> bool {
         self == DataType::CompanyInfo
     }
-
-    /// The PrestaShop Webservice resources this data type is mapped from, the main resource
-    /// first, then the reference resources its mapping looks up.
-    pub fn sources(self) -> &'static [&'static str] {
-        match self {
-            DataType::CompanyInfo => &[
-                "configurations",
-                "shops",
-                "shop_urls",
-                "currencies",
-                "countries",
-                "states",
-                "languages",
-            ],
-            DataType::Customers => &[
-                "customers",
-                "addresses",
-                "countries",
-                "states",
-                "configurations",
-                "currencies",
-                "shops",
-                "languages",
-            ],
-            DataType::Orders => &[
-                "orders",
-                "order_details",
-                "order_payments",
-                "order_slip",
-                "order_carriers",
-                "order_cart_rules",
-                "order_histories",
-                "order_states",
-                "currencies",
-                "addresses",
-                "countries",
-                "states",
-                "carriers",
-                "taxes",
-                "tax_rules",
-                "tax_rule_groups",
-                "configurations",
-                "shops",
-                "languages",
-                "customers",
-                "products",
-                "combinations",
-            ],
-            DataType::Payments => &[
-                "order_payments",
-                "orders",
-                "order_states",
-                "currencies",
-                "configurations",
-                "shops",
-            ],
-            DataType::PaymentMethods => &["orders", "order_payments", "configurations"],
-            DataType::Products => &[
-                "products",
-                "combinations",
-                "product_option_values",
-                "product_options",
-                "categories",
-                "stock_availables",
-                "taxes",
-                "tax_rules",
-                "tax_rule_groups",
-                "currencies",
-                "configurations",
-                "shops",
-                "languages",
-            ],
-            DataType::ProductCategories => &["categories", "configurations", "languages"],
-            DataType::TaxComponents => &[
-                "taxes",
-                "tax_rules",
-                "tax_rule_groups",
-                "configurations",
-                "languages",
-            ],
-            DataType::Transactions => &[
-                "order_payments",
-                "order_slip",
-                "orders",
-                "currencies",
-                "configurations",
-            ],
-            DataType::Locations => &[
-                "shops",
-                "shop_urls",
-                "stores",
-                "configurations",
-                "countries",
-                "states",
-                "languages",
-            ],
-            DataType::Disputes => &[],
-        }
-    }
 }
 
 impl fmt::Display for DataType {
@@ -253,13 +155,12 @@ mod tests {
     }
 
     #[test]
-    fn only_disputes_are_unsupported_and_have_no_sources() {
+    fn only_disputes_are_unsupported() {
         for t in DataType::ALL {
             assert_eq!(
                 t.support() == Support::NotSupported,
                 t == DataType::Disputes
             );
-            assert_eq!(t.sources().is_empty(), t == DataType::Disputes);
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod modules;
 pub mod options;
 pub mod records;
 pub mod reference;
+pub mod sources;
 pub mod text;
 pub mod time;
 
@@ -40,7 +41,9 @@ pub use map::dispute::map_disputes;
 pub use map::location::{map_shop, map_store};
 pub use map::order::map_order;
 pub use map::payment::map_payment;
-pub use map::payment_method::{map_payment_methods, PaymentMethodCensus};
+pub use map::payment_method::{
+    map_payment_methods, CensusEntry, CensusLedger, CensusRow, PaymentMethodCensus,
+};
 pub use map::product::map_product;
 pub use map::raw::{map_raw, RawCopy};
 pub use map::tax::map_tax;

@@ -7,6 +7,7 @@ use prestalink_webservice::record::Record;
 
 use crate::fields::Fields;
 use crate::records::RecordSet;
+use crate::sources::parent_field;
 
 /// The rows of one order, borrowed from a [`RecordSet`] (through [`OrderLinks`]) or from
 /// the caller's own lists (an incremental sync reading one order's rows).
@@ -39,10 +40,15 @@ pub struct OrderLinks<'a> {
     orders_by_id: HashMap<u64, &'a Record>,
 }
 
+/// The field that ties rows of `resource` to their order (or orders), as the sync stores it.
+fn parent(resource: &str) -> &'static str {
+    parent_field(resource).expect("order rows have a parent field")
+}
+
 fn by_order<'a>(records: &'a [Record], resource: &'static str) -> HashMap<u64, Vec<&'a Record>> {
     let mut map: HashMap<u64, Vec<&'a Record>> = HashMap::new();
     for r in records {
-        if let Some(order) = Fields::new(r, resource).id_ref("id_order") {
+        if let Some(order) = Fields::new(r, resource).id_ref(parent(resource)) {
             map.entry(order).or_default().push(r);
         }
     }
@@ -62,7 +68,8 @@ impl<'a> OrderLinks<'a> {
     pub fn build(records: &'a RecordSet) -> Self {
         let mut payments: HashMap<&'a str, Vec<&'a Record>> = HashMap::new();
         for r in records.records("order_payments") {
-            if let Some(reference) = Fields::new(r, "order_payments").text("order_reference") {
+            if let Some(reference) = Fields::new(r, "order_payments").text(parent("order_payments"))
+            {
                 payments.entry(reference).or_default().push(r);
             }
         }
@@ -73,7 +80,7 @@ impl<'a> OrderLinks<'a> {
         let mut orders_by_reference: HashMap<&'a str, Vec<&'a Record>> = HashMap::new();
         let mut orders_by_id = HashMap::new();
         for r in records.records("orders") {
-            if let Some(reference) = Fields::new(r, "orders").text("reference") {
+            if let Some(reference) = Fields::new(r, "orders").text(parent("orders")) {
                 orders_by_reference.entry(reference).or_default().push(r);
             }
             if let Some(id) = r.id() {

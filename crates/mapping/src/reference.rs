@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use prestalink_commerce::{Amount, Timestamp};
+use prestalink_webservice::configuration::{pick, Scope};
 use prestalink_webservice::record::{FieldValue, Record};
 use serde_json::{Map, Value};
 
@@ -358,21 +359,17 @@ impl SharedReference {
             .max()
     }
 
+    /// The value of a setting a shop sees (PrestaShop's scope rule, shared with the sync's
+    /// shop clock and the diagnosis: [`prestalink_webservice::configuration::pick`]).
     fn config_entry(&self, name: &str, shop: Option<u64>) -> Option<&ConfigValue> {
         let values = self.configurations.get(name)?;
         let shop = shop.unwrap_or(0);
         let group = self.shop_groups.get(&shop).copied().unwrap_or(0);
-        let pick = values
-            .iter()
-            .find(|v| shop != 0 && v.shop == shop)
-            .or_else(|| {
-                values
-                    .iter()
-                    .find(|v| group != 0 && v.shop == 0 && v.shop_group == group)
-            })
-            .or_else(|| values.iter().find(|v| v.shop == 0 && v.shop_group == 0))
-            .or_else(|| values.first())?;
-        Some(pick)
+        let scope = |v: &ConfigValue| Scope {
+            shop: v.shop,
+            shop_group: v.shop_group,
+        };
+        pick(values, scope, Some(shop), Some(group))
     }
 
     /// The text of a field in the reading language; `None` when blank.

@@ -130,7 +130,7 @@ fn customer_secrets_never_pass_through() {
     }
 }
 
-/// `DataType::sources()` is what the sync reads for a data type: mapping from those
+/// `Sources::resources()` is what the sync reads for a data type: mapping from those
 /// resources alone must give exactly what mapping from everything gives.
 #[test]
 fn each_data_type_needs_only_its_listed_sources() {
@@ -140,7 +140,7 @@ fn each_data_type_needs_only_its_listed_sources() {
     let full = map_everything(&everything, &opts);
     for (data_type, batch) in &full {
         let mut only = prestalink_mapping::RecordSet::new();
-        for resource in data_type.sources() {
+        for resource in prestalink_mapping::sources::sources(*data_type).resources() {
             only.extend(resource, everything.records(resource).iter().cloned());
         }
         let refs = prestalink_mapping::ReferenceData::build(&only, &opts).unwrap();

@@ -11,8 +11,8 @@ use prestalink_commerce::{DataType, Support};
 use prestalink_pacing::Caps;
 use prestalink_store::{Company, ConnectionStatus, Dataset, DatasetUpdate, Job};
 use prestalink_sync::{
-    needed_resources, needs_relink, sync_connection, LinkError, ProgressEvent, Stage, SyncOptions,
-    SyncRequest,
+    needed_resources, needs_relink, sync_connection, DataTypeStatus, LinkError, ProgressEvent,
+    Stage, SyncOptions, SyncRequest,
 };
 use prestalink_webservice::diagnose::DiagnoseOptions;
 use prestalink_webservice::Format;
@@ -553,12 +553,10 @@ async fn sync_failure(
     match result {
         Ok(linked) => {
             let report = &linked.report;
-            let failed = report.data_types.values().find(|r| {
-                !matches!(
-                    r.status.as_str(),
-                    "completed" | "notSupported" | prestalink_sync::PERMISSIONS_ERROR
-                )
-            })?;
+            let failed = report
+                .data_types
+                .values()
+                .find(|r| !r.status.is_done() && r.status != DataTypeStatus::PermissionsError)?;
             let deauthorized = matches!(
                 state.store.get_connection(connection_id).await,
                 Ok(Some(c)) if c.status == ConnectionStatus::Deauthorized
@@ -594,11 +592,15 @@ async fn record_outcome(
             let mut all_ok = true;
             for d in datasets {
                 let r = report.data_types.get(&d.data_type);
-                let (status, description, error) = match r.map(|r| r.status.as_str()) {
-                    Some("completed") => ("Complete", "The data type is up to date", None),
-                    Some("notSupported") => ("NotSupported", "PrestaShop has no such data", None),
+                let (status, description, error) = match r.map(|r| r.status) {
+                    Some(DataTypeStatus::Completed) => {
+                        ("Complete", "The data type is up to date", None)
+                    }
+                    Some(DataTypeStatus::NotSupported) => {
+                        ("NotSupported", "PrestaShop has no such data", None)
+                    }
                     // Codat's status for a data type the key may not read; nothing was read.
-                    Some(prestalink_sync::PERMISSIONS_ERROR) => {
+                    Some(DataTypeStatus::PermissionsError) => {
                         all_ok = false;
                         (
                             prestalink_sync::PERMISSIONS_ERROR,

@@ -45,7 +45,8 @@ pub struct SourceResource {
     pub reference: bool,
     /// The field that ties a row to the row it belongs to (`id_order` of an order detail,
     /// `order_reference` of a payment, `reference` of an order), stored as the raw record's
-    /// parent key so that mapping can find an order's rows without loading everything.
+    /// parent key so that mapping can find an order's rows without loading everything
+    /// (named in [`prestalink_mapping::sources::parent_field`]).
     pub parent_field: Option<&'static str>,
 }
 
@@ -56,19 +57,7 @@ const fn r(name: &'static str, incremental: Incremental, weight: Weight) -> Sour
         weight,
         secret_fields: &[],
         reference: false,
-        parent_field: None,
-    }
-}
-
-const fn child(
-    name: &'static str,
-    incremental: Incremental,
-    weight: Weight,
-    parent_field: &'static str,
-) -> SourceResource {
-    SourceResource {
-        parent_field: Some(parent_field),
-        ..r(name, incremental, weight)
+        parent_field: prestalink_mapping::sources::parent_field(name),
     }
 }
 
@@ -108,56 +97,26 @@ pub static RESOURCES: &[SourceResource] = &[
         ..reference("categories")
     },
     r("products", Incremental::DateUpd, Weight::Heavy),
-    child(
-        "combinations",
-        Incremental::Sweep,
-        Weight::Full,
-        "id_product",
-    ),
-    child(
-        "stock_availables",
-        Incremental::Sweep,
-        Weight::Light,
-        "id_product",
-    ),
+    r("combinations", Incremental::Sweep, Weight::Full),
+    r("stock_availables", Incremental::Sweep, Weight::Light),
     SourceResource {
         secret_fields: &["passwd", "secure_key", "reset_password_token"],
         ..r("customers", Incremental::DateUpd, Weight::Full)
     },
-    child(
-        "addresses",
-        Incremental::DateUpd,
-        Weight::Full,
-        "id_customer",
-    ),
+    r("addresses", Incremental::DateUpd, Weight::Full),
     SourceResource {
         secret_fields: &["secure_key"],
-        ..child("orders", Incremental::DateUpd, Weight::Heavy, "reference")
+        ..r("orders", Incremental::DateUpd, Weight::Heavy)
     },
     // Rows that change an order without touching its date_upd come before the order's
     // details, so that the details of their orders are read again too: a credit slip
     // updates the refunded quantities of the order's details.
-    child("order_slip", Incremental::DateUpd, Weight::Full, "id_order"),
-    child(
-        "order_histories",
-        Incremental::AppendOnly,
-        Weight::Light,
-        "id_order",
-    ),
-    child(
-        "order_carriers",
-        Incremental::AppendOnly,
-        Weight::Full,
-        "id_order",
-    ),
-    child(
-        "order_payments",
-        Incremental::AppendOnly,
-        Weight::Full,
-        "order_reference",
-    ),
-    child("order_details", ORDER_CHILD, Weight::Full, "id_order"),
-    child("order_cart_rules", ORDER_CHILD, Weight::Light, "id_order"),
+    r("order_slip", Incremental::DateUpd, Weight::Full),
+    r("order_histories", Incremental::AppendOnly, Weight::Light),
+    r("order_carriers", Incremental::AppendOnly, Weight::Full),
+    r("order_payments", Incremental::AppendOnly, Weight::Full),
+    r("order_details", ORDER_CHILD, Weight::Full),
+    r("order_cart_rules", ORDER_CHILD, Weight::Light),
 ];
 
 const ORDER_CHILD: Incremental = Incremental::ChildrenOf("orders", "id_order");

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use futures::StreamExt;
 use prestalink_commerce::{DataType, Support};
+use prestalink_mapping::sources::sources;
 use prestalink_mapping::{MapOptions, RecordSet};
 use prestalink_pacing::ResourceClass;
 use prestalink_store::{Checkpoint, ConnectionStatus, Store, SyncCounts, SyncStatus};
@@ -21,6 +22,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument;
 
 use crate::catalog::{self, SourceResource};
+use crate::checkpoint::Kind;
 use crate::error::SyncError;
 use crate::fetch::Fetcher;
 use crate::map::MapOutcome;
@@ -73,17 +75,17 @@ impl Ctx {
         if let Some(zone) = *self.timezone.lock().expect("timezone lock") {
             return Some(zone);
         }
-        let configurations = self
-            .db
-            .list_raw(&self.connection_id, "configurations", None, 100_000)
-            .await
+        let configurations: Vec<Record> = crate::map::live(
+            self.db
+                .list_raw_as(&self.connection_id, "configurations", None, 100_000)
+                .await
+                .ok()?,
+        );
+        // The global PS_TIMEZONE, as the mapping and the diagnosis read it (the connection
+        // reads the store as a whole, not one shop).
+        let zone: Tz = prestalink_webservice::configuration::timezone(&configurations, None, None)?
+            .parse()
             .ok()?;
-        let zone: Tz = configurations
-            .iter()
-            .filter(|r| !r.deleted)
-            .find(|r| r.data["fields"]["name"].as_str() == Some("PS_TIMEZONE"))
-            .and_then(|r| r.data["fields"]["value"].as_str())
-            .and_then(|name| name.trim().parse().ok())?;
         *self.timezone.lock().expect("timezone lock") = Some(zone);
         Some(zone)
     }
@@ -143,19 +145,6 @@ impl Ctx {
         }
     }
 
-    /// A checkpoint of this connection (empty when none was saved yet).
-    pub(crate) async fn checkpoint(
-        &self,
-        resource: &str,
-        kind: &str,
-    ) -> Result<Checkpoint, SyncError> {
-        Ok(self
-            .db
-            .get_checkpoint(&self.connection_id, resource, kind)
-            .await?
-            .unwrap_or_else(|| Checkpoint::new(resource, kind)))
-    }
-
     /// Saves a checkpoint on its own, stamped with this run's id.
     pub(crate) async fn save_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), SyncError> {
         let checkpoint = Checkpoint {
@@ -197,12 +186,63 @@ impl Ctx {
     }
 }
 
+/// How a data type's part of a run ended (in JSON: `completed`, `failed`, `notSupported`
+/// or `PermissionsError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum DataTypeStatus {
+    /// Read and mapped.
+    #[serde(rename = "completed")]
+    Completed,
+    /// A resource could not be read, or the mapping failed (see the report's `error`).
+    #[serde(rename = "failed")]
+    Failed,
+    /// PrestaShop has no such data.
+    #[serde(rename = "notSupported")]
+    NotSupported,
+    /// The Webservice key may not read what the data type needs: nothing was read.
+    #[serde(rename = "PermissionsError")]
+    PermissionsError,
+}
+
+impl DataTypeStatus {
+    /// The status as the JSON report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataTypeStatus::Completed => "completed",
+            DataTypeStatus::Failed => "failed",
+            DataTypeStatus::NotSupported => "notSupported",
+            DataTypeStatus::PermissionsError => PERMISSIONS_ERROR,
+        }
+    }
+
+    /// Whether the data type ended as well as it can (completed, or not supported).
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            DataTypeStatus::Completed | DataTypeStatus::NotSupported
+        )
+    }
+}
+
+impl std::fmt::Display for DataTypeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the JSON form (`status == "completed"`).
+impl PartialEq<&str> for DataTypeStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// The outcome of one data type in a run.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DataTypeReport {
-    /// `completed`, `failed` or `notSupported`.
-    pub status: String,
+    /// How it ended.
+    pub status: DataTypeStatus,
     /// Commerce records mapped in this run.
     pub records: u64,
     /// Commerce records written (new or changed).
@@ -265,11 +305,7 @@ pub struct SyncReport {
 impl SyncReport {
     /// True when every supported data type completed.
     pub fn all_completed(&self) -> bool {
-        self.fatal.is_none()
-            && self
-                .data_types
-                .values()
-                .all(|d| d.status == "completed" || d.status == "notSupported")
+        self.fatal.is_none() && self.data_types.values().all(|d| d.status.is_done())
     }
 }
 
@@ -487,7 +523,7 @@ impl Engine {
                 })
             {
                 ctx.db
-                    .clear_checkpoints_of_kind(&ctx.connection_id, crate::map::MAPPED)
+                    .clear_checkpoints_of_kind(&ctx.connection_id, Kind::Mapped.name())
                     .await?;
                 reference_changed = true;
             }
@@ -516,17 +552,20 @@ impl Engine {
         let requests_of = |dt: DataType| -> u64 {
             reports
                 .iter()
-                .filter(|r| dt.sources().contains(&r.resource.as_str()))
+                .filter(|r| sources(dt).reads(&r.resource))
                 .map(|r| r.requests)
                 .sum()
         };
 
         // The first source of a data type that could not be read: the data type fails with it.
         let failed_source = |dt: DataType| {
-            dt.sources().iter().find_map(|s| match outcomes.get(s) {
-                Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
-                _ => None,
-            })
+            sources(dt)
+                .resources()
+                .into_iter()
+                .find_map(|s| match outcomes.get(s) {
+                    Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
+                    _ => None,
+                })
         };
         let reference = Arc::new(reference);
         let full = ctx.options.full || reference_changed;
@@ -577,7 +616,7 @@ impl Engine {
         for dt in &data_types {
             let dt = *dt;
             let mut report = DataTypeReport {
-                status: "completed".into(),
+                status: DataTypeStatus::Completed,
                 records: 0,
                 written: 0,
                 deleted: 0,
@@ -588,7 +627,7 @@ impl Engine {
                 warnings: 0,
             };
             if dt.support() == Support::NotSupported {
-                report.status = "notSupported".into();
+                report.status = DataTypeStatus::NotSupported;
                 report.error = Some(format!("PrestaShop has no data for {}", dt.key()));
                 data_type_reports.insert(dt.key().to_string(), report);
                 continue;
@@ -596,7 +635,7 @@ impl Engine {
             let missing = forbidden(dt);
             if !missing.is_empty() {
                 let error = permissions_error(&missing);
-                report.status = PERMISSIONS_ERROR.into();
+                report.status = DataTypeStatus::PermissionsError;
                 if let Some(id) = run_ids.get(&dt) {
                     ctx.db
                         .finish_sync_run(
@@ -627,7 +666,7 @@ impl Engine {
                 },
             };
             let status = if error.is_some() {
-                report.status = "failed".into();
+                report.status = DataTypeStatus::Failed;
                 SyncStatus::Failed
             } else {
                 SyncStatus::Completed
@@ -649,7 +688,7 @@ impl Engine {
         for res in &extras {
             let key = catalog::raw_copy_key(res.name);
             let mut report = DataTypeReport {
-                status: "completed".into(),
+                status: DataTypeStatus::Completed,
                 records: 0,
                 written: 0,
                 deleted: 0,
@@ -678,7 +717,7 @@ impl Engine {
                 },
             };
             if error.is_some() {
-                report.status = "failed".into();
+                report.status = DataTypeStatus::Failed;
             }
             report.error = error;
             data_type_reports.insert(key, report);
@@ -797,13 +836,13 @@ fn waves(
 pub fn needed_resources(data_types: &[DataType]) -> Vec<&'static SourceResource> {
     catalog::RESOURCES
         .iter()
-        .filter(|r| r.reference || data_types.iter().any(|dt| dt.sources().contains(&r.name)))
+        .filter(|r| r.reference || data_types.iter().any(|dt| sources(*dt).reads(r.name)))
         .collect()
 }
 
 /// Every raw record of the reference resources (small: languages, currencies, countries,
 /// order states, taxes, categories…), for mapping.
-async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
+pub(crate) async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
     let mut set = RecordSet::new();
     for res in catalog::RESOURCES.iter().filter(|r| r.reference) {
         set.mark_read(res.name);
@@ -875,5 +914,109 @@ mod tests {
             assert_eq!(wave_of(&full, child), wave_of(&full, "orders"));
         }
         assert_eq!(full.len(), incremental.len() - 1);
+    }
+}
+
+/// A run's context against an in-process simulated shop and a fresh SQLite store, for the
+/// unit tests of the read and mapping steps.
+#[cfg(test)]
+pub(crate) mod testing {
+    use prestalink_pacing::{Caps, Pace, Pacer};
+    use prestalink_simulator::generator::GenConfig;
+    use prestalink_simulator::server::{Simulator, SimulatorConfig};
+    use prestalink_testkit::{ground_truth, synced, Records, TestDb};
+    use prestalink_webservice::client::{Client, Connection};
+    use prestalink_webservice::key::WebserviceKey;
+    use prestalink_webservice::store_url::StoreUrl;
+
+    use super::*;
+
+    pub(crate) struct Harness {
+        pub(crate) sim: Simulator,
+        pub(crate) db: TestDb,
+        pub(crate) ctx: Ctx,
+    }
+
+    /// A shop generated from `gen`, linked in a new SQLite store.
+    pub(crate) async fn harness(gen: GenConfig) -> Harness {
+        let sim = Simulator::start(SimulatorConfig {
+            gen,
+            ..SimulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let db = TestDb::sqlite().await.unwrap();
+        let company = db.store.create_company("test", Utc::now()).await.unwrap();
+        let url = sim.base_url();
+        let linked = db
+            .store
+            .create_or_get_connection(&company.id, &url, sim.key(), Utc::now())
+            .await
+            .unwrap();
+        let connection = Connection::new(
+            StoreUrl::parse(&url).unwrap(),
+            WebserviceKey::parse(sim.key()).unwrap(),
+        );
+        let client = Client::new(connection).unwrap();
+        let pacer = Pacer::new(Pace::Balanced, Caps::default(), None);
+        let engine = Engine::new(
+            client,
+            pacer,
+            db.store.clone(),
+            &linked.id,
+            &url,
+            SyncOptions::default(),
+        );
+        Harness {
+            sim,
+            db,
+            ctx: engine.ctx,
+        }
+    }
+
+    impl Harness {
+        /// The shop's local time now.
+        pub(crate) fn shop_now(&self) -> NaiveDateTime {
+            let store = self.sim.store();
+            let zone: Tz = store.read().unwrap().timezone.parse().unwrap();
+            Utc::now().with_timezone(&zone).naive_local()
+        }
+
+        /// Ids of a resource's rows in the shop.
+        pub(crate) fn shop_ids(&self, resource: &str) -> Vec<u64> {
+            let store = self.sim.store();
+            let store = store.read().unwrap();
+            store
+                .table(resource)
+                .unwrap()
+                .rows
+                .keys()
+                .copied()
+                .collect()
+        }
+
+        /// A data type's records as mapped straight from the shop, and as synced.
+        pub(crate) async fn expected_and_synced(&self, data_type: DataType) -> (Records, Records) {
+            let key = data_type.key().to_string();
+            let expected = {
+                let store = self.sim.store();
+                let store = store.read().unwrap();
+                ground_truth(&store, &self.sim.base_url(), &self.ctx.store_url).unwrap()
+            };
+            let actual = synced(&self.db.store, &self.ctx.connection_id)
+                .await
+                .unwrap();
+            let only = |mut all: Records| {
+                let mut one = Records::new();
+                one.insert(key.clone(), all.remove(&key).unwrap_or_default());
+                one
+            };
+            (only(expected), only(actual))
+        }
+
+        pub(crate) async fn finish(self) {
+            self.db.cleanup().await.unwrap();
+            self.sim.shutdown().await;
+        }
     }
 }

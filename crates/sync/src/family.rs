@@ -13,13 +13,15 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use prestalink_commerce::DataType;
-use prestalink_mapping::{map_data_type, Batch, PaymentMethodCensus, RecordSet, ReferenceData};
-use prestalink_store::Checkpoint;
+use prestalink_mapping::sources::{sources, Primary};
+use prestalink_mapping::{map_data_type, Batch, RecordSet, ReferenceData};
 use prestalink_webservice::record::Record;
 
+use crate::census::Count;
+use crate::checkpoint::{Cursor, Kind};
 use crate::engine::Ctx;
 use crate::error::SyncError;
-use crate::map::{finish_census, live, page_set, write_all, write_batch, MapOutcome, MAPPED};
+use crate::map::{live, page_set, write_all, write_batch, MapOutcome};
 use crate::progress::{Stage, StageProgress};
 
 /// The data types mapped from orders and their rows.
@@ -96,28 +98,21 @@ async fn pass(
     let page_size = ctx.options.map_page as u32;
 
     // Orders, and the census entries of orders.
-    let mut census = PaymentMethodCensus::default();
-    let mut census_failures = Vec::new();
+    let mut census = Count::default();
     if members.contains_key(&DataType::Orders) || census_wanted {
         let mut pages = ctx.db.raw_pages(conn, "orders", page_size);
         while let Some(page) = pages.next::<Record>().await? {
             let orders = live(page);
             if census_wanted {
                 for order in &orders {
-                    if let Err(e) = census.add_order(order, &global, &opts) {
-                        census_failures.push(prestalink_mapping::Failure::new(
-                            "orders",
-                            order.text("id").map(str::to_string),
-                            &e,
-                        ));
-                    }
+                    census.order(order, &global, &opts);
                 }
             }
             if let Some(member) = members.get_mut(&DataType::Orders) {
                 if orders.is_empty() {
                     continue;
                 }
-                let set = page_set(ctx, DataType::Orders, "orders", orders).await?;
+                let set = page_set(ctx, primary(DataType::Orders, "orders"), orders).await?;
                 let refs = ReferenceData::for_page(&global, &set);
                 let batch = map_data_type(DataType::Orders, &set, &refs, &opts)?;
                 write_member(ctx, DataType::Orders, member, batch).await?;
@@ -126,7 +121,6 @@ async fn pass(
     }
 
     // Payments, their transactions, and the census entries of payments.
-    let mut payment_census = PaymentMethodCensus::default();
     let wants_payments = members.contains_key(&DataType::Payments)
         || members.contains_key(&DataType::Transactions)
         || census_wanted;
@@ -137,17 +131,10 @@ async fn pass(
             if payments.is_empty() {
                 continue;
             }
-            let set = page_set(ctx, DataType::Payments, "order_payments", payments).await?;
+            let set =
+                page_set(ctx, primary(DataType::Payments, "order_payments"), payments).await?;
             if census_wanted {
-                add_payments_to_census(
-                    ctx,
-                    &set,
-                    &global,
-                    &opts,
-                    &mut payment_census,
-                    &mut census_failures,
-                )
-                .await?;
+                add_payments_to_census(ctx, &set, &global, &opts, &mut census).await?;
             }
             let mapped_here = members.contains_key(&DataType::Payments)
                 || members.contains_key(&DataType::Transactions);
@@ -172,7 +159,7 @@ async fn pass(
             if slips.is_empty() {
                 continue;
             }
-            let set = page_set(ctx, DataType::Transactions, "order_slip", slips).await?;
+            let set = page_set(ctx, primary(DataType::Transactions, "order_slip"), slips).await?;
             let refs = ReferenceData::for_page(&global, &set);
             let batch = map_data_type(DataType::Transactions, &set, &refs, &opts)?;
             write_member(ctx, DataType::Transactions, member, batch).await?;
@@ -180,8 +167,7 @@ async fn pass(
     }
 
     if let Some(member) = members.get_mut(&DataType::PaymentMethods) {
-        census.merge(payment_census);
-        let batch = finish_census(ctx, census, census_failures, &opts, started).await?;
+        let batch = crate::census::finish(ctx, census, &opts, started).await?;
         write_all(
             ctx,
             DataType::PaymentMethods,
@@ -198,13 +184,17 @@ async fn pass(
                 .mark_commerce_deleted_except(dt.key(), &member.mapped)
                 .await?;
         }
-        ctx.save_checkpoint(Checkpoint {
-            watermark_utc: Some(prestalink_store::format_timestamp(started)),
-            ..Checkpoint::new(dt.key(), MAPPED)
-        })
-        .await?;
+        ctx.save_cursor(dt.key(), &Cursor::Mapped { at: started })
+            .await?;
     }
     Ok(())
+}
+
+/// The primary resource `resource` of `data_type`.
+fn primary(data_type: DataType, resource: &str) -> &'static Primary {
+    sources(data_type)
+        .primary(resource)
+        .expect("a primary resource of the data type")
 }
 
 async fn write_member(
@@ -233,8 +223,7 @@ async fn add_payments_to_census(
     set: &RecordSet,
     refs: &ReferenceData,
     opts: &prestalink_mapping::MapOptions,
-    census: &mut PaymentMethodCensus,
-    failures: &mut Vec<prestalink_mapping::Failure>,
+    census: &mut Count,
 ) -> Result<(), SyncError> {
     let payments = set.records("order_payments");
     // The page's orders were looked up by the payments' references, leaving out "0" (no
@@ -250,30 +239,12 @@ async fn add_payments_to_census(
                 .await?,
         );
     }
-    // Orders come in id order: the first one seen per reference is the lowest id.
-    let mut modules: HashMap<&str, Option<&str>> = HashMap::new();
-    let mut orders: Vec<&Record> = set.records("orders").iter().chain(extra.iter()).collect();
-    orders.sort_by_key(|o| o.id());
-    for order in orders {
-        if let Some(reference) = order.text("reference") {
-            modules
-                .entry(reference.trim())
-                .or_insert_with(|| order.text("module"));
-        }
-    }
-    for payment in payments {
-        let module = payment
-            .text("order_reference")
-            .and_then(|r| modules.get(r.trim()))
-            .and_then(|m| *m);
-        if let Err(e) = census.add_payment(payment, module, refs, opts) {
-            failures.push(prestalink_mapping::Failure::new(
-                "order_payments",
-                payment.text("id").map(str::to_string),
-                &e,
-            ));
-        }
-    }
+    census.payments(
+        payments,
+        set.records("orders").iter().chain(&extra),
+        refs,
+        opts,
+    );
     Ok(())
 }
 
@@ -291,15 +262,10 @@ pub(crate) async fn map_together(
         if !all_full {
             all_full = true;
             for dt in types {
-                match ctx
-                    .db
-                    .get_checkpoint(&ctx.connection_id, dt.key(), MAPPED)
-                    .await
-                {
-                    Ok(Some(cp)) if cp.watermark_utc.is_some() => all_full = false,
-                    Ok(_) => {}
+                match ctx.cursor(dt.key(), Kind::Mapped).await {
+                    Ok(Some(_)) => all_full = false,
+                    Ok(None) => {}
                     Err(e) => {
-                        let e = SyncError::Database(e);
                         let message = e.to_string();
                         let mut e = Some(e);
                         return types

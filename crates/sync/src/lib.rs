@@ -7,6 +7,8 @@
 //! [`ProgressEvent`]s; the outcome as a [`SyncReport`].
 
 pub mod catalog;
+mod census;
+mod checkpoint;
 mod encode;
 mod engine;
 mod error;
@@ -20,8 +22,8 @@ mod progress;
 mod read;
 
 pub use engine::{
-    needed_resources, parse_shop_date, permissions_error, DataTypeReport, Engine, ResourceReport,
-    SyncReport, PERMISSIONS_ERROR,
+    needed_resources, parse_shop_date, permissions_error, DataTypeReport, DataTypeStatus, Engine,
+    ResourceReport, SyncReport, PERMISSIONS_ERROR,
 };
 pub use error::SyncError;
 pub use fetch::{retryable, Fetcher};

@@ -164,10 +164,9 @@ pub fn forbidden_sources(
     data_type: prestalink_commerce::DataType,
     unreadable: &[String],
 ) -> Vec<&'static str> {
-    data_type
-        .sources()
-        .iter()
-        .copied()
+    prestalink_mapping::sources::sources(data_type)
+        .resources()
+        .into_iter()
         .filter(|s| unreadable.iter().any(|u| u == s))
         .collect()
 }

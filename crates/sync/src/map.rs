@@ -11,20 +11,15 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::Utc;
 use prestalink_commerce::{DataType, Support};
-use prestalink_mapping::{
-    map_data_type, Batch, MapOptions, PaymentMethodCensus, RecordSet, ReferenceData,
-};
-use prestalink_store::{
-    Checkpoint, CommerceRecord as StoredCommerce, RawKey, RecordSet as StoredSet, StoredRaw,
-};
+use prestalink_mapping::sources::{sources, By, Primary, Shape};
+use prestalink_mapping::{map_data_type, Batch, MapOptions, RecordSet, ReferenceData};
+use prestalink_store::{CommerceRecord as StoredCommerce, RecordSet as StoredSet, StoredRaw};
 use prestalink_webservice::record::Record;
 
+use crate::checkpoint::{Cursor, Kind};
 use crate::engine::Ctx;
 use crate::error::SyncError;
 use crate::progress::{Stage, StageProgress};
-
-/// Checkpoint kind of a data type's last mapping pass (`watermark_utc` = when it started).
-pub(crate) const MAPPED: &str = "mapped";
 
 /// What mapping one data type did.
 #[derive(Debug, Clone, Default)]
@@ -53,29 +48,6 @@ pub struct MappingFailure {
     pub raw_id: Option<String>,
     /// Why it could not be mapped.
     pub reason: String,
-}
-
-/// How a data type's records are put together.
-enum Shape {
-    /// Mapped whole from the reference data: small data types (company, locations, tax
-    /// components, categories).
-    Whole,
-    /// Mapped page by page from the primary resources, each page with its related rows.
-    Paged(&'static [&'static str]),
-    /// Payment methods: a census of every order and payment, streamed page by page.
-    Census,
-}
-
-fn shape(data_type: DataType) -> Shape {
-    match data_type {
-        DataType::Orders => Shape::Paged(&["orders"]),
-        DataType::Customers => Shape::Paged(&["customers"]),
-        DataType::Products => Shape::Paged(&["products"]),
-        DataType::Payments => Shape::Paged(&["order_payments"]),
-        DataType::Transactions => Shape::Paged(&["order_payments", "order_slip"]),
-        DataType::PaymentMethods => Shape::Census,
-        _ => Shape::Whole,
-    }
 }
 
 /// The commerce id of the record mapped from a raw record of `resource`.
@@ -129,15 +101,14 @@ async fn map_type_inner(
         return Ok(MapOutcome::default());
     }
     let started = Utc::now();
-    let previous = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, data_type.key(), MAPPED)
-        .await?
-        .and_then(|cp| cp.watermark_utc);
-    let since = if full { None } else { previous };
+    // Changes since the last pass's start, as the store dates rows (its timestamp text).
+    let since = match ctx.cursor(data_type.key(), Kind::Mapped).await? {
+        Some(Cursor::Mapped { at }) if !full => Some(prestalink_store::format_timestamp(at)),
+        _ => None,
+    };
     let opts = ctx.map_options(started);
     let mut outcome = MapOutcome::default();
-    match shape(data_type) {
+    match sources(data_type).shape {
         Shape::Whole => {
             let refs = ReferenceData::build(reference, &opts)?;
             let batch = map_data_type(data_type, reference, &refs, &opts)?;
@@ -145,27 +116,21 @@ async fn map_type_inner(
         }
         Shape::Census => {
             let refs = ReferenceData::build(reference, &opts)?;
-            let kept = match &since {
-                Some(since) => kept_census(ctx, since, &opts).await?,
-                None => None,
-            };
-            let (census, failures) = match kept {
-                Some(census) => (census, Vec::new()),
-                None => payment_method_census(ctx, &refs, &opts).await?,
-            };
-            let batch = finish_census(ctx, census, failures, &opts, started).await?;
+            let batch =
+                crate::census::payment_methods(ctx, &refs, &opts, since.as_deref(), started)
+                    .await?;
             write_all(ctx, data_type, batch, &mut outcome, progress).await?;
         }
         Shape::Paged(primaries) => {
             // The reference lookups, built once; each page adds its own rows' lookups.
             let base = ReferenceData::build(reference, &opts)?;
             let mut mapped_ids = Vec::new();
-            for &primary in primaries {
+            for primary in primaries {
                 match &since {
                     None => {
                         let mut pages = ctx.db.raw_pages(
                             &ctx.connection_id,
-                            primary,
+                            primary.resource,
                             ctx.options.map_page as u32,
                         );
                         while let Some(page) = pages.next().await? {
@@ -185,18 +150,18 @@ async fn map_type_inner(
                         }
                     }
                     Some(since) => {
-                        let changed = changed_primaries(ctx, data_type, primary, since).await?;
+                        let changed = changed_primaries(ctx, primary, since).await?;
                         let ids: Vec<String> =
                             changed.into_iter().map(|id| id.to_string()).collect();
                         for chunk in ids.chunks(ctx.options.map_page.max(1)) {
                             let stored = ctx
                                 .db
-                                .get_raw_many_as(&ctx.connection_id, primary, chunk)
+                                .get_raw_many_as(&ctx.connection_id, primary.resource, chunk)
                                 .await?;
                             let gone: Vec<String> = stored
                                 .iter()
                                 .filter(|r| r.deleted)
-                                .map(|r| commerce_id(data_type, primary, &r.source_id))
+                                .map(|r| commerce_id(data_type, primary.resource, &r.source_id))
                                 .collect();
                             if !gone.is_empty() {
                                 outcome.deleted += ctx
@@ -231,20 +196,18 @@ async fn map_type_inner(
             }
         }
     }
-    ctx.save_checkpoint(Checkpoint {
-        watermark_utc: Some(prestalink_store::format_timestamp(started)),
-        ..Checkpoint::new(data_type.key(), MAPPED)
-    })
-    .await?;
+    ctx.save_cursor(data_type.key(), &Cursor::Mapped { at: started })
+        .await?;
     Ok(outcome)
 }
 
 /// Ids of primary records to map again since `since`: those whose raw content changed (or
-/// were deleted), and the parents of changed rows that belong to them.
+/// were deleted), and those of changed linked rows that [`Link::remaps`].
+///
+/// [`Link::remaps`]: prestalink_mapping::sources::Link::remaps
 async fn changed_primaries(
     ctx: &Ctx,
-    data_type: DataType,
-    primary: &str,
+    primary: &Primary,
     since: &str,
 ) -> Result<BTreeSet<u64>, SyncError> {
     let mut ids = BTreeSet::new();
@@ -269,75 +232,55 @@ async fn changed_primaries(
         }
         Ok::<_, SyncError>(all)
     };
-    for r in changed(static_name(primary)).await? {
+    for r in changed(primary.resource).await? {
         ids.extend(r.source_id.parse::<u64>().ok());
     }
-    let by_parent_id: &[&'static str] = match (data_type, primary) {
-        (DataType::Orders, _) => &[
-            "order_details",
-            "order_cart_rules",
-            "order_histories",
-            "order_slip",
-            "order_carriers",
-        ],
-        (DataType::Customers, _) => &["addresses"],
-        (DataType::Products, _) => &["combinations", "stock_availables"],
-        _ => &[],
-    };
-    for child in by_parent_id {
-        for r in changed(child).await? {
-            ids.extend(r.parent_key.as_deref().and_then(|k| k.parse::<u64>().ok()));
+    for link in primary.links.iter().filter(|l| l.remaps) {
+        let rows = changed(link.resource).await?;
+        match link.by {
+            // Rows that belong to a primary record: their parent key is its id.
+            By::ParentKey("id") => {
+                for r in rows {
+                    ids.extend(r.parent_key.as_deref().and_then(|k| k.parse::<u64>().ok()));
+                }
+            }
+            // Rows that share a field with primary records (payments and orders by
+            // reference): the primaries whose parent key is that field's value.
+            By::ParentKey(_) => {
+                let keys: Vec<String> = rows
+                    .into_iter()
+                    .filter_map(|r| r.parent_key)
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                for chunk in keys.chunks(500) {
+                    let found = ctx
+                        .db
+                        .list_raw_keys_by_parent(&ctx.connection_id, primary.resource, chunk)
+                        .await?;
+                    ids.extend(found.iter().filter_map(|r| r.source_id.parse::<u64>().ok()));
+                }
+            }
+            // Rows a primary record names by id (an order's customer): the primaries whose
+            // field names a changed one.
+            By::Id(fields) => {
+                let changed: Vec<String> = rows.into_iter().map(|r| r.source_id).collect();
+                for field in fields {
+                    let found = ctx
+                        .db
+                        .list_raw_ids_by_field(
+                            &ctx.connection_id,
+                            primary.resource,
+                            field,
+                            &changed,
+                        )
+                        .await?;
+                    ids.extend(found.iter().filter_map(|id| id.parse::<u64>().ok()));
+                }
+            }
         }
-    }
-    // Payments belong to orders by reference: a new payment changes its orders, and an
-    // order's new state changes its payments' status.
-    let references = |records: Vec<RawKey>| -> Vec<String> {
-        records
-            .into_iter()
-            .filter_map(|r| r.parent_key)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect()
-    };
-    // The ids of `resource`'s records (deleted ones too) that belong to one of `refs`.
-    let ids_by_parent = |resource: &'static str, refs: Vec<String>| async move {
-        let mut out = Vec::new();
-        for chunk in refs.chunks(500) {
-            let keys = ctx
-                .db
-                .list_raw_keys_by_parent(&ctx.connection_id, resource, chunk)
-                .await?;
-            out.extend(keys.iter().filter_map(|r| r.source_id.parse::<u64>().ok()));
-        }
-        Ok::<_, SyncError>(out)
-    };
-    match (data_type, primary) {
-        (DataType::Orders, _) => {
-            // Orders show their customer's name: a renamed or deleted customer changes them.
-            let customers: Vec<String> = changed("customers")
-                .await?
-                .into_iter()
-                .map(|r| r.source_id)
-                .collect();
-            let orders = ctx
-                .db
-                .list_raw_ids_by_field(&ctx.connection_id, "orders", "id_customer", &customers)
-                .await?;
-            ids.extend(orders.iter().filter_map(|id| id.parse::<u64>().ok()));
-            let refs = references(changed("order_payments").await?);
-            ids.extend(ids_by_parent("orders", refs).await?);
-        }
-        (DataType::Payments | DataType::Transactions, "order_payments") => {
-            let refs = references(changed("orders").await?);
-            ids.extend(ids_by_parent("order_payments", refs).await?);
-        }
-        _ => {}
     }
     Ok(ids)
-}
-
-fn static_name(resource: &str) -> &'static str {
-    crate::catalog::source(resource).map_or("orders", |r| r.name)
 }
 
 /// Maps one page of primary records with their related rows, and writes the result.
@@ -346,7 +289,7 @@ fn static_name(resource: &str) -> &'static str {
 async fn map_page(
     ctx: &Ctx,
     data_type: DataType,
-    primary: &str,
+    primary: &Primary,
     records: Vec<Record>,
     base: &ReferenceData,
     opts: &MapOptions,
@@ -356,7 +299,7 @@ async fn map_page(
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let set = page_set(ctx, data_type, primary, records).await?;
+    let set = page_set(ctx, primary, records).await?;
     let refs = ReferenceData::for_page(base, &set);
     let batch = map_data_type(data_type, &set, &refs, opts)?;
     let mapped: Vec<String> = batch.records.iter().map(|r| r.id().to_string()).collect();
@@ -364,15 +307,14 @@ async fn map_page(
     Ok(mapped)
 }
 
-/// A page of primary records with the rows mapping them needs (an order's details,
-/// payments, addresses and customer; a customer's addresses; a product's combinations and
-/// stock; a payment's orders), read by parent key or id. The reference resources are not
-/// in it: their lookups come from the run's [`ReferenceData`] (see
+/// A page of primary records with the rows mapping them needs (its [`Primary::links`]: an
+/// order's details, payments, addresses and customer; a customer's addresses; a product's
+/// combinations and stock; a payment's orders), read by parent key or id. The reference
+/// resources are not in it: their lookups come from the run's [`ReferenceData`] (see
 /// [`ReferenceData::for_page`]).
 pub(crate) async fn page_set(
     ctx: &Ctx,
-    data_type: DataType,
-    primary: &str,
+    primary: &Primary,
     records: Vec<Record>,
 ) -> Result<RecordSet, SyncError> {
     let mut set = RecordSet::new();
@@ -381,10 +323,11 @@ pub(crate) async fn page_set(
         .filter_map(Record::id)
         .map(|i| i.to_string())
         .collect();
-    let texts = |field: &str| -> Vec<String> {
-        records
+    // The distinct values of fields of the page's records, "0" (none) left out.
+    let texts = |fields: &[&str]| -> Vec<String> {
+        fields
             .iter()
-            .filter_map(|r| r.text(field))
+            .flat_map(|field| records.iter().filter_map(|r| r.text(field)))
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty() && v != "0")
             .collect::<BTreeSet<_>>()
@@ -393,72 +336,21 @@ pub(crate) async fn page_set(
     };
     let db = &ctx.db;
     let conn = ctx.connection_id.as_str();
-    match (data_type, primary) {
-        (DataType::Orders, _) => {
-            for child in [
-                "order_details",
-                "order_cart_rules",
-                "order_histories",
-                "order_slip",
-                "order_carriers",
-            ] {
-                set.extend(
-                    child,
-                    live(db.list_raw_by_parent_as(conn, child, &ids).await?),
-                );
+    for link in primary.links {
+        let rows = match link.by {
+            By::ParentKey("id") => db.list_raw_by_parent_as(conn, link.resource, &ids).await?,
+            By::ParentKey(field) => {
+                db.list_raw_by_parent_as(conn, link.resource, &texts(&[field]))
+                    .await?
             }
-            let refs = texts("reference");
-            set.extend(
-                "order_payments",
-                live(
-                    db.list_raw_by_parent_as(conn, "order_payments", &refs)
-                        .await?,
-                ),
-            );
-            let mut addresses = texts("id_address_delivery");
-            addresses.extend(texts("id_address_invoice"));
-            set.extend(
-                "addresses",
-                live(db.get_raw_many_as(conn, "addresses", &addresses).await?),
-            );
-            // Orders show their customer's name.
-            let customers = texts("id_customer");
-            set.extend(
-                "customers",
-                live(db.get_raw_many_as(conn, "customers", &customers).await?),
-            );
-        }
-        (DataType::Customers, _) => {
-            set.extend(
-                "addresses",
-                live(db.list_raw_by_parent_as(conn, "addresses", &ids).await?),
-            );
-        }
-        (DataType::Products, _) => {
-            for child in ["combinations", "stock_availables"] {
-                set.extend(
-                    child,
-                    live(db.list_raw_by_parent_as(conn, child, &ids).await?),
-                );
+            By::Id(fields) => {
+                db.get_raw_many_as(conn, link.resource, &texts(fields))
+                    .await?
             }
-        }
-        (DataType::Payments | DataType::Transactions, "order_payments") => {
-            let refs = texts("order_reference");
-            set.extend(
-                "orders",
-                live(db.list_raw_by_parent_as(conn, "orders", &refs).await?),
-            );
-        }
-        (DataType::Transactions, "order_slip") => {
-            let orders = texts("id_order");
-            set.extend(
-                "orders",
-                live(db.get_raw_many_as(conn, "orders", &orders).await?),
-            );
-        }
-        _ => {}
+        };
+        set.extend(link.resource, live(rows));
     }
-    set.extend(primary, records);
+    set.extend(primary.resource, records);
     Ok(set)
 }
 
@@ -580,145 +472,147 @@ pub(crate) async fn copy_raw(ctx: &Ctx, resource: &str) -> Result<MapOutcome, Sy
     Ok(outcome)
 }
 
-/// The payment methods of every order and payment, read page by page so that memory stays
-/// flat: each page of payments looks up the orders of its references by parent key.
-async fn payment_method_census(
-    ctx: &Ctx,
-    refs: &ReferenceData,
-    opts: &MapOptions,
-) -> Result<(PaymentMethodCensus, Vec<prestalink_mapping::Failure>), SyncError> {
-    let mut census = PaymentMethodCensus::default();
-    let mut failures = Vec::new();
-    let mut fail =
-        |resource: &'static str, record: &Record, e: prestalink_mapping::MappingError| {
-            failures.push(prestalink_mapping::Failure::new(
-                resource,
-                record.text("id").map(str::to_string),
-                &e,
-            ));
-        };
-    let conn = ctx.connection_id.as_str();
-    let mut orders = ctx.db.raw_pages(conn, "orders", 2000);
-    while let Some(page) = orders.next().await? {
-        for order in live(page) {
-            if let Err(e) = census.add_order(&order, refs, opts) {
-                fail("orders", &order, e);
-            }
+#[cfg(test)]
+mod tests {
+    use prestalink_simulator::generator::GenConfig;
+    use prestalink_simulator::store::Value;
+    use prestalink_testkit::difference;
+
+    use super::*;
+    use crate::engine::testing::{harness, Harness};
+    use crate::engine::{load_reference, needed_resources};
+    use crate::read::read_resource;
+
+    /// Reads every resource `data_type` needs (reference data first, as a run does).
+    async fn read_all(h: &Harness, data_type: DataType) {
+        for res in needed_resources(&[data_type]) {
+            read_resource(&h.ctx, res, None).await.unwrap();
         }
     }
-    let mut payment_pages = ctx.db.raw_pages(conn, "order_payments", 2000);
-    while let Some(page) = payment_pages.next().await? {
-        let payments = live(page);
-        let references: Vec<String> = payments
-            .iter()
-            .filter_map(|p| p.text("order_reference"))
-            .map(|r| r.trim().to_string())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        // Orders come in id order: the first one seen per reference is the lowest id.
-        let mut modules: std::collections::HashMap<String, Option<String>> =
-            std::collections::HashMap::new();
-        for order in live(
-            ctx.db
-                .list_raw_by_parent_as(conn, "orders", &references)
-                .await?,
-        ) {
-            if let Some(reference) = order.text("reference") {
-                modules
-                    .entry(reference.trim().to_string())
-                    .or_insert_with(|| order.text("module").map(str::to_string));
-            }
-        }
-        for payment in &payments {
-            let module = payment
-                .text("order_reference")
-                .and_then(|r| modules.get(r.trim()))
-                .and_then(Option::as_deref);
-            if let Err(e) = census.add_payment(payment, module, refs, opts) {
-                fail("order_payments", payment, e);
-            }
+
+    async fn assert_synced(h: &Harness, data_type: DataType) {
+        let (expected, actual) = h.expected_and_synced(data_type).await;
+        assert!(!expected[data_type.key()].is_empty());
+        if let Some(diff) = difference(&expected, &actual) {
+            panic!("{data_type}: {diff}");
         }
     }
-    Ok((census, failures))
-}
 
-/// Checkpoint kind of the payment-method census kept after a pass (`cursor`: the census,
-/// the pass's start and the module rules it was counted with).
-const CENSUS: &str = "census";
-
-/// The module rules, as a census kept between runs records them: a census counted under
-/// other rules (payment modules renamed or added) is counted again.
-fn rules_fingerprint(opts: &MapOptions) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(format!("{:?}", opts.rules).as_bytes()))
-}
-
-/// The census of the last pass (started at `since`), when no stored order or payment
-/// changed since and the module rules are the same: a sync that changed none of them
-/// does not read every order and payment again to count the same methods.
-async fn kept_census(
-    ctx: &Ctx,
-    since: &str,
-    opts: &MapOptions,
-) -> Result<Option<PaymentMethodCensus>, SyncError> {
-    let Some(cp) = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, DataType::PaymentMethods.key(), CENSUS)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(cursor) = cp.cursor else {
-        return Ok(None);
-    };
-    if cursor["at"].as_str() != Some(since)
-        || cursor["rules"].as_str() != Some(rules_fingerprint(opts).as_str())
-    {
-        return Ok(None);
-    }
-    for resource in ["orders", "order_payments"] {
-        let changed = ctx
-            .db
-            .list_raw_keys_changed_since(&ctx.connection_id, resource, since, None, 1)
-            .await?;
-        if !changed.is_empty() {
-            return Ok(None);
-        }
-    }
-    Ok(serde_json::from_value(cursor["census"].clone()).ok())
-}
-
-/// The payment methods of a census, after keeping the census for the next pass (when it
-/// had no failures: a pass that reuses it must report what a count would).
-pub(crate) async fn finish_census(
-    ctx: &Ctx,
-    census: PaymentMethodCensus,
-    failures: Vec<prestalink_mapping::Failure>,
-    opts: &MapOptions,
-    started: chrono::DateTime<Utc>,
-) -> Result<Batch, SyncError> {
-    let cursor = if failures.is_empty() {
-        serde_json::json!({
-            "at": prestalink_store::format_timestamp(started),
-            "rules": rules_fingerprint(opts),
-            "census": serde_json::to_value(&census).expect("a census serializes"),
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn customers_are_mapped_in_full_then_those_whose_rows_changed() {
+        let h = harness(GenConfig {
+            seed: 6,
+            orders: 20,
+            customers: 30,
+            products: 8,
+            ..GenConfig::default()
         })
-    } else {
-        serde_json::Value::Null
-    };
-    ctx.save_checkpoint(Checkpoint {
-        cursor: Some(cursor),
-        ..Checkpoint::new(DataType::PaymentMethods.key(), CENSUS)
-    })
-    .await?;
-    Ok(Batch {
-        records: census
-            .finish(opts)
-            .into_iter()
-            .map(prestalink_commerce::CommerceRecord::PaymentMethod)
-            .collect(),
-        warnings: Vec::new(),
-        failures,
-    })
+        .await;
+        let ctx = &h.ctx;
+        let customers = DataType::Customers;
+        read_all(&h, customers).await;
+        let reference = load_reference(ctx).await.unwrap();
+        let full = map_type(ctx, customers, &reference, false).await.unwrap();
+        assert_eq!(full.records, h.shop_ids("customers").len() as u64);
+        assert_eq!(full.failure_count, 0);
+        assert_synced(&h, customers).await;
+
+        // Nothing read since: nothing mapped.
+        let none = map_type(ctx, customers, &reference, false).await.unwrap();
+        assert_eq!((none.records, none.written), (0, 0));
+
+        // An address moves to another city: its customer alone is mapped again.
+        let address = h.shop_ids("addresses")[2];
+        {
+            let res = prestalink_simulator::resources::resource("addresses").unwrap();
+            let now = h.shop_now().format(crate::read::PS_DATE).to_string();
+            let store = h.sim.store();
+            let mut store = store.write().unwrap();
+            let row = store
+                .table_mut("addresses")
+                .unwrap()
+                .rows
+                .get_mut(&address)
+                .unwrap();
+            row.set(res, "city", Value::str("Quimper"));
+            row.set(res, "date_upd", Value::str(now));
+        }
+        let read = read_resource(ctx, crate::catalog::source("addresses").unwrap(), None)
+            .await
+            .unwrap();
+        assert_eq!(read.written, 1);
+        let changed = map_type(ctx, customers, &reference, false).await.unwrap();
+        assert_eq!((changed.records, changed.written), (1, 1), "{changed:?}");
+        assert_synced(&h, customers).await;
+        h.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_set_holds_the_rows_the_primary_links_find() {
+        let h = harness(GenConfig {
+            seed: 7,
+            orders: 30,
+            customers: 15,
+            products: 8,
+            ..GenConfig::default()
+        })
+        .await;
+        let ctx = &h.ctx;
+        read_all(&h, DataType::Orders).await;
+        let orders = live(
+            ctx.db
+                .list_raw_as::<Record>(&ctx.connection_id, "orders", None, 5)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(orders.len(), 5);
+        let primary = sources(DataType::Orders).primary("orders").unwrap();
+        let set = page_set(ctx, primary, orders.clone()).await.unwrap();
+        let text = |r: &Record, f: &str| r.text(f).unwrap_or_default().trim().to_string();
+        let ids: BTreeSet<String> = orders.iter().map(|o| text(o, "id")).collect();
+        let refs: BTreeSet<String> = orders.iter().map(|o| text(o, "reference")).collect();
+        // Children by order id.
+        let details = set.records("order_details");
+        assert!(!details.is_empty());
+        assert!(details.iter().all(|d| ids.contains(&text(d, "id_order"))));
+        let stored_details = ctx
+            .db
+            .list_raw_ids_by_parent(
+                &ctx.connection_id,
+                "order_details",
+                &ids.iter().cloned().collect::<Vec<_>>(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(details.len(), stored_details.len());
+        // Payments by reference; addresses and customers by id.
+        assert!(set
+            .records("order_payments")
+            .iter()
+            .all(|p| refs.contains(&text(p, "order_reference"))));
+        let customers: BTreeSet<String> = orders.iter().map(|o| text(o, "id_customer")).collect();
+        let found: BTreeSet<String> = set
+            .records("customers")
+            .iter()
+            .map(|c| text(c, "id"))
+            .collect();
+        assert_eq!(found, customers);
+        let addresses: BTreeSet<String> = orders
+            .iter()
+            .flat_map(|o| {
+                [
+                    text(o, "id_address_delivery"),
+                    text(o, "id_address_invoice"),
+                ]
+            })
+            .collect();
+        let found: BTreeSet<String> = set
+            .records("addresses")
+            .iter()
+            .map(|a| text(a, "id"))
+            .collect();
+        assert_eq!(found, addresses);
+        assert_eq!(set.records("orders").len(), 5);
+        h.finish().await;
+    }
 }

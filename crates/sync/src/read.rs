@@ -14,25 +14,14 @@ use prestalink_webservice::decode::Document;
 use prestalink_webservice::query::{Direction, Display, Filter, Query, Schema};
 use prestalink_webservice::record::Record;
 use prestalink_webservice::Format;
-use serde_json::json;
 
 use crate::catalog::{Incremental, SourceResource, Weight};
+use crate::checkpoint::{Cursor, Kind, CLOCK};
 use crate::engine::Ctx;
 use crate::error::SyncError;
 use crate::progress::{Stage, StageProgress};
 
-/// Format of PrestaShop dates (`date_upd`), shop-local.
-pub(crate) const PS_DATE: &str = "%Y-%m-%d %H:%M:%S";
-
-/// Checkpoint kinds.
-const FULL: &str = "full";
-const INCREMENTAL: &str = "incremental";
-const RECONCILE: &str = "reconcile";
-/// Checkpoint kind of the safety-net sweep's next slice (`cursor.slice`).
-const SWEEP: &str = "sweep";
-/// Checkpoint (resource, kind) of how far behind PHP's clock the database's writes
-/// `date_upd`, as learned on this connection (`cursor.lagSecs`).
-const CLOCK: (&str, &str) = ("clock", "db_lag");
+pub(crate) use crate::checkpoint::PS_DATE;
 /// The largest believable lag between two clocks of one shop: time zones span UTC−12 to
 /// UTC+14. A changed row whose `date_upd` is older than this was changed without bumping it.
 const MAX_LAG_SECS: i64 = 26 * 3600;
@@ -92,10 +81,7 @@ async fn read_resource_inner(
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
     let display = display_for(ctx, res).await?;
-    let full_cp = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, FULL)
-        .await?;
+    let full_cp = ctx.cursor(res.name, Kind::Full).await?;
     if must_read_full(ctx, res, full_cp.as_ref()) {
         return read_full(ctx, res, &display, full_cp, progress).await;
     }
@@ -121,10 +107,7 @@ async fn read_resource_inner(
         Incremental::AppendOnly => read_appended(ctx, res, &display, progress).await?,
         Incremental::ChildrenOf(_, field) => match parent_changes {
             Some(parent) if parent.full => {
-                let cp = ctx
-                    .db
-                    .get_checkpoint(&ctx.connection_id, res.name, FULL)
-                    .await?;
+                let cp = ctx.cursor(res.name, Kind::Full).await?;
                 return read_full(ctx, res, &display, cp, progress).await;
             }
             Some(parent) => {
@@ -145,18 +128,20 @@ async fn read_resource_inner(
 /// no completed full read yet (a new connection, or one killed mid-read). Children of
 /// changed parents that are read in full do not wait for their parent's read.
 pub(crate) async fn reads_in_full(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncError> {
-    let full_cp = ctx
-        .db
-        .get_checkpoint(&ctx.connection_id, res.name, FULL)
-        .await?;
+    let full_cp = ctx.cursor(res.name, Kind::Full).await?;
     Ok(must_read_full(ctx, res, full_cp.as_ref()))
 }
 
 /// Whether `res` is read in full, given its full-read checkpoint: on a full sync, for
 /// resources only ever read whole or swept, and until a full read has completed.
-fn must_read_full(ctx: &Ctx, res: &SourceResource, full_cp: Option<&Checkpoint>) -> bool {
-    let completed = full_cp
-        .is_some_and(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true));
+fn must_read_full(ctx: &Ctx, res: &SourceResource, full_cp: Option<&Cursor>) -> bool {
+    let completed = matches!(
+        full_cp,
+        Some(Cursor::Full {
+            complete: Some(true),
+            ..
+        })
+    );
     ctx.options.full
         || !completed
         || matches!(res.incremental, Incremental::Whole | Incremental::Sweep)
@@ -277,16 +262,18 @@ async fn read_full(
     ctx: &Ctx,
     res: &'static SourceResource,
     display: &Display,
-    checkpoint: Option<Checkpoint>,
+    checkpoint: Option<Cursor>,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
     // An unfinished full read of an earlier run resumes after its contiguous prefix.
-    let resume_after = checkpoint
-        .as_ref()
-        .filter(|cp| cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(false))
-        .filter(|_| !ctx.options.full)
-        .and_then(|cp| cp.last_id.as_deref()?.parse::<u64>().ok())
-        .unwrap_or(0);
+    let resume_after = match &checkpoint {
+        Some(Cursor::Full {
+            complete: Some(false),
+            last_id: Some(last_id),
+            ..
+        }) if !ctx.options.full => *last_id,
+        _ => 0,
+    };
     // Captured before reading: rows changed during the read are newer than it.
     let watermark = ctx.shop_now().await;
     // No listing of every id first: PrestaShop builds an object per listed id, so a listing
@@ -298,10 +285,14 @@ async fn read_full(
         max_id.saturating_sub(resume_after),
         ctx.fetcher.scope_requests(),
     );
+    let unfinished = Cursor::Full {
+        last_id: None,
+        watermark: None,
+        complete: Some(false),
+    };
     let template = Checkpoint {
         run_id: Some(ctx.run_id.clone()),
-        cursor: Some(json!({ "complete": false })),
-        ..Checkpoint::new(res.name, FULL)
+        ..unfinished.stored(res.name)
     };
     // Rows written from here on are this read's changes (`fetched_at` after it).
     let started =
@@ -322,7 +313,13 @@ async fn read_full(
         // change. The rows of every product with a changed row are read again together
         // (`filter[id_product]=[…]`, a product's rows in one answer at ordinary page sizes)
         // before any product is mapped.
-        let was_complete = cp.cursor.as_ref().and_then(|c| c["complete"].as_bool()) == Some(true);
+        let was_complete = matches!(
+            cp,
+            Cursor::Full {
+                complete: Some(true),
+                ..
+            }
+        );
         if was_complete && !ctx.options.full {
             let parents = changed_parents_since(ctx, res, &started).await?;
             if !parents.is_empty() {
@@ -331,19 +328,17 @@ async fn read_full(
         }
     }
     let max_id = fetched.received.last().copied().unwrap_or(resume_after);
-    let done = Checkpoint {
-        last_id: Some(max_id.to_string()),
-        watermark_local: watermark.map(|w| w.format(PS_DATE).to_string()),
-        cursor: Some(json!({ "complete": true })),
-        ..template.clone()
+    let done = Cursor::Full {
+        last_id: Some(max_id),
+        watermark,
+        complete: Some(true),
     };
-    let incremental = Checkpoint {
-        last_id: Some(max_id.to_string()),
-        watermark_local: done.watermark_local.clone(),
-        ..Checkpoint::new(res.name, INCREMENTAL)
+    let incremental = Cursor::Incremental {
+        last_id: Some(max_id),
+        watermark,
     };
-    ctx.save_checkpoint(done).await?;
-    ctx.save_checkpoint(incremental).await?;
+    ctx.save_cursor(res.name, &done).await?;
+    ctx.save_cursor(res.name, &incremental).await?;
     Ok(ReadOutcome {
         records: fetched.records + reread.records,
         written: fetched.written + reread.written,
@@ -742,17 +737,14 @@ async fn mark_deleted_unless(
 
 /// Whether this incremental run also reconciles deletions (every Nth run), counting runs.
 async fn reconcile_due(ctx: &Ctx, res: &SourceResource) -> Result<bool, SyncError> {
-    let mut cp = ctx.checkpoint(res.name, RECONCILE).await?;
-    let runs = cp
-        .cursor
-        .as_ref()
-        .and_then(|c| c["runs"].as_u64())
-        .unwrap_or(0)
-        + 1;
+    let runs = match ctx.cursor_or_empty(res.name, Kind::Reconcile).await? {
+        Cursor::Reconcile { runs } => runs,
+        _ => 0,
+    } + 1;
     let every = u64::from(ctx.options.reconcile_every.max(1));
     let due = runs % every == 0;
-    cp.cursor = Some(json!({ "runs": runs }));
-    ctx.save_checkpoint(cp).await?;
+    ctx.save_cursor(res.name, &Cursor::Reconcile { runs })
+        .await?;
     Ok(due)
 }
 
@@ -824,11 +816,7 @@ async fn read_since_watermark(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<(ReadOutcome, Option<NaiveDateTime>), SyncError> {
-    let cp = ctx.checkpoint(res.name, INCREMENTAL).await?;
-    let previous = cp
-        .watermark_local
-        .as_deref()
-        .and_then(|w| NaiveDateTime::parse_from_str(w, PS_DATE).ok());
+    let (last_id, previous) = incremental(ctx, res).await?;
     let now = ctx.shop_now().await;
     let lookback =
         chrono::Duration::from_std(ctx.options.lookback).unwrap_or_default() + db_lag(ctx).await?;
@@ -841,13 +829,11 @@ async fn read_since_watermark(
         None => Vec::new(),
     };
     let outcome = read_filtered(ctx, res, display, &filters, true, 0, progress).await?;
-    ctx.save_checkpoint(Checkpoint {
-        watermark_local: now
-            .map(|w| w.format(PS_DATE).to_string())
-            .or(cp.watermark_local.clone()),
-        ..cp
-    })
-    .await?;
+    let cp = Cursor::Incremental {
+        last_id,
+        watermark: now.or(previous),
+    };
+    ctx.save_cursor(res.name, &cp).await?;
     Ok((outcome, from))
 }
 
@@ -865,12 +851,10 @@ pub(crate) async fn db_lag(ctx: &Ctx) -> Result<chrono::Duration, SyncError> {
 }
 
 async fn learned_lag_secs(ctx: &Ctx) -> Result<i64, SyncError> {
-    let cp = ctx.checkpoint(CLOCK.0, CLOCK.1).await?;
-    Ok(cp
-        .cursor
-        .as_ref()
-        .and_then(|c| c["lagSecs"].as_i64())
-        .unwrap_or(0))
+    Ok(match ctx.cursor_or_empty(CLOCK, Kind::DbLag).await? {
+        Cursor::DbLag { lag_secs } => lag_secs,
+        _ => 0,
+    })
 }
 
 /// Keeps a lag seen by the sweep (rounded up to a quarter hour) when it is larger than the
@@ -886,9 +870,8 @@ async fn learn_lag(ctx: &Ctx, lag: chrono::Duration) -> Result<(), SyncError> {
         "rows are dated behind the shop's clock (a database clock in another time zone): \
          incremental reads now look back that much further"
     );
-    let mut cp = ctx.checkpoint(CLOCK.0, CLOCK.1).await?;
-    cp.cursor = Some(json!({ "lagSecs": secs }));
-    ctx.save_checkpoint(cp).await
+    ctx.save_cursor(CLOCK, &Cursor::DbLag { lag_secs: secs })
+        .await
 }
 
 /// The safety net of a resource read by `date_upd`: one slice of its id range (the next of
@@ -907,27 +890,18 @@ async fn sweep_slice(
     progress: &mut StageProgress,
 ) -> Result<(), SyncError> {
     let every = u64::from(ctx.options.sweep_every.max(1));
-    let mut cp = ctx.checkpoint(res.name, SWEEP).await?;
-    let slice = cp
-        .cursor
-        .as_ref()
-        .and_then(|c| c["slice"].as_u64())
-        .unwrap_or(0)
-        % every;
+    let (slice, top) = match ctx.cursor_or_empty(res.name, Kind::Sweep).await? {
+        Cursor::Sweep { slice, top } => (slice % every, top),
+        _ => (0, None),
+    };
     // The round's boundaries are frozen when its first slice starts: ids that grow during
     // the round fall in its open-ended last slice, and every id is seen within the round.
-    let frozen = cp
-        .cursor
-        .as_ref()
-        .and_then(|c| c["top"].as_u64())
-        .filter(|_| slice > 0);
+    let frozen = top.filter(|_| slice > 0);
     let known_top = match frozen {
         Some(top) => top,
-        None => ctx
-            .checkpoint(res.name, INCREMENTAL)
+        None => incremental(ctx, res)
             .await?
-            .last_id
-            .and_then(|id| id.parse::<u64>().ok())
+            .0
             .unwrap_or(0)
             .max(outcome.changed_ids.iter().copied().max().unwrap_or(0)),
     };
@@ -1062,8 +1036,24 @@ async fn sweep_slice(
     if let Some(lag) = largest_lag {
         learn_lag(ctx, lag).await?;
     }
-    cp.cursor = Some(json!({ "slice": (slice + 1) % every, "top": known_top }));
-    ctx.save_checkpoint(cp).await
+    let next = Cursor::Sweep {
+        slice: (slice + 1) % every,
+        top: Some(known_top),
+    };
+    ctx.save_cursor(res.name, &next).await
+}
+
+/// The incremental reads' checkpoint of `res`: the last id seen and the watermark.
+async fn incremental(
+    ctx: &Ctx,
+    res: &SourceResource,
+) -> Result<(Option<u64>, Option<NaiveDateTime>), SyncError> {
+    Ok(
+        match ctx.cursor_or_empty(res.name, Kind::Incremental).await? {
+            Cursor::Incremental { last_id, watermark } => (last_id, watermark),
+            _ => (None, None),
+        },
+    )
 }
 
 /// Rows added after the last id seen (payments, histories, carriers: rows PrestaShop only
@@ -1074,19 +1064,23 @@ async fn read_appended(
     display: &Display,
     progress: &mut StageProgress,
 ) -> Result<ReadOutcome, SyncError> {
-    let cp = ctx.checkpoint(res.name, INCREMENTAL).await?;
-    let after = cp
-        .last_id
-        .as_deref()
-        .and_then(|id| id.parse::<u64>().ok())
-        .unwrap_or(0);
-    let outcome = read_filtered(ctx, res, display, &[], false, after, progress).await?;
-    if let Some(max) = outcome.changed_ids.iter().max() {
-        ctx.save_checkpoint(Checkpoint {
-            last_id: Some(max.to_string()),
-            ..cp
-        })
-        .await?;
+    let (last_id, watermark) = incremental(ctx, res).await?;
+    let outcome = read_filtered(
+        ctx,
+        res,
+        display,
+        &[],
+        false,
+        last_id.unwrap_or(0),
+        progress,
+    )
+    .await?;
+    if let Some(&max) = outcome.changed_ids.iter().max() {
+        let cp = Cursor::Incremental {
+            last_id: Some(max),
+            watermark,
+        };
+        ctx.save_cursor(res.name, &cp).await?;
     }
     Ok(outcome)
 }
@@ -1167,5 +1161,127 @@ mod id_space_tests {
         let mut space = IdSpace::new(0, 0);
         assert!(!space.has_next());
         assert_eq!(space.take(100), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prestalink_simulator::churn::Churn;
+    use prestalink_simulator::generator::GenConfig;
+    use prestalink_webservice::record::Record;
+
+    use super::*;
+    use crate::catalog::source;
+    use crate::engine::testing::harness;
+
+    fn gen() -> GenConfig {
+        GenConfig {
+            seed: 4,
+            orders: 40,
+            customers: 25,
+            products: 10,
+            ..GenConfig::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_resource_is_read_in_full_then_only_what_changed() {
+        let h = harness(gen()).await;
+        let ctx = &h.ctx;
+        // The shop's time zone (its watermarks) comes from its configuration.
+        read_resource(ctx, source("configurations").unwrap(), None)
+            .await
+            .unwrap();
+        let customers = source("customers").unwrap();
+        let ids = h.shop_ids("customers");
+        let full = read_resource(ctx, customers, None).await.unwrap();
+        assert!(full.full);
+        assert_eq!(
+            (full.records, full.written),
+            (ids.len() as u64, ids.len() as u64)
+        );
+        let stored = ctx
+            .db
+            .list_ids(&ctx.connection_id, StoredSet::Raw("customers"), false)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), ids.len());
+
+        // Nothing changed: read incrementally, nothing written.
+        let again = read_resource(ctx, customers, None).await.unwrap();
+        assert!(!again.full);
+        assert_eq!(again.written, 0);
+
+        // Two customers edited: those two are written, and fewer rows read than in full.
+        let edited = [ids[1], ids[7]];
+        {
+            let now = h.shop_now();
+            let store = h.sim.store();
+            let mut store = store.write().unwrap();
+            let mut churn = Churn::new(1);
+            for id in edited {
+                churn.update_customer(&mut store, id, now);
+            }
+        }
+        let changed = read_resource(ctx, customers, None).await.unwrap();
+        assert!(!changed.full);
+        assert_eq!(changed.written, 2);
+        assert!(changed.records < ids.len() as u64, "{changed:?}");
+        let rows = ctx
+            .db
+            .get_raw_many_as::<Record>(
+                &ctx.connection_id,
+                "customers",
+                &edited.map(|id| id.to_string()),
+            )
+            .await
+            .unwrap();
+        let notes: Vec<&str> = rows.iter().filter_map(|r| r.data.text("note")).collect();
+        assert_eq!(notes.len(), 2);
+        assert!(notes
+            .iter()
+            .all(|n| n.contains("by phone") || n.contains("counter")));
+        h.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn children_of_changed_parents_are_read_by_parent() {
+        let h = harness(gen()).await;
+        let ctx = &h.ctx;
+        let details = source("order_details").unwrap();
+        let full = read_resource(ctx, details, None).await.unwrap();
+        assert!(full.full);
+        let all = h.shop_ids("order_details").len() as u64;
+        assert_eq!(full.written, all);
+        // The details of two orders, as a changed parent's read names them.
+        let orders = h.shop_ids("orders");
+        let parent = ReadOutcome {
+            changed_ids: vec![orders[0], orders[3]],
+            ..ReadOutcome::default()
+        };
+        let children = read_resource(ctx, details, Some(&parent)).await.unwrap();
+        assert!(!children.full);
+        assert_eq!(children.written, 0, "nothing changed in them");
+        let expected = {
+            let store = h.sim.store();
+            let store = store.read().unwrap();
+            let res = prestalink_simulator::resources::resource("order_details").unwrap();
+            store
+                .table("order_details")
+                .unwrap()
+                .rows
+                .values()
+                .filter(|r| {
+                    let order = r.get(res, "id_order").map(|v| v.as_text().to_string());
+                    [orders[0], orders[3]]
+                        .map(|o| o.to_string())
+                        .iter()
+                        .any(|o| Some(o) == order.as_ref())
+                })
+                .count() as u64
+        };
+        assert!(expected > 0);
+        assert_eq!(children.records, expected);
+        h.finish().await;
     }
 }

@@ -323,3 +323,89 @@ async fn the_payment_method_census_is_kept_until_an_order_or_payment_changes() {
     db.cleanup().await.unwrap();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_census_updated_from_the_changed_orders_equals_a_recount() {
+    let sim = Simulator::start(config(GenConfig {
+        seed: 29,
+        orders: 300,
+        customers: 80,
+        products: 40,
+        ..GenConfig::default()
+    }))
+    .await
+    .unwrap();
+    for db in TestDb::all("census_update").await.unwrap() {
+        let full = sync(&db.store, &sim, SyncOptions::default()).await;
+        assert!(full.all_completed(), "{full:#?}");
+        let conn = full.connection_id.clone();
+        let churn = |seed: u64, changes: usize| {
+            let now = shop_now(&sim);
+            let store = sim.store();
+            let mut store = store.write().unwrap();
+            let mut churn = Churn::new(seed);
+            churn.new_order(&mut store, now);
+            churn.step(&mut store, now, changes);
+        };
+        // Deletions (churn deletes products too) are reconciled on every sync.
+        let every_sync = SyncOptions {
+            reconcile_every: 1,
+            ..SyncOptions::default()
+        };
+        // A few orders and payments change each time: the census equals the ground truth's
+        // (a count of every order and payment).
+        for round in 0..3 {
+            churn(40 + round, 10);
+            let report = sync(&db.store, &sim, every_sync.clone()).await;
+            assert!(report.all_completed(), "{report:#?}");
+            assert_matches_ground_truth(&db, &sim, &report).await;
+        }
+
+        // The census was updated from its ledger, not counted again: a use of a method no
+        // row names, slipped into the kept ledger, is still counted after orders changed.
+        let mut cp = db
+            .store
+            .get_checkpoint(&conn, "commerce-paymentMethods", "census-ledger")
+            .await
+            .unwrap()
+            .expect("the ledger is kept");
+        let cursor = cp.cursor.as_mut().expect("with the ledger");
+        let mut ledger: serde_json::Value =
+            serde_json::from_str(cursor["ledger"].as_str().expect("as JSON text")).unwrap();
+        let namings = ledger["namings"].as_array_mut().unwrap();
+        namings.push(serde_json::json!({"id": "phantom", "name": "Phantom", "label": null}));
+        let naming = namings.len() - 1;
+        ledger["payments"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!([999_999, naming, null]));
+        cursor["ledger"] = ledger.to_string().into();
+        db.store
+            .save_checkpoint(&conn, &cp, Utc::now())
+            .await
+            .unwrap();
+        churn(50, 10);
+        let report = sync(&db.store, &sim, every_sync.clone()).await;
+        assert!(report.all_completed(), "{report:#?}");
+        let actual = synced(&db.store, &conn).await.unwrap();
+        assert!(
+            actual["commerce-paymentMethods"].contains_key("phantom"),
+            "{}: the kept ledger was updated",
+            db.engine
+        );
+        // A full sync counts every row again.
+        let recount = sync(
+            &db.store,
+            &sim,
+            SyncOptions {
+                full: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await;
+        assert!(recount.all_completed(), "{recount:#?}");
+        assert_matches_ground_truth(&db, &sim, &recount).await;
+        db.cleanup().await.unwrap();
+    }
+    sim.shutdown().await;
+}

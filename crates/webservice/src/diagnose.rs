@@ -977,10 +977,7 @@ fn global_value(records: &[Record], name: &str) -> Option<String> {
         .iter()
         .filter(|r| r.text("name") == Some(name))
         .collect();
-    let is_unset = |v: Option<&str>| matches!(v.map(str::trim), None | Some("") | Some("0"));
-    rows.iter()
-        .find(|r| is_unset(r.text("id_shop")) && is_unset(r.text("id_shop_group")))
-        .or(rows.first())
+    crate::configuration::pick(&rows, |r| crate::configuration::Scope::of(r), None, None)
         .and_then(|r| r.text("value"))
         .map(str::to_owned)
 }

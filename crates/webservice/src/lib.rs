@@ -10,6 +10,7 @@
 
 pub mod address_guard;
 pub mod client;
+pub mod configuration;
 pub mod decode;
 pub mod diagnose;
 pub mod error;

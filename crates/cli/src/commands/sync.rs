@@ -293,7 +293,7 @@ pub fn print_report(report: &SyncReport, json: bool) {
     for (name, d) in &report.data_types {
         table.add_row(vec![
             name.clone(),
-            d.status.clone(),
+            d.status.to_string(),
             d.records.to_string(),
             d.written.to_string(),
             d.deleted.to_string(),
