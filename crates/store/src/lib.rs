@@ -11,7 +11,6 @@
 
 mod api_keys;
 mod checkpoints;
-mod commerce_json;
 mod connections;
 pub mod crypto;
 mod datasets;
@@ -43,9 +42,6 @@ use sqlx::{Connection as _, PgPool, SqlitePool};
 
 pub use api_keys::{api_key_hash, ApiKeyInfo};
 pub use checkpoints::Checkpoint;
-#[doc(hidden)]
-pub use commerce_json::commerce_via_value;
-pub use commerce_json::EncodedCommerce;
 pub use connections::{Company, Connection, ConnectionOwner, ConnectionStatus};
 pub use crypto::{MasterKey, MasterKeySource, MASTER_KEY_ENV};
 pub use datasets::{ConnectionError, Dataset, DatasetUpdate, DATASET_ACTIVE};

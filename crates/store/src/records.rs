@@ -11,7 +11,6 @@ use serde_json::Value;
 use sqlx::{QueryBuilder, Row};
 
 use crate::checkpoints::{save_checkpoint_sql, Checkpoint};
-use crate::commerce_json::{EncodedCommerce, MODIFIED_DATE};
 use crate::error::{Result, StoreError};
 use crate::hash::content_hash;
 use crate::query::{Page, Query};
@@ -245,7 +244,7 @@ fn without_nul(data: &Value) -> (Cow<'_, Value>, String) {
 }
 
 /// `data`, or a copy of it with the NUL characters of its strings and keys removed.
-pub(crate) fn nul_free(data: &Value) -> Cow<'_, Value> {
+fn nul_free(data: &Value) -> Cow<'_, Value> {
     fn has_nul(value: &Value) -> bool {
         match value {
             Value::String(s) => s.contains('\0'),
@@ -280,7 +279,7 @@ pub(crate) fn nul_free(data: &Value) -> Cow<'_, Value> {
 /// A commerce record's JSON text with `modifiedDate` set to `modified`: the same text as
 /// inserting the key into the object and serializing it (in its place if the record has
 /// one, else last), without copying the record first.
-pub(crate) fn with_modified_date(data: &Value, modified: &str) -> String {
+fn with_modified_date(data: &Value, modified: &str) -> String {
     struct WithModified<'a>(&'a serde_json::Map<String, Value>, &'a str);
     impl serde::Serialize for WithModified<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -308,30 +307,27 @@ pub(crate) fn with_modified_date(data: &Value, modified: &str) -> String {
     }
 }
 
-/// Commerce records encoded for writing (the last of each id): see [`EncodedCommerce`].
-fn encode_commerce(records: &[CommerceRecord]) -> Vec<EncodedCommerce> {
+const MODIFIED_DATE: &str = "modifiedDate";
+
+fn prepare_commerce(records: &[CommerceRecord], modified: &str) -> Vec<Prepared> {
     dedup_last(records, |r| &r.id)
         .into_iter()
         .map(|r| {
-            EncodedCommerce::new(r.id.clone(), &r.data, r.source_modified_date.clone())
-                .expect("JSON values encode")
-        })
-        .collect()
-}
-
-/// [`encode_commerce`]'s records (or the caller's) as written at `modified`, the last of
-/// each id kept.
-fn prepare_commerce(records: Vec<EncodedCommerce>, modified: &str) -> Vec<Prepared> {
-    let keep = dedup_last_indices(&records, |r| &r.id);
-    let mut slots: Vec<Option<EncodedCommerce>> = records.into_iter().map(Some).collect();
-    keep.into_iter()
-        .filter_map(|i| slots[i].take())
-        .map(|r| Prepared {
-            data: r.json_at(modified),
-            id: r.id,
-            hash: r.content_hash,
-            source_modified_date: r.source_modified_date,
-            parent_key: None,
+            let data = nul_free(&r.data);
+            let hash = content_hash(&data, &[MODIFIED_DATE]);
+            let source_modified_date = r.source_modified_date.clone().or_else(|| {
+                r.data
+                    .get("sourceModifiedDate")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            Prepared {
+                id: r.id.clone(),
+                data: with_modified_date(&data, modified),
+                hash,
+                source_modified_date,
+                parent_key: None,
+            }
         })
         .collect()
 }
@@ -468,31 +464,25 @@ impl Store {
             .iter()
             .map(|(resource, records)| (*resource, prepare_raw(records)))
             .collect();
-        let commerce = page
-            .commerce
-            .iter()
-            .map(|(data_type, records)| (*data_type, encode_commerce(records)))
-            .collect();
-        self.write_prepared(connection_id, raw, commerce, &page.checkpoints, now)
+        self.write_prepared(connection_id, raw, &page.commerce, &page.checkpoints, now)
             .await
     }
 
-    /// [`Store::write_page`] with the raw records prepared and the commerce ones encoded.
+    /// [`Store::write_page`] with the raw records prepared.
     async fn write_prepared(
         &self,
         connection_id: &str,
         raw: Vec<(&str, Vec<Prepared>)>,
-        commerce: Vec<(&str, Vec<EncodedCommerce>)>,
+        commerce: &[(&str, &[CommerceRecord])],
         checkpoints: &[&Checkpoint],
         now: DateTime<Utc>,
     ) -> Result<PageWriteStats> {
         let now_text = format_timestamp(now);
         let mut stats = PageWriteStats::default();
-        // Data types written, with the version their write moved them to and the ids of the
-        // records given (those written among them), for the API's key lists.
-        let mut moved: Vec<(&str, i64, Vec<String>)> = Vec::new();
+        // Data types written, with the version their write moved them to and the records
+        // given (those written among them), for the API's key lists.
+        let mut moved: Vec<(&str, i64, &[CommerceRecord])> = Vec::new();
         let mut raw = raw;
-        let mut commerce = commerce;
         on_pool!(&self.db, pool => {
             let mut tx = crate::begin(pool, self.begin_write()).await?;
             for (resource, prepared) in std::mem::take(&mut raw) {
@@ -500,18 +490,17 @@ impl Store {
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
                 stats.raw.add(s);
             }
-            for (data_type, records) in std::mem::take(&mut commerce) {
+            for (data_type, records) in commerce {
                 let set = RecordSet::Commerce(data_type);
                 let prepared = prepare_commerce(records, &now_text);
-                let ids: Vec<String> = prepared.iter().map(|p| p.id.clone()).collect();
                 let s = upsert_group!(self, tx, connection_id, set, prepared, &now_text)?;
                 if s.written() > 0 {
                     let version: i64 = sqlx::query_scalar(BUMP_RECORD_VERSION)
                         .bind(connection_id)
-                        .bind(data_type)
+                        .bind(*data_type)
                         .fetch_one(&mut *tx)
                         .await?;
-                    moved.push((data_type, version, ids));
+                    moved.push((*data_type, version, *records));
                 }
                 stats.commerce.add(s);
             }
@@ -525,8 +514,8 @@ impl Store {
             }
             tx.commit().await?;
         });
-        for (data_type, version, ids) in moved {
-            let ids = ids.iter().map(String::as_str);
+        for (data_type, version, records) in moved {
+            let ids = records.iter().map(|r| r.id.as_str());
             self.records_moved(connection_id, data_type, version, ids);
         }
         Ok(stats)
@@ -545,7 +534,7 @@ impl Store {
         let checkpoints: Vec<&Checkpoint> = checkpoint.into_iter().collect();
         let raw = vec![(resource, prepare_encoded(records))];
         Ok(self
-            .write_prepared(connection_id, raw, Vec::new(), &checkpoints, now)
+            .write_prepared(connection_id, raw, &[], &checkpoints, now)
             .await?
             .raw)
     }
@@ -565,25 +554,6 @@ impl Store {
             ..Default::default()
         };
         Ok(self.write_page(connection_id, &page, now).await?.raw)
-    }
-
-    /// Writes one page of encoded commerce records of `data_type` (see [`EncodedCommerce`]),
-    /// with its checkpoint if given, atomically: [`Store::upsert_commerce_page`] for records
-    /// encoded straight from the mapping's types, without a `Value` in between.
-    pub async fn upsert_encoded_commerce_page(
-        &self,
-        connection_id: &str,
-        data_type: &str,
-        records: Vec<EncodedCommerce>,
-        checkpoint: Option<&Checkpoint>,
-        now: DateTime<Utc>,
-    ) -> Result<UpsertStats> {
-        let checkpoints: Vec<&Checkpoint> = checkpoint.into_iter().collect();
-        let commerce = vec![(data_type, records)];
-        Ok(self
-            .write_prepared(connection_id, Vec::new(), commerce, &checkpoints, now)
-            .await?
-            .commerce)
     }
 
     /// Writes one page of commerce records of `data_type`, with its checkpoint if given,

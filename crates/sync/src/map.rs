@@ -15,8 +15,7 @@ use prestalink_mapping::{
     map_data_type, Batch, MapOptions, PaymentMethodCensus, RecordSet, ReferenceData,
 };
 use prestalink_store::{
-    Checkpoint, CommerceRecord as StoredCommerce, EncodedCommerce, RawKey, RecordSet as StoredSet,
-    StoredRaw,
+    Checkpoint, CommerceRecord as StoredCommerce, RawKey, RecordSet as StoredSet, StoredRaw,
 };
 use prestalink_webservice::record::Record;
 
@@ -506,25 +505,27 @@ pub(crate) async fn write_batch(
         }
     }
     outcome.warning_count += batch.warnings.len() as u64;
-    // Stored text and hash straight from the mapped records (no `Value` in between).
-    let n = batch.records.len() as u64;
-    for chunk in batch.records.chunks(500) {
-        let records = chunk
-            .iter()
-            .map(|record| {
-                EncodedCommerce::new(record.id().to_string(), record, None)
-                    .expect("commerce records serialize")
-            })
-            .collect();
+    let records: Vec<StoredCommerce> = batch
+        .records
+        .iter()
+        .map(|record| {
+            let data = serde_json::to_value(record).expect("commerce records serialize");
+            let source_modified_date = data
+                .get("sourceModifiedDate")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            StoredCommerce {
+                id: record.id().to_string(),
+                data,
+                source_modified_date,
+            }
+        })
+        .collect();
+    let n = records.len() as u64;
+    for chunk in records.chunks(500) {
         let stats = ctx
             .db
-            .upsert_encoded_commerce_page(
-                &ctx.connection_id,
-                data_type.key(),
-                records,
-                None,
-                Utc::now(),
-            )
+            .upsert_commerce_page(&ctx.connection_id, data_type.key(), chunk, None, Utc::now())
             .await?;
         outcome.written += stats.written();
     }
