@@ -401,10 +401,12 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(StoredRaw {
         source_id: row.try_get(0)?,
-        data: parse_json_as(&row.try_get::<String, _>(1)?, "raw_records.data")?,
+        // Parsed from the row's own bytes (no copy of the text first).
+        data: parse_json_as(row.try_get::<&str, _>(1)?, "raw_records.data")?,
         content_hash: row.try_get(2)?,
         fetched_at: row.try_get(3)?,
         deleted: row.try_get(4)?,
