@@ -295,6 +295,27 @@ impl Store {
         })
     }
 
+    /// Every key [`Store::list_raw_keys_changed_since`] lists, read page by page.
+    pub async fn all_raw_keys_changed_since(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        since: &str,
+    ) -> Result<Vec<RawKey>> {
+        const PAGE: u32 = 2000;
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .list_raw_keys_changed_since(connection_id, resource, since, after.as_deref(), PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.source_id.clone());
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
     /// Raw records of `resource` whose `column` is one of `values`, in natural id order.
     async fn raw_where<T: DeserializeOwned>(
         &self,

@@ -63,24 +63,10 @@ pub(crate) struct StoredRows<'a> {
 
 impl CensusRows for StoredRows<'_> {
     async fn changed(&self, resource: &'static str, since: &str) -> Result<Vec<RawKey>, SyncError> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .db
-                .list_raw_keys_changed_since(
-                    self.connection_id,
-                    resource,
-                    since,
-                    after.as_deref(),
-                    2000,
-                )
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.source_id.clone());
-            all.extend(page);
-        }
-        Ok(all)
+        Ok(self
+            .db
+            .all_raw_keys_changed_since(self.connection_id, resource, since)
+            .await?)
     }
 
     async fn keys_by_parent(

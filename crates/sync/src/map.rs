@@ -213,24 +213,10 @@ async fn changed_primaries(
     let mut ids = BTreeSet::new();
     // Only keys are read: which records changed and whom they belong to, not their data.
     let changed = |resource: &'static str| async move {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = ctx
-                .db
-                .list_raw_keys_changed_since(
-                    &ctx.connection_id,
-                    resource,
-                    since,
-                    after.as_deref(),
-                    2000,
-                )
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.source_id.clone());
-            all.extend(page);
-        }
-        Ok::<_, SyncError>(all)
+        ctx.db
+            .all_raw_keys_changed_since(&ctx.connection_id, resource, since)
+            .await
+            .map_err(SyncError::from)
     };
     for r in changed(primary.resource).await? {
         ids.extend(r.source_id.parse::<u64>().ok());

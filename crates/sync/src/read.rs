@@ -354,27 +354,14 @@ async fn changed_parents_since(
     res: &SourceResource,
     since: &str,
 ) -> Result<Vec<u64>, SyncError> {
-    let mut parents = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = ctx
-            .db
-            .list_raw_keys_changed_since(
-                &ctx.connection_id,
-                res.name,
-                since,
-                after.as_deref(),
-                2000,
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.source_id.clone());
-        parents.extend(
-            page.iter()
-                .filter(|r| !r.deleted)
-                .filter_map(|r| r.parent_key.as_deref()?.trim().parse::<u64>().ok()),
-        );
-    }
+    let mut parents: Vec<u64> = ctx
+        .db
+        .all_raw_keys_changed_since(&ctx.connection_id, res.name, since)
+        .await?
+        .iter()
+        .filter(|r| !r.deleted)
+        .filter_map(|r| r.parent_key.as_deref()?.trim().parse::<u64>().ok())
+        .collect();
     parents.sort_unstable();
     parents.dedup();
     Ok(parents)
