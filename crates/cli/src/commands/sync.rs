@@ -58,8 +58,9 @@ pub struct SyncArgs {
     /// Never more records per page than this (1 to 100000).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_page_size: Option<u32>,
-    /// No pacing: exactly C requests in flight and pages of P records, whatever the shop's
-    /// latency (`CxP`, e.g. `2x500`; for comparing fixed settings with the pacer).
+    /// No pacing: exactly C requests in flight and pages of P records (id lists 5000),
+    /// whatever the shop's latency (`CxP`, e.g. `2x500`; for comparing fixed settings with
+    /// the pacer).
     #[arg(long, value_name = "CxP")]
     pub pinned: Option<prestalink_pacing::Pinned>,
     /// When another sync of the same connection is running, wait up to this many seconds
