@@ -203,32 +203,7 @@ async fn run_reader(
 }
 
 fn child_args(config: &RealShopConfig, reader: Reader, db: &str) -> Vec<String> {
-    let mut args: Vec<String> = match reader.pacing_args() {
-        Some(pacing) => {
-            let mut args = vec![
-                "sync".into(),
-                "--url".into(),
-                config.url.clone(),
-                "--key".into(),
-                config.key.clone(),
-                "--db".into(),
-                db.into(),
-                "--full".into(),
-                "--json".into(),
-            ];
-            args.extend(pacing);
-            args
-        }
-        None => vec![
-            "bench".into(),
-            "--reader-child".into(),
-            reader.name(),
-            "--url".into(),
-            config.url.clone(),
-            "--key".into(),
-            config.key.clone(),
-        ],
-    };
+    let mut args = reader.child_args(&config.url, &config.key, db);
     if reader.is_prestalink() && !config.data_types.is_empty() {
         args.push("--data-types".into());
         args.push(config.data_types.join(","));
@@ -240,10 +215,12 @@ fn child_args(config: &RealShopConfig, reader: Reader, db: &str) -> Vec<String> 
 pub fn reader_outcome(reader: Reader, stdout: &str) -> (u64, Option<String>) {
     let out: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
     let requests = out["requests"].as_u64().unwrap_or(0);
-    let error = match reader {
-        _ if reader.is_prestalink() => out["error"].as_str().map(str::to_string),
-        _ => out["fatal"].as_str().map(str::to_string),
+    let field = if reader.is_prestalink() {
+        "error"
+    } else {
+        "fatal"
     };
+    let error = out[field].as_str().map(str::to_string);
     (requests, error)
 }
 

@@ -50,14 +50,34 @@ impl Reader {
         matches!(self, Reader::Prestalink(_) | Reader::Pinned(_))
     }
 
-    /// The `prestalink sync` arguments that choose how it paces itself, for prestalink
-    /// readers.
-    pub fn pacing_args(self) -> Option<[String; 2]> {
-        match self {
-            Reader::Prestalink(pace) => Some(["--pace".into(), pace.to_string()]),
-            Reader::Pinned(pinned) => Some(["--pinned".into(), pinned.to_string()]),
-            Reader::Fixed1x50 | Reader::FixedRate => None,
-        }
+    /// The arguments of the child process that reads `url` with `key`: `prestalink sync
+    /// --full --json` into `db` with the reader's pace or pinned settings, or the baseline's
+    /// `prestalink bench --reader-child`.
+    pub fn child_args(self, url: &str, key: &str, db: &str) -> Vec<String> {
+        let pacing = match self {
+            Reader::Prestalink(pace) => ["--pace".to_string(), pace.to_string()],
+            Reader::Pinned(pinned) => ["--pinned".to_string(), pinned.to_string()],
+            Reader::Fixed1x50 | Reader::FixedRate => {
+                return [
+                    "bench",
+                    "--reader-child",
+                    &self.name(),
+                    "--url",
+                    url,
+                    "--key",
+                    key,
+                ]
+                .map(String::from)
+                .to_vec();
+            }
+        };
+        let mut args = [
+            "sync", "--url", url, "--key", key, "--db", db, "--full", "--json",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(pacing);
+        args
     }
 
     /// The baseline's strategy, for baselines.
@@ -278,36 +298,12 @@ async fn run_reader(
 }
 
 fn child_args(config: &BenchConfig, shop: &Shop, reader: Reader, db: &Path) -> Vec<String> {
-    let url = shop.sim.base_url();
-    let key = shop.sim.key().to_string();
-    match reader.pacing_args() {
-        Some(pacing) => {
-            let mut args = vec![
-                "sync".into(),
-                "--url".into(),
-                url,
-                "--key".into(),
-                key,
-                "--db".into(),
-                db.to_string_lossy().into_owned(),
-                "--full".into(),
-                "--json".into(),
-            ];
-            args.extend(pacing);
-            args
-        }
-        None => vec![
-            "bench".into(),
-            "--reader-child".into(),
-            reader.name(),
-            "--url".into(),
-            url,
-            "--key".into(),
-            key,
-            "--time-scale".into(),
-            config.time_scale.to_string(),
-        ],
+    let mut args = reader.child_args(&shop.sim.base_url(), shop.sim.key(), &db.to_string_lossy());
+    if !reader.is_prestalink() {
+        args.push("--time-scale".into());
+        args.push(config.time_scale.to_string());
     }
+    args
 }
 
 fn ms(d: Duration) -> f64 {

@@ -96,9 +96,9 @@ struct State {
     queue: BTreeMap<u64, Arc<Notify>>,
     next_ticket: u64,
     generation: u64,
+    /// No request starts before this: the rate caps' spacing, set at each start, and the
+    /// pace's rest after an answer (`PaceProfile::rest`), set at its completion.
     next_start_at: Option<Instant>,
-    /// The pace's rest after the last answer (`PaceProfile::rest`): no start before it.
-    rest_until: Option<Instant>,
     /// Rate limit learned from 429 answers (a firewall's), as a spacing between starts.
     rate_limit: RateLimit,
     paused_until: Option<Instant>,
@@ -178,7 +178,6 @@ impl Pacer {
             next_ticket: 0,
             generation: 0,
             next_start_at: None,
-            rest_until: None,
             rate_limit: RateLimit::default(),
             paused_until: None,
             completed: 0,
@@ -443,9 +442,6 @@ impl State {
         if self.in_flight >= self.effective_limit() {
             return Err(None);
         }
-        if let Some(at) = self.rest_until.filter(|at| *at > now) {
-            return Err(Some(at));
-        }
         if let Some(at) = self.next_start_at.filter(|at| *at > now) {
             return Err(Some(at));
         }
@@ -511,9 +507,8 @@ impl State {
     /// overhead being the fixed cost of a PrestaShop request: ~8-10 ms of PHP bootstrap), so
     /// the fixed cost is a twentieth of a page's time, or at 2.5 overheads per request in
     /// flight when that is more (large shops, ~1 s pages from ~50 in flight), within the
-    /// pace's target. Earlier
-    /// rules kept pages at 2.5 overheads per request in flight, for a model in which a
-    /// shopper waits for a whole page when every PHP worker is busy. Real small shops run
+    /// pace's target. Earlier rules kept pages at 2.5 overheads per request in flight, for a
+    /// model in which a shopper waits for a whole page when every PHP worker is busy. Real small shops run
     /// more PHP-FPM workers than cores (5 by default) and the storefront shares the CPUs
     /// with the reader instead of queueing: on a real PrestaShop 8.1.2 with 20,000 orders
     /// (2 cores), such short pages took 6,292 requests and 170 s of the shop's CPU for a full
@@ -552,8 +547,9 @@ impl State {
         self.last_latency[i] = Some(latency);
         let rest = self.pace.profile().rest;
         if rest > 0.0 && !self.pinned {
+            // The next start waits for the rest as for the rate cap's spacing.
             let until = now + latency.mul_f64(rest);
-            self.rest_until = Some(self.rest_until.map_or(until, |t| t.max(until)));
+            self.next_start_at = Some(self.next_start_at.map_or(until, |t| t.max(until)));
         }
         let expected = self.baselines[i].expected(records);
         if solo {
