@@ -256,8 +256,9 @@ fn records_of(res: &SourceResource, page: Page) -> Result<Vec<Record>, SyncError
     }
 }
 
-/// A full read: list the ids, fetch them in id ranges (concurrently, as the pacer allows),
-/// resume after the last contiguous range a killed run wrote, then mark what is gone.
+/// A full read: ask for the highest id, fetch the id space up to it in ranges (concurrently,
+/// as the pacer allows), resume after the last contiguous range a killed run wrote, then
+/// mark what is gone.
 async fn read_full(
     ctx: &Ctx,
     res: &'static SourceResource,
