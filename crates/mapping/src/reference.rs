@@ -646,12 +646,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn record(fields: &[(&str, &str)]) -> Record {
-        let mut r = Record::default();
-        for (k, v) in fields {
-            r.fields
-                .insert(k.to_string(), FieldValue::Text(v.to_string()));
-        }
-        r
+        Record::from_text_fields(fields)
     }
 
     fn config(id: &str, name: &str, value: &str, shop: &str, group: &str) -> Record {

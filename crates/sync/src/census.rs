@@ -524,17 +524,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use chrono::TimeZone;
-    use prestalink_webservice::record::FieldValue;
 
     use super::*;
 
     fn record(fields: &[(&str, &str)]) -> Record {
-        let mut r = Record::default();
-        for (k, v) in fields {
-            r.fields
-                .insert(k.to_string(), FieldValue::Text(v.to_string()));
-        }
-        r
+        Record::from_text_fields(fields)
     }
 
     /// Orders and payments in memory: which were written since the last pass, and every

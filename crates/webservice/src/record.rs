@@ -53,6 +53,17 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of plain text fields, in the given order, with no associations.
+    pub fn from_text_fields(fields: &[(&str, &str)]) -> Record {
+        Record {
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string())))
+                .collect(),
+            associations: IndexMap::new(),
+        }
+    }
+
     /// The record's id, when it has a numeric one.
     pub fn id(&self) -> Option<u64> {
         self.text("id")?.trim().parse().ok()

@@ -423,15 +423,9 @@ impl<'de> serde::Deserialize<'de> for CensusLedger {
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
-    use prestalink_webservice::record::FieldValue;
 
     fn record(fields: &[(&str, &str)]) -> Record {
-        let mut r = Record::default();
-        for (k, v) in fields {
-            r.fields
-                .insert(k.to_string(), FieldValue::Text(v.to_string()));
-        }
-        r
+        Record::from_text_fields(fields)
     }
 
     #[test]
