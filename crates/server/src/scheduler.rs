@@ -13,7 +13,7 @@ use prestalink_store::{ConnectionStatus, DATASET_ACTIVE};
 
 use crate::error::ApiResult;
 use crate::state::{sleep_or_stop, AppState};
-use crate::worker::{queue_sync, Trigger};
+use crate::worker::{queue_sync_seen, SeenLatest, Trigger};
 
 /// The role's name in `role_leases`.
 const ROLE: &str = "scheduler";
@@ -181,7 +181,22 @@ pub async fn tick(state: &AppState) -> ApiResult<()> {
                     return Ok(());
                 }
                 tracing::info!(connection = %connection.id, count = due.len(), "scheduled sync due");
-                queue_sync(state, &company, &connection.id, &due, Trigger::Schedule).await?;
+                let seen: SeenLatest = due
+                    .iter()
+                    .map(|dt| {
+                        let id = latest.get(dt.key()).map(|d| d.id.clone());
+                        (dt.key().to_string(), id)
+                    })
+                    .collect();
+                queue_sync_seen(
+                    state,
+                    &company,
+                    &connection.id,
+                    &due,
+                    Trigger::Schedule,
+                    Some(&seen),
+                )
+                .await?;
             }
         }
     }

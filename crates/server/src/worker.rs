@@ -54,6 +54,27 @@ pub async fn queue_sync(
     data_types: &[DataType],
     trigger: Trigger,
 ) -> ApiResult<Vec<Dataset>> {
+    queue_sync_seen(state, company, connection_id, data_types, trigger, None).await
+}
+
+/// The latest pull operation's id of each data type (by key) as a scheduler saw it when
+/// it decided that they were due; `None` for a data type never requested.
+pub type SeenLatest = HashMap<String, Option<String>>;
+
+/// [`queue_sync`] for a scheduler that decided on `seen`: once its job is queued (held,
+/// so nobody claims it), the connection's latest pull operations are read again, and if
+/// any differs from `seen` another process queued and ran a sync in the meantime (the
+/// first link, say, while the scheduler's tick was reading): the job is withdrawn and
+/// the next tick decides afresh. With the advisory lock of `enqueue_job_once` this makes
+/// a schedule queue once, whichever processes race.
+pub async fn queue_sync_seen(
+    state: &AppState,
+    company: &Company,
+    connection_id: &str,
+    data_types: &[DataType],
+    trigger: Trigger,
+    seen: Option<&SeenLatest>,
+) -> ApiResult<Vec<Dataset>> {
     let _serial = state.queue_lock.lock().await;
     let store = &state.store;
     let now = state.clock.now();
@@ -122,6 +143,23 @@ pub async fn queue_sync(
             .enqueue_job(connection_id, "sync", &payload, hold, now)
             .await?
     };
+    if let Some(seen) = seen {
+        let latest = store.latest_datasets(connection_id).await?;
+        let moved = wanted.iter().any(|dt| {
+            let now_latest = latest
+                .iter()
+                .find(|d| d.data_type == dt.key())
+                .map(|d| d.id.clone());
+            seen.get(dt.key()).is_none_or(|was| *was != now_latest)
+        });
+        if moved && store.withdraw_queued_job(job_id).await? {
+            tracing::info!(
+                connection = %connection_id,
+                "a sync was queued elsewhere meanwhile; the scheduled one is withdrawn"
+            );
+            return Ok(created);
+        }
+    }
     for dt in wanted {
         let initial = !store.data_type_requested(connection_id, dt.key()).await?;
         created.push(
@@ -767,5 +805,102 @@ async fn track_progress(
                     .await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prestalink_store::{MasterKeySource, Store, StoreOptions};
+
+    async fn state() -> (AppState, Company, String, tokio::sync::watch::Sender<bool>) {
+        let store = Store::open_with(
+            "sqlite::memory:",
+            StoreOptions {
+                master_key: MasterKeySource::Bytes([7u8; 32]),
+                ..StoreOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let now = chrono::Utc::now();
+        let company = store.create_company("Seen", now).await.unwrap();
+        let connection = store
+            .create_or_get_connection(
+                &company.id,
+                "https://seen.example",
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456",
+                now,
+            )
+            .await
+            .unwrap()
+            .id;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let state = AppState::new(
+            store,
+            crate::ServerConfig::default(),
+            "http://127.0.0.1:1".into(),
+            stopping,
+        );
+        (state, company, connection, stop)
+    }
+
+    async fn jobs(state: &AppState) -> u64 {
+        state
+            .store
+            .queue_stats(state.clock.now())
+            .await
+            .unwrap()
+            .queued
+    }
+
+    /// The scheduler saw no pull operation of orders; meanwhile a first link (another
+    /// process) queued one and it completed: the scheduled job is withdrawn, not run again.
+    #[tokio::test]
+    async fn a_schedule_decided_on_a_stale_view_is_withdrawn() {
+        let (state, company, connection, _stop) = state().await;
+        let mut seen = SeenLatest::new();
+        seen.insert(DataType::Orders.key().to_string(), None);
+        let other = state
+            .store
+            .create_dataset(
+                &company.id,
+                &connection,
+                DataType::Orders.key(),
+                "Complete",
+                "firstLink",
+                true,
+                None,
+                state.clock.now(),
+            )
+            .await
+            .unwrap();
+        let created = queue_sync_seen(
+            &state,
+            &company,
+            &connection,
+            &[DataType::Orders],
+            Trigger::Schedule,
+            Some(&seen),
+        )
+        .await
+        .unwrap();
+        assert!(created.is_empty(), "{created:?}");
+        assert_eq!(jobs(&state).await, 0, "the held job was withdrawn");
+
+        // On the view as it is now, the schedule queues.
+        seen.insert(DataType::Orders.key().to_string(), Some(other.id));
+        let created = queue_sync_seen(
+            &state,
+            &company,
+            &connection,
+            &[DataType::Orders],
+            Trigger::Schedule,
+            Some(&seen),
+        )
+        .await
+        .unwrap();
+        assert_eq!(created.len(), 1);
+        assert_eq!(jobs(&state).await, 1);
     }
 }

@@ -153,7 +153,9 @@ impl Store {
 
     /// Queues a job unless the connection already has one of the same `kind` queued or
     /// running (what a scheduler wants); returns the new id, or `None` when one is pending.
-    /// Two schedulers racing on PostgreSQL can still both insert: run one scheduler.
+    /// On PostgreSQL the check and the insert hold a transaction-scoped advisory lock on
+    /// the connection, so two processes queueing at once (the scheduler in one, a first
+    /// link in another) cannot both insert; SQLite runs the one statement alone anyway.
     pub async fn enqueue_job_once(
         &self,
         connection_id: &str,
@@ -162,25 +164,60 @@ impl Store {
         run_after: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
+        const INSERT_ONCE: &str = "INSERT INTO jobs (connection_id, kind, payload, status, \
+             run_after, attempts, created_at, updated_at, host) SELECT $1, $2, $3, 'queued', $4, \
+             0, $5, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE connection_id = $1 AND \
+             kind = $2 AND status IN ('queued', 'running')) RETURNING id";
         let now = format_timestamp(now);
         let host = self.store_host(connection_id).await?;
-        on_pool!(&self.db, pool => {
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO jobs (connection_id, kind, payload, status, run_after, attempts, \
-                 created_at, updated_at, host) SELECT $1, $2, $3, 'queued', $4, 0, $5, $5, $6 \
-                 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE connection_id = $1 AND kind = $2 \
-                 AND status IN ('queued', 'running')) RETURNING id",
+        let payload = payload.to_string();
+        let run_after = format_timestamp(run_after);
+        match &self.db {
+            Db::Sqlite(pool) => Ok(sqlx::query_scalar(INSERT_ONCE)
+                .bind(connection_id)
+                .bind(kind)
+                .bind(&payload)
+                .bind(&run_after)
+                .bind(&now)
+                .bind(&host)
+                .fetch_optional(pool)
+                .await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(format!("job-once:{connection_id}:{kind}"))
+                    .execute(&mut *tx)
+                    .await?;
+                let id: Option<i64> = sqlx::query_scalar(INSERT_ONCE)
+                    .bind(connection_id)
+                    .bind(kind)
+                    .bind(&payload)
+                    .bind(&run_after)
+                    .bind(&now)
+                    .bind(&host)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// Deletes job `job_id` if it is still queued and no pull operation names it: a job
+    /// queued on a stale view (see the scheduler) withdrawn before anyone could claim it.
+    /// `true` when it was deleted.
+    pub async fn withdraw_queued_job(&self, job_id: i64) -> Result<bool> {
+        let done = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "DELETE FROM jobs WHERE id = $1 AND status = 'queued' \
+                 AND NOT EXISTS (SELECT 1 FROM datasets WHERE job_id = $1)",
             )
-            .bind(connection_id)
-            .bind(kind)
-            .bind(payload.to_string())
-            .bind(format_timestamp(run_after))
-            .bind(&now)
-            .bind(&host)
-            .fetch_optional(pool)
-            .await?;
-            Ok(id)
-        })
+            .bind(job_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
     }
 
     /// Claims the next due job (or one whose lease expired) for `worker` for `lease`, skipping

@@ -235,3 +235,134 @@ async fn a_scheduler_queues_one_pending_job_per_connection_and_kind() {
     })
     .await;
 }
+
+/// Many queuers at once (the scheduler of one process, the first link of another): one
+/// job, whatever the interleaving. Before the advisory lock, PostgreSQL's `READ COMMITTED`
+/// let two `INSERT … WHERE NOT EXISTS` both insert, and a connection synced twice.
+#[tokio::test]
+async fn queueing_once_from_many_tasks_at_once_queues_one_job() {
+    on_both_engines("jobs_once_race", |t| async move {
+        let mut connections = Vec::new();
+        for i in 0..5 {
+            let company = t.store.create_company("R", at(0)).await.unwrap();
+            let c = t
+                .store
+                .create_or_get_connection(
+                    &company.id,
+                    &format!("https://race{i}.example"),
+                    "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK",
+                    at(0),
+                )
+                .await
+                .unwrap();
+            connections.push(c.id);
+        }
+        for round in 0..4 {
+            let mut tasks = tokio::task::JoinSet::new();
+            for c in &connections {
+                for _ in 0..8 {
+                    let store = t.store.clone();
+                    let c = c.clone();
+                    tasks.spawn(async move {
+                        let id = store
+                            .enqueue_job_once(&c, "sync", &json!({}), at(0), at(round))
+                            .await
+                            .unwrap();
+                        (c, id)
+                    });
+                }
+            }
+            let mut queued: std::collections::HashMap<String, usize> = Default::default();
+            while let Some(done) = tasks.join_next().await {
+                let (c, id) = done.unwrap();
+                *queued.entry(c).or_default() += usize::from(id.is_some());
+            }
+            for c in &connections {
+                assert_eq!(
+                    queued.get(c).copied().unwrap_or(0),
+                    1,
+                    "round {round} on {}: {queued:?}",
+                    t.engine()
+                );
+            }
+            // Finish them all for the next round.
+            while let Some(job) = t
+                .store
+                .claim_job("w", Duration::seconds(60), at(round))
+                .await
+                .unwrap()
+            {
+                assert!(t.store.complete_job(job.id, "w", at(round)).await.unwrap());
+            }
+        }
+        t
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_withdrawn_job_is_gone_only_while_queued_and_unnamed() {
+    on_both_engines("jobs_withdraw", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        let queued = store
+            .enqueue_job(&conn, "sync", &json!({}), at(0), at(0))
+            .await
+            .unwrap();
+        assert!(store.withdraw_queued_job(queued).await.unwrap());
+        assert!(
+            !store.withdraw_queued_job(queued).await.unwrap(),
+            "already gone"
+        );
+        let named = store
+            .enqueue_job(&conn, "sync", &json!({}), at(0), at(0))
+            .await
+            .unwrap();
+        let company = store
+            .get_connection(&conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .company_id;
+        store
+            .create_dataset(
+                &company,
+                &conn,
+                "orders",
+                "Queued",
+                "manual",
+                false,
+                Some(named),
+                at(0),
+            )
+            .await
+            .unwrap();
+        assert!(
+            !store.withdraw_queued_job(named).await.unwrap(),
+            "a pull operation names it"
+        );
+        let job = store
+            .claim_job("w", Duration::seconds(60), at(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, named);
+        assert!(store.complete_job(job.id, "w", at(1)).await.unwrap());
+        let running = store
+            .enqueue_job(&conn, "sync", &json!({}), at(0), at(0))
+            .await
+            .unwrap();
+        let job = store
+            .claim_job("w", Duration::seconds(60), at(2))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, running);
+        assert!(
+            !store.withdraw_queued_job(running).await.unwrap(),
+            "a running job stays"
+        );
+        t
+    })
+    .await;
+}
