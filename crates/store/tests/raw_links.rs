@@ -217,3 +217,78 @@ async fn raw_records_are_found_by_parent_id_list_and_change_time() {
     })
     .await;
 }
+
+/// A full read's deletion check: the ids of a range, or only those written before the
+/// read began (what it wrote, it received).
+#[tokio::test]
+async fn ids_in_a_range_and_those_written_before_an_instant() {
+    on_both_engines("raw_ids_before", |t| async move {
+        let store = &t.store;
+        let conn = connection(store).await;
+        let early: Vec<RawRecord> = (1..=12).map(|i| detail(i, 1)).collect();
+        store
+            .upsert_raw_page(&conn, "order_details", &early, None, at(10))
+            .await
+            .unwrap();
+        // 3, 5 and 11 rewritten later (changed), 20 added later; 7 deleted.
+        let later = vec![detail(3, 2), detail(5, 2), detail(11, 2), detail(20, 2)];
+        store
+            .upsert_raw_page(&conn, "order_details", &later, None, at(20))
+            .await
+            .unwrap();
+        store
+            .mark_deleted(
+                &conn,
+                RecordSet::Raw("order_details"),
+                &["7".into()],
+                at(20),
+            )
+            .await
+            .unwrap();
+        let sorted = |mut v: Vec<String>| {
+            v.sort_by_key(|s| s.parse::<u32>().unwrap());
+            v
+        };
+        let range = store
+            .list_raw_ids_in_range(&conn, "order_details", Some("2"), Some("11"))
+            .await
+            .unwrap();
+        assert_eq!(
+            range,
+            ["3", "4", "5", "6", "8", "9", "10", "11"],
+            "{}",
+            t.engine()
+        );
+        let before = |after: Option<&'static str>, up_to: Option<&'static str>| {
+            let store = store.clone();
+            let conn = conn.clone();
+            async move {
+                let written_before = prestalink_store::format_timestamp(at(15));
+                sorted(
+                    store
+                        .list_raw_ids_written_before(
+                            &conn,
+                            "order_details",
+                            after,
+                            up_to,
+                            Some(&written_before),
+                        )
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        assert_eq!(
+            before(Some("2"), Some("11")).await,
+            ["4", "6", "8", "9", "10"]
+        );
+        assert_eq!(
+            before(None, None).await,
+            ["1", "2", "4", "6", "8", "9", "10", "12"]
+        );
+        assert_eq!(before(Some("10"), None).await, ["12"]);
+        assert_eq!(before(None, Some("3")).await, ["1", "2"]);
+        t
+    })
+    .await;
+}

@@ -119,7 +119,7 @@ async fn read_resource_inner(
     };
     if reconcile && !matches!(res.incremental, Incremental::ChildrenOf(..)) {
         let ids = list_ids(ctx, res).await?;
-        outcome.deleted += mark_gone(ctx, res, 0, &ids).await?;
+        outcome.deleted += mark_gone(ctx, res, 0, &ids, None).await?;
     }
     Ok(outcome)
 }
@@ -303,7 +303,7 @@ async fn read_full(
     // Stored rows above the resumed prefix that the read did not receive are gone (those of
     // the prefix were read by the run that wrote it; the incremental reconciliation checks
     // them later).
-    let deleted = mark_gone(ctx, res, resume_after, &fetched.received).await?;
+    let deleted = mark_gone(ctx, res, resume_after, &fetched.received, Some(&started)).await?;
     let mut reread = ReadOutcome::default();
     if let (Incremental::Sweep, Some(field), Some(cp)) =
         (res.incremental, res.parent_field, &checkpoint)
@@ -661,12 +661,15 @@ async fn write_raw_records(
 }
 
 /// Marks deleted the stored raw rows of `res` with ids above `after` that are not in
-/// `present` (sorted: the ids the shop has), chunk by chunk of the id space.
+/// `present` (sorted: the ids the shop has), chunk by chunk of the id space; with
+/// `written_before`, only rows written before it are candidates (those written since were
+/// received by the read that started then).
 async fn mark_gone(
     ctx: &Ctx,
     res: &SourceResource,
     after: u64,
     present: &[u64],
+    written_before: Option<&str>,
 ) -> Result<u64, SyncError> {
     const RANGE: usize = 5000;
     let mut deleted = 0;
@@ -682,11 +685,12 @@ async fn mark_gone(
         let present: HashSet<String> = chunk.iter().map(u64::to_string).collect();
         let stored = ctx
             .db
-            .list_raw_ids_in_range(
+            .list_raw_ids_written_before(
                 &ctx.connection_id,
                 res.name,
                 after.as_deref(),
                 up_to.as_deref(),
+                written_before,
             )
             .await?;
         deleted += mark_deleted_unless(ctx, res, stored, &present).await?;

@@ -111,6 +111,35 @@ async fn full_sync_equals_the_ground_truth() {
                 "{}: nothing changed, nothing written",
                 db.engine
             );
+            // A customer deleted in the shop and another edited: a full sync marks the
+            // first deleted (a row written before the read began that it did not receive)
+            // and keeps the second (rewritten by the read).
+            let (gone, edited) = {
+                let now = shop_now(&sim);
+                let store = sim.store();
+                let mut store = store.write().unwrap();
+                let table = store.table_mut("customers").unwrap();
+                let gone = *table.rows.keys().nth(3).unwrap();
+                let edited = *table.rows.keys().nth(5).unwrap();
+                table.rows.remove(&gone);
+                Churn::new(1).update_customer(&mut store, edited, now);
+                (gone.to_string(), edited.to_string())
+            };
+            let third = sync(
+                &db.store,
+                &sim,
+                SyncOptions {
+                    full: true,
+                    ..SyncOptions::default()
+                },
+            )
+            .await;
+            assert!(third.all_completed(), "{third:#?}");
+            let customers =
+                &synced(&db.store, &report.connection_id).await.unwrap()["commerce-customers"];
+            assert!(!customers.contains_key(&gone), "{}", db.engine);
+            assert!(customers.contains_key(&edited), "{}", db.engine);
+            assert_matches_ground_truth(&db, &sim, &third).await;
             db.cleanup().await.unwrap();
         }
         sim.shutdown().await;
