@@ -602,13 +602,10 @@ async fn sync_failure(
             if deauthorized {
                 return None;
             }
-            Some(
-                failed
-                    .error
-                    .clone()
-                    .or_else(|| report.fatal.clone())
-                    .unwrap_or_else(|| "the sync did not complete".to_string()),
-            )
+            Some(failed.error.as_ref().or(report.fatal.as_ref()).map_or_else(
+                || "the sync did not complete".to_string(),
+                ToString::to_string,
+            ))
         }
         Err(LinkError::NotReadable(diagnosis)) if needs_relink(diagnosis.code) => None,
         Err(LinkError::NotReadable(diagnosis)) => Some(diagnosis.message.clone()),
@@ -643,15 +640,18 @@ async fn record_outcome(
                         (
                             prestalink_sync::PERMISSIONS_ERROR,
                             "The Webservice key may not read what this data type needs",
-                            r.and_then(|r| r.error.clone()),
+                            r.and_then(|r| r.error.as_ref().map(ToString::to_string)),
                         )
                     }
                     _ => {
                         all_ok = false;
                         let error = r
-                            .and_then(|r| r.error.clone())
-                            .or_else(|| report.fatal.clone())
-                            .unwrap_or_else(|| "the sync did not complete".to_string());
+                            .and_then(|r| r.error.as_ref())
+                            .or(report.fatal.as_ref())
+                            .map_or_else(
+                                || "the sync did not complete".to_string(),
+                                ToString::to_string,
+                            );
                         ("FetchError", "The store could not be read", Some(error))
                     }
                 };

@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::catalog::{self, SourceResource};
 use crate::checkpoint::Kind;
-use crate::error::SyncError;
+use crate::error::{FailureReason, SyncError};
 use crate::fetch::Fetcher;
 use crate::map::MapOutcome;
 use crate::options::SyncOptions;
@@ -251,8 +251,8 @@ pub struct DataTypeReport {
     pub deleted: u64,
     /// Requests made for the resources this data type is read from.
     pub requests: u64,
-    /// Why it failed.
-    pub error: Option<String>,
+    /// Why it failed (or, when not supported, why nothing was read); in JSON its text.
+    pub error: Option<FailureReason>,
     /// Source records that could not be mapped (the others were).
     pub mapping_failures: u64,
     /// The first few of them (20 at most).
@@ -277,8 +277,8 @@ pub struct ResourceReport {
     pub deleted: u64,
     /// Requests made, retries included.
     pub requests: u64,
-    /// Why it failed.
-    pub error: Option<String>,
+    /// Why it failed; in JSON its text.
+    pub error: Option<FailureReason>,
 }
 
 /// The outcome of a run.
@@ -297,9 +297,9 @@ pub struct SyncReport {
     pub requests: u64,
     /// Wall time.
     pub seconds: f64,
-    /// Set when the store could not be reached or read at all (`error` in JSON).
+    /// Set when the store could not be reached or read at all (`error` in JSON, its text).
     #[serde(rename = "error")]
-    pub fatal: Option<String>,
+    pub fatal: Option<FailureReason>,
 }
 
 impl SyncReport {
@@ -432,9 +432,10 @@ impl Engine {
             .map(|e| catalog::extra(&e.resource))
             .collect();
         resources.extend(extras.iter().copied());
-        let mut outcomes: HashMap<&'static str, Result<ReadOutcome, String>> = HashMap::new();
+        let mut outcomes: HashMap<&'static str, Result<ReadOutcome, FailureReason>> =
+            HashMap::new();
         let mut reports = Vec::new();
-        let mut fatal: Option<String> = None;
+        let mut fatal: Option<FailureReason> = None;
         let mut independent = Vec::new();
         for res in &resources {
             if matches!(res.incremental, catalog::Incremental::ChildrenOf(..))
@@ -455,7 +456,7 @@ impl Engine {
                     catalog::Incremental::ChildrenOf(parent, field) => match outcomes.get(parent) {
                         Some(Ok(outcome)) => Some(with_siblings(outcome, field, &outcomes)),
                         Some(Err(reason)) => {
-                            let reason = format!("{parent} could not be read: {reason}");
+                            let reason = FailureReason::source_failed(parent, reason);
                             reports.push(failed_report(res, 0, &reason));
                             outcomes.insert(res.name, Err(reason));
                             continue;
@@ -491,22 +492,22 @@ impl Engine {
                     // results are looked at first (a reference change must be recorded).
                     Err(SyncError::Yielded) => yielded = true,
                     Err(e) => {
-                        let reason = e.to_string();
+                        let reason = FailureReason::from(&e);
                         tracing::warn!(resource = res.name, %reason, "resource failed");
                         reports.push(failed_report(res, requests, &reason));
                         outcomes.insert(res.name, Err(reason.clone()));
-                        if e.needs_relink() && fatal.is_none() {
-                            ctx.db
-                                .set_connection_status(
-                                    &ctx.connection_id,
-                                    ConnectionStatus::Deauthorized,
-                                    Some(&reason),
-                                    Utc::now(),
-                                )
-                                .await?;
+                        if fatal.is_none() && ends_run(&reason, &reports) {
+                            if reason.needs_relink() {
+                                ctx.db
+                                    .set_connection_status(
+                                        &ctx.connection_id,
+                                        ConnectionStatus::Deauthorized,
+                                        Some(&reason.to_string()),
+                                        Utc::now(),
+                                    )
+                                    .await?;
+                            }
                             fatal = Some(reason);
-                        } else if e.is_unreachable() && reports.iter().all(|r| r.error.is_some()) {
-                            fatal.get_or_insert(reason);
                         }
                     }
                 }
@@ -563,7 +564,7 @@ impl Engine {
                 .resources()
                 .into_iter()
                 .find_map(|s| match outcomes.get(s) {
-                    Some(Err(reason)) => Some(format!("{s} could not be read: {reason}")),
+                    Some(Err(reason)) => Some(FailureReason::source_failed(s, reason)),
                     _ => None,
                 })
         };
@@ -628,13 +629,17 @@ impl Engine {
             };
             if dt.support() == Support::NotSupported {
                 report.status = DataTypeStatus::NotSupported;
-                report.error = Some(format!("PrestaShop has no data for {}", dt.key()));
+                report.error = Some(FailureReason::NotSupported {
+                    data_type: dt.key().to_string(),
+                });
                 data_type_reports.insert(dt.key().to_string(), report);
                 continue;
             }
             let missing = forbidden(dt);
             if !missing.is_empty() {
-                let error = permissions_error(&missing);
+                let error = FailureReason::PermissionsError {
+                    resources: missing.iter().map(|r| r.to_string()).collect(),
+                };
                 report.status = DataTypeStatus::PermissionsError;
                 if let Some(id) = run_ids.get(&dt) {
                     ctx.db
@@ -642,7 +647,7 @@ impl Engine {
                             *id,
                             SyncStatus::Failed,
                             &SyncCounts::default(),
-                            Some(&error),
+                            Some(&error.to_string()),
                             Utc::now(),
                         )
                         .await?;
@@ -660,9 +665,9 @@ impl Engine {
                         None
                     }
                     Some(Err(SyncError::Database(e))) => return Err(SyncError::Database(e)),
-                    Some(Err(e)) => Some(e.to_string()),
+                    Some(Err(e)) => Some(FailureReason::from(&e)),
                     // Every data type without a failed source was mapped above.
-                    None => Some("not mapped".to_string()),
+                    None => Some(FailureReason::NotMapped),
                 },
             };
             let status = if error.is_some() {
@@ -678,8 +683,9 @@ impl Engine {
                     records_written: report.written as i64,
                     requests: report.requests as i64,
                 };
+                let error = report.error.as_ref().map(ToString::to_string);
                 ctx.db
-                    .finish_sync_run(*id, status, &counts, report.error.as_deref(), Utc::now())
+                    .finish_sync_run(*id, status, &counts, error.as_deref(), Utc::now())
                     .await?;
             }
             data_type_reports.insert(dt.key().to_string(), report);
@@ -704,16 +710,14 @@ impl Engine {
             };
             let error = match (&fatal, outcomes.get(res.name)) {
                 (Some(reason), _) => Some(reason.clone()),
-                (None, Some(Err(reason))) => {
-                    Some(format!("{} could not be read: {reason}", res.name))
-                }
+                (None, Some(Err(reason))) => Some(FailureReason::source_failed(res.name, reason)),
                 _ => match crate::map::copy_raw(ctx, res.name).await {
                     Ok(outcome) => {
                         apply(&mut report, outcome);
                         None
                     }
                     Err(SyncError::Database(e)) => return Err(SyncError::Database(e)),
-                    Err(e) => Some(e.to_string()),
+                    Err(e) => Some(FailureReason::from(&e)),
                 },
             };
             if error.is_some() {
@@ -763,7 +767,7 @@ impl Engine {
 fn with_siblings(
     parent: &ReadOutcome,
     field: &str,
-    outcomes: &HashMap<&'static str, Result<ReadOutcome, String>>,
+    outcomes: &HashMap<&'static str, Result<ReadOutcome, FailureReason>>,
 ) -> ReadOutcome {
     let mut out = parent.clone();
     for (name, outcome) in outcomes {
@@ -791,7 +795,7 @@ fn apply(report: &mut DataTypeReport, outcome: MapOutcome) {
     report.warnings = outcome.warning_count;
 }
 
-fn failed_report(res: &SourceResource, requests: u64, reason: &str) -> ResourceReport {
+fn failed_report(res: &SourceResource, requests: u64, reason: &FailureReason) -> ResourceReport {
     ResourceReport {
         resource: res.name.to_string(),
         full: false,
@@ -799,8 +803,15 @@ fn failed_report(res: &SourceResource, requests: u64, reason: &str) -> ResourceR
         written: 0,
         deleted: 0,
         requests,
-        error: Some(reason.to_string()),
+        error: Some(reason.clone()),
     }
+}
+
+/// Whether a resource's failure ends the run (when no earlier one did): a failure that
+/// needs the connection linked again, or the store unreachable while no resource of the
+/// run (`reports`, this failure's included) could be read.
+fn ends_run(reason: &FailureReason, reports: &[ResourceReport]) -> bool {
+    reason.needs_relink() || (reason.is_unreachable() && reports.iter().all(|r| r.error.is_some()))
 }
 
 /// The reading waves: configurations first (the shop's time zone, for watermarks), then
@@ -858,17 +869,6 @@ pub(crate) async fn load_reference(ctx: &Ctx) -> Result<RecordSet, SyncError> {
 /// The status of a data type the key may not read (Codat's name for it).
 pub const PERMISSIONS_ERROR: &str = "PermissionsError";
 
-/// Why a data type was not read: the resources to tick, and where.
-pub fn permissions_error(resources: &[&str]) -> String {
-    format!(
-        "{PERMISSIONS_ERROR}: the Webservice key may not read {}; nothing was read for this data \
-         type. In the back office open Advanced Parameters > Webservice, edit the key, tick the \
-         View (GET) column for {} and save",
-        resources.join(", "),
-        resources.join(", ")
-    )
-}
-
 /// A run id: the start time and a random suffix, sortable.
 fn new_run_id() -> String {
     use rand::Rng;
@@ -887,6 +887,7 @@ pub fn parse_shop_date(text: &str) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::WebserviceFailure;
 
     fn wave_of(waves: &[Vec<&'static SourceResource>], name: &str) -> usize {
         waves
@@ -914,6 +915,50 @@ mod tests {
             assert_eq!(wave_of(&full, child), wave_of(&full, "orders"));
         }
         assert_eq!(full.len(), incremental.len() - 1);
+    }
+
+    fn report(resource: &str, error: Option<FailureReason>) -> ResourceReport {
+        ResourceReport {
+            resource: resource.to_string(),
+            full: false,
+            records: 0,
+            written: 0,
+            deleted: 0,
+            requests: 1,
+            error,
+        }
+    }
+
+    /// Whether a failure ends the run is decided from its category, not its text: a
+    /// rejected key ends it; the same text from another kind of failure, or in the reason
+    /// of a resource whose parent failed, does not; an unreachable store ends it only while
+    /// nothing could be read.
+    #[test]
+    fn a_failure_ends_the_run_by_its_category() {
+        let webservice = |kind, message: &str| FailureReason::Webservice {
+            kind,
+            message: message.to_string(),
+        };
+        let rejected = webservice(
+            WebserviceFailure::Relink,
+            "PrestaShop rejected the key: [18] Invalid key",
+        );
+        let failed = |reason: &FailureReason| vec![report("orders", Some(reason.clone()))];
+        assert!(ends_run(&rejected, &failed(&rejected)));
+        let lookalike = webservice(WebserviceFailure::Other, &rejected.to_string());
+        assert!(!ends_run(&lookalike, &failed(&lookalike)));
+        let child = FailureReason::source_failed("orders", &rejected);
+        assert!(!ends_run(&child, &failed(&child)));
+
+        let refused = webservice(
+            WebserviceFailure::Unreachable,
+            "the connection to shop.example:443 was refused: reset",
+        );
+        assert!(ends_run(&refused, &failed(&refused)));
+        let mut some_read = failed(&refused);
+        some_read.push(report("languages", None));
+        assert!(!ends_run(&refused, &some_read));
+        assert!(ends_run(&rejected, &some_read));
     }
 }
 

@@ -20,7 +20,7 @@ use prestalink_webservice::record::Record;
 use crate::census::Count;
 use crate::checkpoint::{Cursor, Kind};
 use crate::engine::Ctx;
-use crate::error::SyncError;
+use crate::error::{FailureReason, SyncError};
 use crate::map::{live, page_set, write_all, write_batch, MapOutcome};
 use crate::progress::{Stage, StageProgress};
 
@@ -65,7 +65,8 @@ pub(crate) async fn map_order_family(
         })
         .collect();
     let result = pass(ctx, &mut members, reference).await;
-    let error = result.as_ref().err().map(ToString::to_string);
+    let reason = result.as_ref().err().map(FailureReason::from);
+    let error = reason.as_ref().map(ToString::to_string);
     let mut result = result.err();
     let mut out = Vec::new();
     for &dt in types {
@@ -74,10 +75,10 @@ pub(crate) async fn map_order_family(
             .progress
             .finish(ctx.fetcher.requests(), error.clone());
         // The first data type carries the error itself (a database error ends the run),
-        // the others its message.
-        let outcome = match (result.take(), &error) {
+        // the others its reason.
+        let outcome = match (result.take(), &reason) {
             (Some(e), _) => Err(e),
-            (None, Some(message)) => Err(SyncError::Shared(message.clone())),
+            (None, Some(reason)) => Err(SyncError::Shared(Box::new(reason.clone()))),
             (None, None) => Ok(member.outcome),
         };
         out.push((dt, outcome));
@@ -266,12 +267,14 @@ pub(crate) async fn map_together(
                     Ok(Some(_)) => all_full = false,
                     Ok(None) => {}
                     Err(e) => {
-                        let message = e.to_string();
+                        let reason = FailureReason::from(&e);
                         let mut e = Some(e);
                         return types
                             .iter()
                             .map(|&dt| {
-                                let err = e.take().unwrap_or(SyncError::Shared(message.clone()));
+                                let err = e
+                                    .take()
+                                    .unwrap_or_else(|| SyncError::Shared(Box::new(reason.clone())));
                                 (dt, Err(err))
                             })
                             .collect();

@@ -22,10 +22,10 @@ mod progress;
 mod read;
 
 pub use engine::{
-    needed_resources, parse_shop_date, permissions_error, DataTypeReport, DataTypeStatus, Engine,
-    ResourceReport, SyncReport, PERMISSIONS_ERROR,
+    needed_resources, parse_shop_date, DataTypeReport, DataTypeStatus, Engine, ResourceReport,
+    SyncReport, PERMISSIONS_ERROR,
 };
-pub use error::SyncError;
+pub use error::{FailureReason, SyncError, WebserviceFailure};
 pub use fetch::{retryable, Fetcher};
 pub use lease::host_name;
 pub use link::{

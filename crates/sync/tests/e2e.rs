@@ -9,7 +9,7 @@ use prestalink_simulator::faults::Faults;
 use prestalink_simulator::generator::GenConfig;
 use prestalink_simulator::server::{Simulator, SimulatorConfig};
 use prestalink_store::Store;
-use prestalink_sync::{sync_store, SyncOptions, SyncReport, SyncRequest};
+use prestalink_sync::{sync_store, FailureReason, SyncOptions, SyncReport, SyncRequest};
 use prestalink_testkit::{difference, ground_truth, synced, TestDb};
 use prestalink_webservice::diagnose::DiagnoseOptions;
 
@@ -223,10 +223,16 @@ async fn faults_fail_only_the_broken_resource() {
     assert!(
         orders
             .error
-            .as_deref()
-            .unwrap_or("")
-            .contains("order_carriers"),
+            .as_ref()
+            .is_some_and(|e| e.to_string().contains("order_carriers")),
         "the failure names the broken resource: {orders:?}"
+    );
+    assert!(
+        matches!(
+            &orders.error,
+            Some(FailureReason::SourceFailed { resource, .. }) if resource == "order_carriers"
+        ),
+        "the failure is the broken resource's: {orders:?}"
     );
     for (name, d) in &report.data_types {
         if name != "commerce-orders" && name != "commerce-disputes" {
