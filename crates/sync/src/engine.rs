@@ -46,7 +46,10 @@ pub(crate) struct Ctx {
     pub(crate) store_url: String,
     timezone: Mutex<Option<Tz>>,
     /// The shop's clock minus ours, read once per run and shared by every scope.
-    clock_offset: Arc<Mutex<Option<TimeDelta>>>,
+    /// Set by the first read that asks; reads that ask meanwhile wait for that request
+    /// instead of each sending their own (at the start of a run a dozen reference reads
+    /// ask at once: they sent a dozen clock requests, one at a time while the pacer probed).
+    clock_offset: Arc<tokio::sync::OnceCell<TimeDelta>>,
     /// Held while the learned database lag is read and raised, so that resources read at
     /// the same time do not overwrite each other's larger value.
     pub(crate) lag_lock: Arc<tokio::sync::Mutex<()>>,
@@ -94,12 +97,16 @@ impl Ctx {
     /// the difference (the headers have a one-second resolution; watermarks look back 15
     /// minutes). One request per run instead of one per resource read.
     async fn server_clock(&self) -> Option<DateTime<Utc>> {
-        if let Some(offset) = *self.clock_offset.lock().expect("clock lock") {
-            return Some(Utc::now() + offset);
-        }
-        let clock = self.read_server_clock().await?;
-        *self.clock_offset.lock().expect("clock lock") = Some(clock - Utc::now());
-        Some(clock)
+        // A failed read sets nothing: the next caller asks again.
+        let offset = self
+            .clock_offset
+            .get_or_try_init(|| async {
+                let clock = self.read_server_clock().await.ok_or(())?;
+                Ok::<_, ()>(clock - Utc::now())
+            })
+            .await
+            .ok()?;
+        Some(Utc::now() + *offset)
     }
 
     /// The shop's clock from a cheap request's headers, sent through the pacer like every
@@ -340,7 +347,7 @@ impl Engine {
                 progress: None,
                 store_url: store_url.to_string(),
                 timezone: Mutex::new(None),
-                clock_offset: Arc::new(Mutex::new(None)),
+                clock_offset: Arc::default(),
                 lag_lock: Arc::new(tokio::sync::Mutex::new(())),
             },
         }
@@ -915,6 +922,40 @@ mod tests {
             assert_eq!(wave_of(&full, child), wave_of(&full, "orders"));
         }
         assert_eq!(full.len(), incremental.len() - 1);
+    }
+
+    /// A dozen reads asking the shop's clock at once send one request: the others wait for
+    /// it (each sent its own before).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_asking_the_shop_clock_at_once_send_one_request() {
+        let h = testing::harness(prestalink_simulator::generator::GenConfig {
+            orders: 5,
+            customers: 3,
+            products: 3,
+            ..Default::default()
+        })
+        .await;
+        let clock_requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = clock_requests.clone();
+        h.sim.after_each_answer(Box::new(move |request, _| {
+            let one_id = request.resource.as_deref() == Some("languages")
+                && request.params.iter().any(|(k, v)| k == "limit" && v == "1");
+            if one_id {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+        let mut asking = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let ctx = h.ctx.scoped();
+            asking.spawn(async move { ctx.server_clock().await });
+        }
+        while let Some(clock) = asking.join_next().await {
+            let clock = clock.unwrap().expect("the simulator sends its clock");
+            assert!((clock - Utc::now()).num_seconds().abs() <= 2, "{clock}");
+        }
+        assert_eq!(clock_requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+        h.sim.clear_after_each_answer();
+        h.finish().await;
     }
 
     fn report(resource: &str, error: Option<FailureReason>) -> ResourceReport {
