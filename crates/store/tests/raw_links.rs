@@ -292,3 +292,29 @@ async fn ids_in_a_range_and_those_written_before_an_instant() {
     })
     .await;
 }
+
+/// Mapping's lookups of a page's children (by parent key) and of records by id use their
+/// indexes on a database without statistics, as every database is through its first sync:
+/// SQLite otherwise walked the natural-order index to save a sort, visiting every row of
+/// the resource for each page (quadratic: 76 of 130 CPU s of a first sync of 100,000 orders).
+#[tokio::test]
+async fn lookups_by_parent_and_by_id_use_their_indexes_without_statistics() {
+    let t = common::sqlite_store().await;
+    let conn = connection(&t.store).await;
+    let page: Vec<RawRecord> = (1..=300).map(|i| detail(i, i / 3)).collect();
+    t.store
+        .upsert_raw_page(&conn, "order_details", &page, None, at(10))
+        .await
+        .unwrap();
+    // A new database: no statistics (`PRAGMA optimize` runs when a store closes).
+    let plans = t.store.explain_raw_lookups().await.unwrap();
+    assert!(plans[0].contains("raw_records_parent"), "{}", plans[0]);
+    assert!(
+        plans[1].contains("sqlite_autoindex_raw_records_1"),
+        "{}",
+        plans[1]
+    );
+    for plan in &plans {
+        assert!(!plan.contains("raw_records_natural"), "{plan}");
+    }
+}
