@@ -46,6 +46,18 @@ fn run_sync(binary: &Path, sim: &Simulator, db: &Path, log: &Path) -> Run {
     }
 }
 
+/// With `SYNC_BENCH_KEEP=DIR`, keeps each run's JSON report and log there
+/// (`<orders>-<sync>.json`, `.log`; the sync logs what `PRESTALINK_LOG` asks for).
+fn keep(orders: u32, sync: &str, run: &Run, log: &Path) {
+    let Some(dir) = std::env::var_os("SYNC_BENCH_KEEP").map(PathBuf::from) else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).expect("SYNC_BENCH_KEEP is a directory");
+    let report = serde_json::to_string_pretty(&run.report).expect("a report");
+    std::fs::write(dir.join(format!("{orders}-{sync}.json")), report).expect("report kept");
+    let _ = std::fs::copy(log, dir.join(format!("{orders}-{sync}.log")));
+}
+
 fn file_mib(db: &Path) -> f64 {
     ["", "-wal"]
         .iter()
@@ -117,6 +129,7 @@ async fn main() {
         let db = dir.path().join("bench.db");
         let log = dir.path().join("sync.log");
         let full = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
+        keep(orders, "full", &full, &log);
         let n = records(&full.report);
         table.add_row(row(orders, "full", &full, n, &db, None));
         eprintln!("{orders} orders: full sync {:.2} s", full.seconds);
@@ -129,6 +142,7 @@ async fn main() {
             Churn::new(5).step(&mut store, now, (orders / 100) as usize)
         };
         let incremental = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
+        keep(orders, "incr", &incremental, &log);
         let m = records(&incremental.report);
         table.add_row(row(orders, "incr", &incremental, m, &db, Some(churn.len())));
         eprintln!(
@@ -137,6 +151,7 @@ async fn main() {
         );
         // Nothing changed since: what an incremental sync costs when there is nothing to do.
         let again = tokio::task::block_in_place(|| run_sync(&binary, &sim, &db, &log));
+        keep(orders, "same", &again, &log);
         let k = records(&again.report);
         table.add_row(row(orders, "same", &again, k, &db, Some(0)));
         sim.shutdown().await;
