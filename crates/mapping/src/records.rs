@@ -44,6 +44,18 @@ impl RecordSet {
         self.resources.contains_key(resource)
     }
 
+    /// The records of the resources `keep` names only (those it names that were read).
+    pub fn only(&self, keep: &[&str]) -> RecordSet {
+        RecordSet {
+            resources: self
+                .resources
+                .iter()
+                .filter(|(name, _)| keep.contains(&name.as_str()))
+                .map(|(name, records)| (name.clone(), records.clone()))
+                .collect(),
+        }
+    }
+
     /// Resource names read, in insertion order.
     pub fn resources(&self) -> impl Iterator<Item = &str> {
         self.resources.keys().map(String::as_str)

@@ -124,14 +124,24 @@ impl Store {
         })
     }
 
-    /// Deletes the checkpoints of one kind of a connection, every resource's (for example
-    /// every data type's last mapping pass, so that the next pass maps in full). Returns how
-    /// many were deleted.
-    pub async fn clear_checkpoints_of_kind(&self, connection_id: &str, kind: &str) -> Result<u64> {
-        let sql = "DELETE FROM checkpoints WHERE connection_id = $1 AND kind = $2";
+    /// Deletes the checkpoint of `kind` of one resource (a data type's last mapping pass,
+    /// say, so that its next pass maps in full); `true` when there was one.
+    pub async fn clear_checkpoint(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        kind: &str,
+    ) -> Result<bool> {
+        let sql =
+            "DELETE FROM checkpoints WHERE connection_id = $1 AND resource = $2 AND kind = $3";
         on_pool!(&self.db, pool => {
-            let done = sqlx::query(sql).bind(connection_id).bind(kind).execute(pool).await?;
-            Ok(done.rows_affected())
+            let done = sqlx::query(sql)
+                .bind(connection_id)
+                .bind(resource)
+                .bind(kind)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
         })
     }
 

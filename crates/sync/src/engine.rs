@@ -1,7 +1,7 @@
 //! One sync run: read the resources the requested data types need (reference data first),
 //! then map and write each data type, recording a sync run per data type.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -451,8 +451,8 @@ impl Engine {
                 independent.push(res.name);
             }
         }
-        // Whether a reference resource wrote or deleted a row this run.
-        let mut reference_changed = false;
+        // The reference resources that wrote or deleted a row this run.
+        let mut reference_changed: BTreeSet<&'static str> = BTreeSet::new();
         for wave in waves(&resources, &independent) {
             let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
@@ -519,21 +519,30 @@ impl Engine {
                     }
                 }
             }
-            // Reference data changed (a carrier renamed, a tax rate…): every data type maps
-            // in full at the end of this run. The decision is made durable at once, by
-            // forgetting the mapping passes, so that a run that yields, fails or dies before
-            // it maps leaves it to the run that resumes (which reads the reference data again,
-            // finds it unchanged and would otherwise map only what changed).
-            if !reference_changed
-                && reports.iter().any(|r| {
-                    catalog::source(&r.resource).is_some_and(|s| s.reference)
-                        && (r.written > 0 || r.deleted > 0)
-                })
-            {
-                ctx.db
-                    .clear_checkpoints_of_kind(&ctx.connection_id, Kind::Mapped.name())
-                    .await?;
-                reference_changed = true;
+            // Reference data changed (a carrier renamed, a tax rate…): the data types whose
+            // mapping looks it up map in full at the end of this run, the others only what
+            // changed (a category found changed by the sweep remaps products and product
+            // categories, not 100,000 orders). The decision is made durable at once, by
+            // forgetting those data types' mapping passes, so that a run that yields, fails
+            // or dies before it maps leaves it to the run that resumes (which reads the
+            // reference data again, finds it unchanged and would otherwise map only what
+            // changed). A data type without a kept pass maps in full.
+            let newly: Vec<&'static str> = reports
+                .iter()
+                .filter(|r| r.written > 0 || r.deleted > 0)
+                .filter_map(|r| catalog::source(&r.resource).filter(|s| s.reference))
+                .map(|s| s.name)
+                .filter(|name| !reference_changed.contains(name))
+                .collect();
+            if !newly.is_empty() {
+                for dt in DataType::ALL {
+                    if newly.iter().any(|r| sources(dt).reads(r)) {
+                        ctx.db
+                            .clear_checkpoint(&ctx.connection_id, dt.key(), Kind::Mapped.name())
+                            .await?;
+                    }
+                }
+                reference_changed.extend(newly);
             }
             if fatal.is_some() {
                 break;
@@ -576,7 +585,7 @@ impl Engine {
                 })
         };
         let reference = Arc::new(reference);
-        let full = ctx.options.full || reference_changed;
+        let full = ctx.options.full;
         // Data types are mapped on tasks of their own, `MAP_TASKS` at a time: mapping is
         // CPU work (decoding stored rows, mapping, hashing) and SQLite work, and the shop is
         // idle by now. On one runtime thread (the CLI's default) the two tasks' SQLite work
@@ -602,7 +611,14 @@ impl Engine {
             units.extend(alone.into_iter().map(|dt| vec![dt]));
             let mut tasks = futures::stream::iter(units.into_iter().map(|unit| {
                 let scoped = ctx.scoped();
-                let reference = reference.clone();
+                // Each unit sees only the reference resources its data types name (sources):
+                // what the selective remap above relies on is then what mapping can use, and
+                // a lookup left out of a data type's sources fails the ground-truth tests.
+                let named: Vec<&str> = unit
+                    .iter()
+                    .flat_map(|&dt| sources(dt).resources())
+                    .collect();
+                let reference = Arc::new(reference.only(&named));
                 // Aborted with the run: a run dropped half-way (its job's lease lost, the
                 // server stopping) must not go on writing records without its lease.
                 let task =
