@@ -239,6 +239,24 @@ fn set_text(store: &mut SimStore, resource: &str, id: u64, field: &str, value: &
     row.set(resource_schema, field, Value::str(value));
 }
 
+/// Renames every carrier of the shop (reference data that orders show).
+fn rename_every_carrier(sim: &Simulator) {
+    let store = sim.store();
+    let mut store = store.write().unwrap();
+    let ids: Vec<u64> = store
+        .table("carriers")
+        .unwrap()
+        .rows
+        .keys()
+        .copied()
+        .collect();
+    assert!(!ids.is_empty());
+    for id in ids {
+        let renamed = format!("{} (renamed)", text(&store, "carriers", id, "name"));
+        set_text(&mut store, "carriers", id, "name", &renamed);
+    }
+}
+
 /// The ids `[a,b]` (or `[a]`) of a `filter[id]` parameter.
 fn id_range(request: &AnsweredRequest) -> Option<(u64, u64)> {
     let (_, value) = request.params.iter().find(|(k, _)| k == "filter[id]")?;
@@ -534,22 +552,7 @@ async fn a_reference_change_is_mapped_by_the_run_that_resumes_a_yielded_one() {
     for db in TestDb::all("reference_yield").await.unwrap() {
         let report = sync(&db.store, &sim, SyncOptions::default()).await;
         assert_eq!(diff(&db, &sim, &report).await, None, "{}", db.engine);
-        {
-            let store = sim.store();
-            let mut store = store.write().unwrap();
-            let ids: Vec<u64> = store
-                .table("carriers")
-                .unwrap()
-                .rows
-                .keys()
-                .copied()
-                .collect();
-            assert!(!ids.is_empty());
-            for id in ids {
-                let renamed = format!("{} (renamed)", text(&store, "carriers", id, "name"));
-                set_text(&mut store, "carriers", id, "name", &renamed);
-            }
-        }
+        rename_every_carrier(&sim);
         // Asked to yield from the start: the run stops at its first checkpoint after the
         // reference data, before mapping anything.
         let options = SyncOptions::default();
@@ -612,21 +615,7 @@ async fn a_reference_change_remaps_only_the_data_types_that_look_it_up() {
         assert_eq!(records(&edited, "commerce-customers"), 0, "{}", db.engine);
         assert!(records(&edited, "commerce-products") > 0, "{}", db.engine);
 
-        {
-            let store = sim.store();
-            let mut store = store.write().unwrap();
-            let ids: Vec<u64> = store
-                .table("carriers")
-                .unwrap()
-                .rows
-                .keys()
-                .copied()
-                .collect();
-            for id in ids {
-                let renamed = format!("{} (renamed)", text(&store, "carriers", id, "name"));
-                set_text(&mut store, "carriers", id, "name", &renamed);
-            }
-        }
+        rename_every_carrier(&sim);
         let renamed = sync(&db.store, &sim, SyncOptions::default()).await;
         assert_eq!(diff(&db, &sim, &renamed).await, None, "{}", db.engine);
         assert_eq!(
