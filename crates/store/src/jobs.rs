@@ -183,7 +183,9 @@ impl Store {
                 .fetch_optional(pool)
                 .await?),
             Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                // Safe to cancel (see `crate::begin`): a first link whose client went away
+                // must not leave a pooled connection inside this transaction.
+                let mut tx = crate::begin(pool, "BEGIN").await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind(format!("job-once:{connection_id}:{kind}"))
                     .execute(&mut *tx)

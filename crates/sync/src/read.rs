@@ -661,9 +661,9 @@ async fn write_raw_records(
 }
 
 /// Marks deleted the stored raw rows of `res` with ids above `after` that are not in
-/// `present` (sorted: the ids the shop has), chunk by chunk of the id space; with
-/// `written_before`, only rows written before it are candidates (those written since were
-/// received by the read that started then).
+/// `present` (sorted: the ids the shop has). With `written_before` (a full read that began
+/// then), only rows written before it are candidates (those written since were received),
+/// streamed in one pass; without, chunk by chunk of the id space.
 async fn mark_gone(
     ctx: &Ctx,
     res: &SourceResource,
@@ -672,8 +672,19 @@ async fn mark_gone(
     written_before: Option<&str>,
 ) -> Result<u64, SyncError> {
     const RANGE: usize = 5000;
-    let mut deleted = 0;
     let mut after: Option<String> = (after > 0).then(|| after.to_string());
+    if let Some(before) = written_before {
+        let has = |id: &str| {
+            id.parse::<u64>()
+                .is_ok_and(|id| present.binary_search(&id).is_ok())
+        };
+        let gone = ctx
+            .db
+            .raw_ids_gone(&ctx.connection_id, res.name, after.as_deref(), before, has)
+            .await?;
+        return mark_deleted_unless(ctx, res, gone, &HashSet::new()).await;
+    }
+    let mut deleted = 0;
     let mut chunks = present.chunks(RANGE).peekable();
     loop {
         let chunk = chunks.next().unwrap_or(&[]);
@@ -685,12 +696,11 @@ async fn mark_gone(
         let present: HashSet<String> = chunk.iter().map(u64::to_string).collect();
         let stored = ctx
             .db
-            .list_raw_ids_written_before(
+            .list_raw_ids_in_range(
                 &ctx.connection_id,
                 res.name,
                 after.as_deref(),
                 up_to.as_deref(),
-                written_before,
             )
             .await?;
         deleted += mark_deleted_unless(ctx, res, stored, &present).await?;
