@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::error::{Result, StoreError};
 use crate::records::parse_json;
 use crate::time::format_timestamp;
-use crate::{on_pool, Db, Store};
+use crate::{on_pool, Db, Dialect, Store};
 
 /// State of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,7 +155,7 @@ impl Store {
     /// running (what a scheduler wants); returns the new id, or `None` when one is pending.
     /// On PostgreSQL the check and the insert hold a transaction-scoped advisory lock on
     /// the connection, so two processes queueing at once (the scheduler in one, a first
-    /// link in another) cannot both insert; SQLite runs the one statement alone anyway.
+    /// link in another) cannot both insert; SQLite's write transaction runs alone anyway.
     pub async fn enqueue_job_once(
         &self,
         connection_id: &str,
@@ -172,37 +172,29 @@ impl Store {
         let host = self.store_host(connection_id).await?;
         let payload = payload.to_string();
         let run_after = format_timestamp(run_after);
-        match &self.db {
-            Db::Sqlite(pool) => Ok(sqlx::query_scalar(INSERT_ONCE)
+        let is_pg = self.dialect() == Dialect::Postgres;
+        on_pool!(&self.db, pool => {
+            // Safe to cancel (see `crate::begin`): a first link whose client went away must
+            // not leave a pooled connection inside this transaction.
+            let mut tx = crate::begin(pool, self.begin_write()).await?;
+            if is_pg {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(format!("job-once:{connection_id}:{kind}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let id: Option<i64> = sqlx::query_scalar(INSERT_ONCE)
                 .bind(connection_id)
                 .bind(kind)
                 .bind(&payload)
                 .bind(&run_after)
                 .bind(&now)
                 .bind(&host)
-                .fetch_optional(pool)
-                .await?),
-            Db::Postgres(pool) => {
-                // Safe to cancel (see `crate::begin`): a first link whose client went away
-                // must not leave a pooled connection inside this transaction.
-                let mut tx = crate::begin(pool, "BEGIN").await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(format!("job-once:{connection_id}:{kind}"))
-                    .execute(&mut *tx)
-                    .await?;
-                let id: Option<i64> = sqlx::query_scalar(INSERT_ONCE)
-                    .bind(connection_id)
-                    .bind(kind)
-                    .bind(&payload)
-                    .bind(&run_after)
-                    .bind(&now)
-                    .bind(&host)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(id)
-            }
-        }
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// Deletes job `job_id` if it is still queued and no pull operation names it: a job

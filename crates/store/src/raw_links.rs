@@ -238,8 +238,14 @@ impl Store {
     /// index for an id range (then every row is visited); the `fetched_at` index finds the
     /// few old rows.
     fn fetched_index(&self) -> &'static str {
+        self.sqlite_only(" INDEXED BY raw_records_fetched")
+    }
+
+    /// `clause` on SQLite (an index hint), nothing on PostgreSQL, which plans with its own
+    /// statistics.
+    fn sqlite_only(&self, clause: &'static str) -> &'static str {
         match self.dialect() {
-            crate::Dialect::Sqlite => " INDEXED BY raw_records_fetched",
+            crate::Dialect::Sqlite => clause,
             crate::Dialect::Postgres => "",
         }
     }
@@ -443,14 +449,13 @@ impl Store {
     /// index to spare the `ORDER BY` its sort, and so scanned every row of the resource for
     /// each page's few: a first sync of 100,000 orders spent 76 s of its 130 in the
     /// children's lookups (81 µs per row found), quadratic in the store's size.
-    /// PostgreSQL plans with its own statistics: nothing.
     fn raw_lookup_index(&self, column: &str) -> &'static str {
-        match (self.dialect(), column) {
-            (crate::Dialect::Sqlite, "parent_key") => " INDEXED BY raw_records_parent",
+        self.sqlite_only(match column {
+            "parent_key" => " INDEXED BY raw_records_parent",
             // The primary key's index (connection_id, resource, source_id).
-            (crate::Dialect::Sqlite, "source_id") => " INDEXED BY sqlite_autoindex_raw_records_1",
+            "source_id" => " INDEXED BY sqlite_autoindex_raw_records_1",
             _ => "",
-        }
+        })
     }
 
     /// The columns [`stored_raw`] reads, in its order.
