@@ -122,6 +122,8 @@ pub(crate) struct Controller {
     /// The first window after a decrease is still closing: its requests queue behind what
     /// the old limit (and the customers who arrived meanwhile) left at the shop.
     settling: bool,
+    /// Nobody is on the storefront (see `shoppers`): no share of the knee is kept for them.
+    shoppers_absent: bool,
 }
 
 impl Controller {
@@ -148,12 +150,18 @@ impl Controller {
             knee: None,
             forgotten_knee: None,
             settling: false,
+            shoppers_absent: false,
         }
     }
 
     /// The current limit: how many requests may be in flight.
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// The most requests this controller ever allows.
+    pub fn ceiling(&self) -> usize {
+        self.ceiling
     }
 
     /// The knee measured at the last congestion, if any.
@@ -165,11 +173,47 @@ impl Controller {
     /// storefront reserve, at least one.
     fn cap(&self) -> usize {
         match self.knee.filter(|_| self.profile.storefront_reserve > 0.0) {
+            Some(knee) if self.shoppers_absent => knee.min(self.ceiling),
             Some(knee) => {
                 let reserve = (knee as f64 * self.profile.storefront_reserve).ceil() as usize;
                 knee.saturating_sub(reserve).max(1)
             }
             None => self.ceiling,
+        }
+    }
+
+    /// Whether shoppers are on the storefront. While nobody is, the storefront's reserve is
+    /// not kept: the limit goes straight back to the knee (a capacity the shop showed). When
+    /// they come back, it drops to the reserve's cap at once (requests in flight finish).
+    pub fn set_shoppers_absent(&mut self, absent: bool) -> Change {
+        if absent == self.shoppers_absent {
+            return Change::Hold;
+        }
+        self.shoppers_absent = absent;
+        let from = self.limit;
+        let Some(knee) = self.knee.filter(|_| self.profile.storefront_reserve > 0.0) else {
+            return Change::Hold;
+        };
+        if absent {
+            self.limit = self.limit.max(knee.min(self.ceiling));
+            // Growing to the knee is no climb back to a congestion: the reserve's own cut
+            // recorded the knee as one.
+            if self.congested_at.is_some_and(|c| c <= knee) {
+                self.congested_at = None;
+            }
+        } else {
+            self.limit = self.limit.min(self.cap());
+        }
+        match self.limit.cmp(&from) {
+            std::cmp::Ordering::Greater => Change::Grew {
+                from,
+                to: self.limit,
+            },
+            std::cmp::Ordering::Less => Change::Shrank {
+                from,
+                to: self.limit,
+            },
+            std::cmp::Ordering::Equal => Change::Hold,
         }
     }
 
@@ -509,6 +553,26 @@ mod tests {
         // Polite never runs more than one; max keeps nothing back and stays near the knee.
         let mut m = Controller::new(Pace::Max.profile(), 256, 1, true);
         assert_eq!(script(&mut m, &[1.0, 1.0, 1.9], true), vec![2, 3, 2]);
+    }
+
+    #[test]
+    fn without_shoppers_balanced_reads_at_the_knee_and_gives_the_reserve_back_when_they_come() {
+        // The two-worker shop of the test above, read one page at a time...
+        let mut c = balanced(1, true);
+        assert_eq!(script(&mut c, &[1.0, 1.0, 1.5], true), vec![2, 3, 1]);
+        // ...until the shop's visitors are seen still: two at once, at once.
+        assert_eq!(c.set_shoppers_absent(true), Change::Grew { from: 1, to: 2 });
+        assert_eq!(c.set_shoppers_absent(true), Change::Hold);
+        // Clean windows at the knee do not grow past it.
+        assert_eq!(script(&mut c, &[1.0; 4], true), vec![2; 4]);
+        // A shopper arrives: back to one.
+        assert_eq!(c.set_shoppers_absent(false), Change::Shrank { from: 2, to: 1 });
+        assert_eq!(script(&mut c, &[1.0; 3], true), vec![1; 3]);
+        // Before any knee is known there is nothing to give back or take.
+        let mut fresh = balanced(1, true);
+        assert_eq!(fresh.set_shoppers_absent(true), Change::Hold);
+        assert_eq!(script(&mut fresh, &[1.0, 1.0, 1.5], true), vec![2, 3, 2]);
+        assert_eq!(fresh.knee(), Some(2));
     }
 
     #[test]

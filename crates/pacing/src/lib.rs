@@ -27,7 +27,7 @@
 //! One file per mechanism: [`pace`](crate::Pace) (paces and caps), `controller` (the
 //! concurrency decision), `page_size` (the page-size decision), `baseline` (unloaded latency
 //! per class), `probe` (when to re-measure it), `pacer` (the shared state and the async
-//! gate), `settings` (what is saved and shown).
+//! gate), `settings` (what is saved and shown), `shoppers` (whether anyone is on the storefront).
 
 mod baseline;
 mod controller;
@@ -37,8 +37,10 @@ mod pacer;
 mod page_size;
 mod probe;
 mod settings;
+mod shoppers;
 
 pub use outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTiming};
 pub use pace::{Caps, InvalidPinned, Pace, Pinned, UnknownPace};
 pub use pacer::{Pacer, Permit, MAX_RETRY_AFTER};
+pub use shoppers::{ShopperWatch, Shoppers};
 pub use settings::{BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot};

@@ -19,6 +19,7 @@ use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTi
 use crate::pace::{Caps, Pace, Pinned};
 use crate::page_size::{Page, PageSizer};
 use crate::probe::Prober;
+use crate::shoppers::Shoppers;
 use crate::settings::{
     BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot,
 };
@@ -108,6 +109,7 @@ struct State {
     /// Time retries waited for their back-off, in all.
     retry_backoff: Duration,
     rng: u64,
+    shoppers: Shoppers,
 }
 
 impl Pacer {
@@ -185,6 +187,7 @@ impl Pacer {
             retry_latency: None,
             retry_backoff: Duration::ZERO,
             rng: 0x9E37_79B9_7F4A_7C15,
+            shoppers: Shoppers::Unknown,
         };
         Pacer {
             shared: Arc::new(Shared {
@@ -300,6 +303,32 @@ impl Pacer {
             retry_latency: s.retry_latency.map(Duration::from_secs_f64),
             retry_backoff: s.retry_backoff,
             learned_rate: s.rate_limit.rate(),
+            shoppers: s.shoppers,
+        }
+    }
+
+    /// Whether the pacer keeps a share of the shop for its storefront's visitors while they
+    /// are there: balanced does, unless pinned (`Caps::pinned`) or capped to one request.
+    /// Worth watching the visitors ([`crate::ShopperWatch`]) only then.
+    pub fn watches_shoppers(&self) -> bool {
+        let s = self.shared.lock();
+        s.pace == Pace::Balanced && !s.pinned && s.controller.ceiling() > 1
+    }
+
+    /// Tells the pacer whether shoppers are on the storefront ([`crate::ShopperWatch`]):
+    /// balanced keeps its share of the shop's capacity for them unless they are known to be
+    /// absent. Polite runs one request whatever it is told, and max keeps nothing back.
+    pub fn set_shoppers(&self, shoppers: Shoppers) {
+        let mut s = self.shared.lock();
+        if s.shoppers == shoppers {
+            return;
+        }
+        s.shoppers = shoppers;
+        tracing::debug!(?shoppers, "pacer: storefront visitors");
+        let change = s.controller.set_shoppers_absent(shoppers == Shoppers::Absent);
+        log_change(change, "shoppers", 0.0, s.controller.knee());
+        if matches!(change, Change::Grew { .. }) {
+            s.wake_first();
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::outcome::ResourceClass;
 use crate::pace::Pace;
+use crate::shoppers::Shoppers;
 
 /// The unloaded latency model of a class: `overhead + per_record * records`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -114,6 +115,8 @@ pub struct PacerSnapshot {
     pub retry_backoff: Duration,
     /// Requests per second allowed after the host answered 429, if it did.
     pub learned_rate: Option<f64>,
+    /// Whether shoppers are on the storefront, as last told ([`crate::Pacer::set_shoppers`]).
+    pub shoppers: Shoppers,
 }
 
 impl PacerSnapshot {

@@ -113,6 +113,7 @@ impl Ctx {
     /// other request (on a 2-worker shop one more request in flight is a shopper waiting).
     async fn read_server_clock(&self) -> Option<DateTime<Utc>> {
         let permit = self.fetcher.permit(ResourceClass::IdList).await;
+        self.fetcher.count_request();
         let query = Query::list("languages")
             .ok()?
             .display(Display::Fields(vec!["id".into()]))
@@ -453,6 +454,9 @@ impl Engine {
         }
         // The reference resources that wrote or deleted a row this run.
         let mut reference_changed: BTreeSet<&'static str> = BTreeSet::new();
+        // While the shop is read, its newest visitors are watched (balanced only): nobody
+        // on the storefront, and balanced may use the capacity it keeps for shoppers.
+        let watching_shoppers = crate::shoppers::watch(&ctx.fetcher, &ctx.options.unreadable);
         for wave in waves(&resources, &independent) {
             let reference_only = wave.iter().all(|r| r.reference);
             // The resources of a wave do not depend on each other: they are read at the same
@@ -553,6 +557,7 @@ impl Engine {
                 return Err(SyncError::Yielded);
             }
         }
+        drop(watching_shoppers);
         // Reports in the catalogue's reading order, whatever order reads finished in.
         reports.sort_by_key(|r| {
             resources

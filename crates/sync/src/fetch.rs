@@ -75,6 +75,12 @@ impl Fetcher {
         &self.pacer
     }
 
+    /// Counts a request sent outside [`Fetcher::get`] (the shop's clock, its newest
+    /// visitors) in the run's total.
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Requests sent so far, retries included.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)

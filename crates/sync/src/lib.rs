@@ -20,6 +20,7 @@ mod map;
 mod options;
 mod progress;
 mod read;
+mod shoppers;
 
 pub use engine::{
     needed_resources, parse_shop_date, DataTypeReport, DataTypeStatus, Engine, ResourceReport,

@@ -286,11 +286,24 @@ impl Drop for InService<'_> {
 /// One storefront page: a worker for the shopper's work; the latency from `arrival` is
 /// recorded.
 pub(crate) async fn shopper_visit(sh: &Shared, arrival: Instant) {
+    new_guest(sh);
     let cap = sh.capacity();
     let worker = InService::acquire(sh).await;
     worker.run(&cap, cap.scaled_work(cap.shopper_work())).await;
     drop(worker);
     sh.counters.shopper(arrival.elapsed());
+}
+
+/// A visitor without the shop's cookie, as every simulated visit is: PrestaShop creates a
+/// guest for it (`ps_guest`, the Webservice's `guests`), which a reader watches to tell
+/// whether anyone is on the storefront. Webservice requests create none.
+fn new_guest(sh: &Shared) {
+    let mut store = sh.store.write().expect("store lock");
+    let languages = store.languages.len();
+    let table = crate::generator::build::table(&mut store, "guests");
+    let id = table.next_id();
+    let row = crate::store::Row::empty(table.resource, id, languages);
+    table.rows.insert(id, row);
 }
 
 /// A Webservice request: worker, dispatcher, respond, faults, headers.

@@ -1,0 +1,196 @@
+//! Watching the storefront's visitors while a balanced run reads (see
+//! [`prestalink_pacing::ShopperWatch`]): the newest guest and cart ids, every few seconds,
+//! tell the pacer whether to keep a share of the shop free for shoppers.
+
+use std::time::Instant;
+
+use prestalink_pacing::{Pacer, ResourceClass, ShopperWatch, Shoppers};
+use prestalink_webservice::{Direction, Display, Error as WsError, Query};
+use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
+
+use crate::fetch::Fetcher;
+
+/// The resources whose newest id rises with visitors: guests (a visitor without the shop's
+/// cookie) and carts (a product added to a cart).
+const WATCHED: [&str; 2] = ["guests", "carts"];
+
+/// Watches while it lives; when dropped (the run's reads ended), the watch stops and the
+/// pacer forgets what it said.
+pub(crate) struct Watching {
+    _task: AbortOnDropHandle<()>,
+    pacer: Pacer,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.pacer.set_shoppers(Shoppers::Unknown);
+    }
+}
+
+/// Starts watching for a pacer that uses it ([`Pacer::watches_shoppers`]); `None` otherwise.
+/// Resources the key may not read (`unreadable`, from the diagnosis) are not asked for.
+pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching> {
+    if !fetcher.pacer().watches_shoppers() {
+        return None;
+    }
+    let readable: Vec<&'static str> = WATCHED
+        .into_iter()
+        .filter(|r| !unreadable.iter().any(|u| u == r))
+        .collect();
+    if readable.is_empty() {
+        return None;
+    }
+    let task = tokio::spawn(run(fetcher.clone(), readable, ShopperWatch::EVERY).in_current_span());
+    Some(Watching {
+        _task: AbortOnDropHandle::new(task),
+        pacer: fetcher.pacer().clone(),
+    })
+}
+
+async fn run(fetcher: Fetcher, mut watched: Vec<&'static str>, every: std::time::Duration) {
+    let mut watch = ShopperWatch::new();
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Positions in the watch's readings stay those of `WATCHED`.
+    let all = watched.clone();
+    loop {
+        tick.tick().await;
+        let mut newest = vec![None; all.len()];
+        let mut gone = Vec::new();
+        for (i, resource) in all.iter().enumerate() {
+            if !watched.contains(resource) {
+                continue;
+            }
+            match newest_id(&fetcher, resource).await {
+                Ok(id) => newest[i] = id,
+                Err(e) if !e.is_transient() => {
+                    tracing::debug!(resource, error = %e, "not watching storefront visitors there");
+                    gone.push(*resource);
+                }
+                Err(_) => {}
+            }
+        }
+        watched.retain(|r| !gone.contains(r));
+        if watched.is_empty() {
+            fetcher.pacer().set_shoppers(Shoppers::Unknown);
+            return;
+        }
+        let shoppers = watch.observe(Instant::now(), &newest);
+        fetcher.pacer().set_shoppers(shoppers);
+    }
+}
+
+/// The newest id of `resource` (`None` when it has no rows): one id, sorted by id
+/// descending. Sent through the pacer like every request, without a latency sample.
+pub(crate) async fn newest_id(fetcher: &Fetcher, resource: &str) -> Result<Option<u64>, WsError> {
+    let query = Query::list(resource)?
+        .display(Display::Fields(vec!["id".into()]))?
+        .sort("id", Direction::Desc)?
+        .limit(0, 1);
+    let permit = fetcher.permit(ResourceClass::IdList).await;
+    fetcher.count_request();
+    let page = fetcher.client().get(&query).await;
+    drop(permit);
+    Ok(page?.into_records().first().and_then(|r| r.id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use prestalink_pacing::{Caps, Pace};
+    use prestalink_simulator::generator::GenConfig;
+
+    use super::*;
+    use crate::engine::testing::harness;
+
+    async fn visit(base_url: &str) {
+        let page = reqwest::get(format!("{base_url}/")).await.unwrap();
+        assert_eq!(page.status(), 200);
+    }
+
+    async fn shoppers_become(pacer: &Pacer, wanted: Shoppers, within: Duration) {
+        let started = Instant::now();
+        while pacer.snapshot().shoppers != wanted {
+            assert!(
+                started.elapsed() < within,
+                "still {:?} after {within:?}",
+                pacer.snapshot().shoppers
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn storefront_visits_raise_the_newest_guest_and_the_pacer_is_told() {
+        let h = harness(GenConfig {
+            orders: 5,
+            customers: 3,
+            products: 3,
+            ..Default::default()
+        })
+        .await;
+        let fetcher = &h.ctx.fetcher;
+        let before = newest_id(fetcher, "guests").await.unwrap().unwrap_or(0);
+        let requests = fetcher.requests();
+        for _ in 0..3 {
+            visit(&h.sim.base_url()).await;
+        }
+        assert_eq!(newest_id(fetcher, "guests").await.unwrap(), Some(before + 3));
+        assert_eq!(fetcher.requests(), requests + 1, "counted in the run's requests");
+        newest_id(fetcher, "carts").await.unwrap();
+        // A resource the shop does not have is no passing failure: it is not asked again.
+        let missing = newest_id(fetcher, "no_such_things").await.unwrap_err();
+        assert!(!missing.is_transient(), "{missing}");
+
+        // Watched every 100 ms: nobody comes for 10 s, then one visitor.
+        let pacer = fetcher.pacer().clone();
+        let task = tokio::spawn(run(
+            fetcher.clone(),
+            WATCHED.to_vec(),
+            Duration::from_millis(100),
+        ));
+        let watching = Watching {
+            _task: AbortOnDropHandle::new(task),
+            pacer: pacer.clone(),
+        };
+        assert_eq!(pacer.snapshot().shoppers, Shoppers::Unknown);
+        shoppers_become(&pacer, Shoppers::Absent, Duration::from_secs(15)).await;
+        visit(&h.sim.base_url()).await;
+        shoppers_become(&pacer, Shoppers::Present, Duration::from_secs(5)).await;
+        // The run's reads end: the pacer forgets.
+        drop(watching);
+        assert_eq!(pacer.snapshot().shoppers, Shoppers::Unknown);
+
+        // Only balanced watches, and not when the key may read neither resource.
+        assert!(watch(fetcher, &[]).is_some());
+        assert!(watch(fetcher, &["guests".into(), "carts".into()]).is_none());
+        for caps in [
+            Caps {
+                pinned: Some("2x100".parse().unwrap()),
+                ..Caps::default()
+            },
+            Caps {
+                max_concurrency: Some(1),
+                ..Caps::default()
+            },
+        ] {
+            let pinned = Fetcher::new(
+                fetcher.client().clone(),
+                Pacer::new(Pace::Balanced, caps, None),
+                1,
+            );
+            assert!(watch(&pinned, &[]).is_none());
+        }
+        for pace in [Pace::Max, Pace::Polite] {
+            let other = Fetcher::new(
+                fetcher.client().clone(),
+                Pacer::new(pace, Caps::default(), None),
+                1,
+            );
+            assert!(watch(&other, &[]).is_none(), "{pace}");
+        }
+        h.finish().await;
+    }
+}
