@@ -45,6 +45,17 @@
 
 use crate::pace::PaceProfile;
 
+/// The growth band of a pace while nobody is on the storefront: max's.
+const ABSENT: Band = Band {
+    grow_below: 1.50,
+    shrink_above: 1.80,
+};
+
+struct Band {
+    grow_below: f64,
+    shrink_above: f64,
+}
+
 /// Multiplier applied when latency shows queueing.
 const LATENCY_DECREASE: f64 = 0.75;
 /// Multiplier applied on back-pressure.
@@ -173,7 +184,7 @@ impl Controller {
     /// storefront reserve, at least one.
     fn cap(&self) -> usize {
         match self.knee.filter(|_| self.profile.storefront_reserve > 0.0) {
-            Some(knee) if self.shoppers_absent => knee.min(self.ceiling),
+            Some(_) if self.shoppers_absent => self.ceiling,
             Some(knee) => {
                 let reserve = (knee as f64 * self.profile.storefront_reserve).ceil() as usize;
                 knee.saturating_sub(reserve).max(1)
@@ -182,9 +193,31 @@ impl Controller {
         }
     }
 
+    /// Grow only while a window's ratio is at or below this: the pace's, or max's while
+    /// nobody is on the storefront.
+    fn grow_below(&self) -> f64 {
+        if self.shoppers_absent {
+            self.profile.grow_below.max(ABSENT.grow_below)
+        } else {
+            self.profile.grow_below
+        }
+    }
+
+    /// Shrink when a window's ratio is at or above this (as [`Controller::grow_below`]).
+    fn shrink_above(&self) -> f64 {
+        if self.shoppers_absent {
+            self.profile.shrink_above.max(ABSENT.shrink_above)
+        } else {
+            self.profile.shrink_above
+        }
+    }
+
     /// Whether shoppers are on the storefront. While nobody is, the storefront's reserve is
-    /// not kept: the limit goes straight back to the knee (a capacity the shop showed). When
-    /// they come back, it drops to the reserve's cap at once (requests in flight finish).
+    /// not kept and the pace reads as max does (past the knee, every CPU busy: there is no
+    /// one to slow down); the limit goes straight back to the knee, a capacity the shop
+    /// showed, and grows from there. The knee is still measured at each congestion, and
+    /// when shoppers come back the limit drops to the reserve's cap below it at once
+    /// (requests in flight finish).
     pub fn set_shoppers_absent(&mut self, absent: bool) -> Change {
         if absent == self.shoppers_absent {
             return Change::Hold;
@@ -196,11 +229,11 @@ impl Controller {
         };
         if absent {
             self.limit = self.limit.max(knee.min(self.ceiling));
-            // Growing to the knee is no climb back to a congestion: the reserve's own cut
-            // recorded the knee as one.
-            if self.congested_at.is_some_and(|c| c <= knee) {
-                self.congested_at = None;
-            }
+            // The hold after a decrease and the plateau below a congested limit were decided
+            // in the pace's own band; in max's they said nothing. Growth resumes at once.
+            self.congested_at = None;
+            self.holdoff = 0;
+            self.plateau = 0;
         } else {
             self.limit = self.limit.min(self.cap());
         }
@@ -308,14 +341,14 @@ impl Controller {
             .window
             .ratios
             .iter()
-            .filter(|&&r| r >= self.profile.shrink_above)
+            .filter(|&&r| r >= self.shrink_above())
             .count();
         let clean = queued * 4 < self.window.ratios.len();
         let binding = self.window.max_in_flight >= self.limit;
         self.last_ratio = Some(signal);
         self.restart_window();
         let settling = std::mem::take(&mut self.settling);
-        if signal >= self.profile.shrink_above {
+        if signal >= self.shrink_above() {
             if settling {
                 // The queue the old limit left behind, not the new limit's: a second
                 // decrease here measured knees of one worker on a 4-worker shop.
@@ -337,7 +370,7 @@ impl Controller {
             self.holdoff -= 1;
             return Change::Hold;
         }
-        if signal > self.profile.grow_below {
+        if signal > self.grow_below() {
             // Near the knee: hold. Slow start ends after two such windows in a row: one may
             // be noise, or a baseline measured a few percent low.
             self.in_band += 1;
@@ -372,7 +405,7 @@ impl Controller {
             return Change::Hold;
         }
         let from = self.limit;
-        let quiet = signal <= 1.0 + (self.profile.grow_below - 1.0) / 2.0;
+        let quiet = signal <= 1.0 + (self.grow_below() - 1.0) / 2.0;
         let to = match (self.slow_start, quiet) {
             (true, _) if from < SLOW_START_STEP_BELOW => from + 1,
             (true, true) => from * 2,
@@ -556,23 +589,28 @@ mod tests {
     }
 
     #[test]
-    fn without_shoppers_balanced_reads_at_the_knee_and_gives_the_reserve_back_when_they_come() {
+    fn without_shoppers_balanced_reads_as_max_and_gives_the_reserve_back_when_they_come() {
         // The two-worker shop of the test above, read one page at a time...
         let mut c = balanced(1, true);
         assert_eq!(script(&mut c, &[1.0, 1.0, 1.5], true), vec![2, 3, 1]);
         // ...until the shop's visitors are seen still: two at once, at once.
         assert_eq!(c.set_shoppers_absent(true), Change::Grew { from: 1, to: 2 });
         assert_eq!(c.set_shoppers_absent(true), Change::Hold);
-        // Clean windows at the knee do not grow past it.
-        assert_eq!(script(&mut c, &[1.0; 4], true), vec![2; 4]);
-        // A shopper arrives: back to one.
-        assert_eq!(c.set_shoppers_absent(false), Change::Shrank { from: 2, to: 1 });
-        assert_eq!(script(&mut c, &[1.0; 3], true), vec![1; 3]);
-        // Before any knee is known there is nothing to give back or take.
+        // Then as max: past the knee while the latency stays under +50 % (without waiting
+        // for the hold and plateau of the balanced congestion), back at +80 %.
+        assert_eq!(script(&mut c, &[1.3; 2], true), vec![3, 4]);
+        assert_eq!(script(&mut c, &[1.6, 1.9], true), vec![4, 3]);
+        // The congestion measured the knee again: 3 ran clean.
+        assert_eq!(c.knee(), Some(3));
+        // A shopper arrives: a third of the knee is theirs again.
+        assert_eq!(c.set_shoppers_absent(false), Change::Shrank { from: 3, to: 2 });
+        assert_eq!(script(&mut c, &[1.0; 3], true), vec![2; 3]);
+        // Before any knee is known nothing changes at once; then it grows as max would
+        // (+50 % is no congestion to max).
         let mut fresh = balanced(1, true);
         assert_eq!(fresh.set_shoppers_absent(true), Change::Hold);
-        assert_eq!(script(&mut fresh, &[1.0, 1.0, 1.5], true), vec![2, 3, 2]);
-        assert_eq!(fresh.knee(), Some(2));
+        assert_eq!(script(&mut fresh, &[1.0, 1.0, 1.5], true), vec![2, 3, 4]);
+        assert_eq!(fresh.knee(), None);
     }
 
     #[test]

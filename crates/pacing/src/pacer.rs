@@ -324,7 +324,12 @@ impl Pacer {
             return;
         }
         s.shoppers = shoppers;
-        tracing::debug!(?shoppers, "pacer: storefront visitors");
+        tracing::debug!(
+            ?shoppers,
+            limit = s.controller.limit(),
+            knee = ?s.controller.knee(),
+            "pacer: storefront visitors"
+        );
         let change = s.controller.set_shoppers_absent(shoppers == Shoppers::Absent);
         log_change(change, "shoppers", 0.0, s.controller.knee());
         if matches!(change, Change::Grew { .. }) {
@@ -543,9 +548,22 @@ impl State {
     /// (2 cores), such short pages took 6,292 requests and 170 s of the shop's CPU for a full
     /// read that 836 requests of 500 records did with 135 s, for the same storefront
     /// latency (p95 ×1.05 at one request in flight either way). Max keeps the pace's target.
+    /// Whether the pacer reads as max does now: at max, or balanced while nobody is on the
+    /// storefront (nobody to slow down: pages as long as max's, no one-at-a-time probes of
+    /// new page sizes, the growth band of max; see `Controller::set_shoppers_absent`).
+    fn reads_as_max(&self) -> bool {
+        match self.pace {
+            Pace::Max => true,
+            Pace::Balanced => self.shoppers == Shoppers::Absent,
+            Pace::Polite => false,
+        }
+    }
+
     fn page_target(&self, i: usize) -> (Duration, Option<usize>) {
-        let target = self.pace.profile().target_request_time;
-        let short = self.pace != Pace::Max;
+        let as_max = self.reads_as_max();
+        let pace = if as_max { Pace::Max } else { self.pace };
+        let target = pace.profile().target_request_time;
+        let short = !as_max;
         match self.baselines[i].fit() {
             Some((overhead, per_record)) if short && overhead > 0.0 && per_record > 0.0 => {
                 let limit = self.controller.limit() as f64;
@@ -592,7 +610,7 @@ impl State {
             }
         } else if expected.is_none()
             && records == self.pages[i].size()
-            && !(self.pace == Pace::Max && timing.is_some() && self.transport.is_some())
+            && !(self.reads_as_max() && timing.is_some() && self.transport.is_some())
         {
             // Paging at a size no probe measured: the latency cannot be judged yet. Max
             // judges by the shop's own timing when it has it (the queue ratio needs no idle

@@ -2,7 +2,7 @@
 //! [`prestalink_pacing::ShopperWatch`]): the newest guest and cart ids, every few seconds,
 //! tell the pacer whether to keep a share of the shop free for shoppers.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prestalink_pacing::{Pacer, ResourceClass, ShopperWatch, Shoppers};
 use prestalink_webservice::{Direction, Display, Error as WsError, Query};
@@ -41,21 +41,36 @@ pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching
     if readable.is_empty() {
         return None;
     }
-    let task = tokio::spawn(run(fetcher.clone(), readable, ShopperWatch::EVERY).in_current_span());
+    let task = tokio::spawn(
+        run(
+            fetcher.clone(),
+            readable,
+            ShopperWatch::FIRST_EVERY,
+            ShopperWatch::EVERY,
+        )
+        .in_current_span(),
+    );
     Some(Watching {
         _task: AbortOnDropHandle::new(task),
         pacer: fetcher.pacer().clone(),
     })
 }
 
-async fn run(fetcher: Fetcher, mut watched: Vec<&'static str>, every: std::time::Duration) {
+/// Reads the newest ids every `first_every` while nothing is known, then every `every`.
+async fn run(
+    fetcher: Fetcher,
+    mut watched: Vec<&'static str>,
+    first_every: Duration,
+    every: Duration,
+) {
     let mut watch = ShopperWatch::new();
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Positions in the watch's readings stay those of `WATCHED`.
     let all = watched.clone();
+    let mut next = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
+        tokio::time::sleep_until(next).await;
+        let known = watch.state(Instant::now()) != Shoppers::Unknown;
+        next += if known { every } else { first_every };
         let mut newest = vec![None; all.len()];
         let mut gone = Vec::new();
         for (i, resource) in all.iter().enumerate() {
@@ -97,8 +112,6 @@ pub(crate) async fn newest_id(fetcher: &Fetcher, resource: &str) -> Result<Optio
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use prestalink_pacing::{Caps, Pace};
     use prestalink_simulator::generator::GenConfig;
 
@@ -144,13 +157,10 @@ mod tests {
         let missing = newest_id(fetcher, "no_such_things").await.unwrap_err();
         assert!(!missing.is_transient(), "{missing}");
 
-        // Watched every 100 ms: nobody comes for 10 s, then one visitor.
+        // Watched every 100 ms: nobody comes for 6 s, then one visitor.
         let pacer = fetcher.pacer().clone();
-        let task = tokio::spawn(run(
-            fetcher.clone(),
-            WATCHED.to_vec(),
-            Duration::from_millis(100),
-        ));
+        let every = Duration::from_millis(100);
+        let task = tokio::spawn(run(fetcher.clone(), WATCHED.to_vec(), every, every));
         let watching = Watching {
             _task: AbortOnDropHandle::new(task),
             pacer: pacer.clone(),
