@@ -603,7 +603,10 @@ mod tests {
         // The congestion measured the knee again: 3 ran clean.
         assert_eq!(c.knee(), Some(3));
         // A shopper arrives: a third of the knee is theirs again.
-        assert_eq!(c.set_shoppers_absent(false), Change::Shrank { from: 3, to: 2 });
+        assert_eq!(
+            c.set_shoppers_absent(false),
+            Change::Shrank { from: 3, to: 2 }
+        );
         assert_eq!(script(&mut c, &[1.0; 3], true), vec![2; 3]);
         // Before any knee is known nothing changes at once; then it grows as max would
         // (+50 % is no congestion to max).

@@ -42,5 +42,5 @@ mod shoppers;
 pub use outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTiming};
 pub use pace::{Caps, InvalidPinned, Pace, Pinned, UnknownPace};
 pub use pacer::{Pacer, Permit, MAX_RETRY_AFTER};
-pub use shoppers::{ShopperWatch, Shoppers};
 pub use settings::{BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot};
+pub use shoppers::{ShopperWatch, Shoppers};

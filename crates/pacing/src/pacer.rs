@@ -19,10 +19,10 @@ use crate::outcome::{Attempt, BackpressureKind, Outcome, ResourceClass, ServerTi
 use crate::pace::{Caps, Pace, Pinned};
 use crate::page_size::{Page, PageSizer};
 use crate::probe::Prober;
-use crate::shoppers::Shoppers;
 use crate::settings::{
     BaselineSettings, ClassSettings, ClassSnapshot, PacerSettings, PacerSnapshot,
 };
+use crate::shoppers::Shoppers;
 
 /// Longest `Retry-After` honoured; a longer one (a firewall ban) is the caller's to report.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
@@ -330,7 +330,9 @@ impl Pacer {
             knee = ?s.controller.knee(),
             "pacer: storefront visitors"
         );
-        let change = s.controller.set_shoppers_absent(shoppers == Shoppers::Absent);
+        let change = s
+            .controller
+            .set_shoppers_absent(shoppers == Shoppers::Absent);
         log_change(change, "shoppers", 0.0, s.controller.knee());
         if matches!(change, Change::Grew { .. }) {
             s.wake_first();

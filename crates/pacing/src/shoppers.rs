@@ -15,9 +15,7 @@
 use std::time::{Duration, Instant};
 
 /// What the reader knows of the storefront's visitors.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shoppers {
     /// Not watched (the key may not read guests), or not watched for long enough yet:
@@ -118,7 +116,10 @@ mod tests {
         let mut w = ShopperWatch::new();
         assert_eq!(w.state(t0), Shoppers::Unknown);
         assert_eq!(w.observe(t0, &[Some(40), Some(7)]), Shoppers::Unknown);
-        assert_eq!(w.observe(at(t0, 4), &[Some(40), Some(7)]), Shoppers::Unknown);
+        assert_eq!(
+            w.observe(at(t0, 4), &[Some(40), Some(7)]),
+            Shoppers::Unknown
+        );
         assert_eq!(w.observe(at(t0, 6), &[Some(40), Some(7)]), Shoppers::Absent);
     }
 
@@ -129,12 +130,21 @@ mod tests {
         w.observe(t0, &[Some(40), Some(7)]);
         w.observe(at(t0, 10), &[Some(40), Some(7)]);
         // A cart only (a returning visitor adding to cart).
-        assert_eq!(w.observe(at(t0, 15), &[Some(40), Some(8)]), Shoppers::Present);
-        assert_eq!(w.observe(at(t0, 100), &[Some(40), Some(8)]), Shoppers::Present);
+        assert_eq!(
+            w.observe(at(t0, 15), &[Some(40), Some(8)]),
+            Shoppers::Present
+        );
+        assert_eq!(
+            w.observe(at(t0, 100), &[Some(40), Some(8)]),
+            Shoppers::Present
+        );
         assert_eq!(w.state(at(t0, 15 + 119)), Shoppers::Present);
         assert_eq!(w.state(at(t0, 15 + 120)), Shoppers::Absent);
         // A guest.
-        assert_eq!(w.observe(at(t0, 200), &[Some(41), Some(8)]), Shoppers::Present);
+        assert_eq!(
+            w.observe(at(t0, 200), &[Some(41), Some(8)]),
+            Shoppers::Present
+        );
     }
 
     #[test]
@@ -150,6 +160,9 @@ mod tests {
         w.observe(at(t0, 5), &[None, None]);
         assert_eq!(w.observe(at(t0, 10), &[Some(5), None]), Shoppers::Absent);
         // The first id of a resource seen late is where it stands, not a visitor.
-        assert_eq!(w.observe(at(t0, 15), &[Some(5), Some(90)]), Shoppers::Absent);
+        assert_eq!(
+            w.observe(at(t0, 15), &[Some(5), Some(90)]),
+            Shoppers::Absent
+        );
     }
 }

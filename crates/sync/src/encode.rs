@@ -101,8 +101,8 @@ fn write_record(record: &Record, out: &mut Vec<u8>) {
     out.extend_from_slice(b",}");
 }
 
-fn write_sorted<V>(
-    map: &IndexMap<String, V>,
+fn write_sorted<V, S>(
+    map: &IndexMap<String, V, S>,
     out: &mut Vec<u8>,
     mut write_value: impl FnMut(&V, &mut Vec<u8>),
 ) {
@@ -146,7 +146,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
-            associations: IndexMap::new(),
+            associations: Default::default(),
         }
     }
 

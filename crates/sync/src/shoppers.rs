@@ -150,8 +150,15 @@ mod tests {
         for _ in 0..3 {
             visit(&h.sim.base_url()).await;
         }
-        assert_eq!(newest_id(fetcher, "guests").await.unwrap(), Some(before + 3));
-        assert_eq!(fetcher.requests(), requests + 1, "counted in the run's requests");
+        assert_eq!(
+            newest_id(fetcher, "guests").await.unwrap(),
+            Some(before + 3)
+        );
+        assert_eq!(
+            fetcher.requests(),
+            requests + 1,
+            "counted in the run's requests"
+        );
         newest_id(fetcher, "carts").await.unwrap();
         // A resource the shop does not have is no passing failure: it is not asked again.
         let missing = newest_id(fetcher, "no_such_things").await.unwrap_err();

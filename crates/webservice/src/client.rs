@@ -377,7 +377,14 @@ async fn read_capped(
     url: &Url,
     connection: &Connection,
 ) -> Result<Bytes, Error> {
-    let mut body = BytesMut::new();
+    // Sized once from Content-Length when the server sends it (checked against the cap
+    // before): a page of 1,000 orders is megabytes, and growing the buffer by doubling
+    // copied it several times over, each time into fresh memory the kernel had to zero.
+    let expected = response
+        .content_length()
+        .filter(|&n| n <= connection.max_body_bytes)
+        .unwrap_or(0);
+    let mut body = BytesMut::with_capacity(expected as usize);
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {

@@ -8,12 +8,11 @@
 use std::fmt;
 use std::io::BufRead;
 
-use indexmap::IndexMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{Capped, Document};
 use crate::error::{Error, Format, PsError};
-use crate::record::{FieldValue, LangValue, Record};
+use crate::record::{Associations, FieldValue, LangValue, Record};
 
 /// Decodes a JSON body held in memory.
 pub fn decode_slice(body: &[u8]) -> Result<Document, Error> {
@@ -235,21 +234,21 @@ impl<'de> Visitor<'de> for RecordVisitor {
 struct AssociationsSeed;
 
 impl<'de> DeserializeSeed<'de> for AssociationsSeed {
-    type Value = IndexMap<String, Vec<Record>>;
+    type Value = Associations;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for AssociationsSeed {
-    type Value = IndexMap<String, Vec<Record>>;
+    type Value = Associations;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object of associations")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut associations = IndexMap::new();
+        let mut associations = Associations::default();
         while let Some(name) = map.next_key::<String>()? {
             let entries = map.next_value_seed(RecordsSeed)?;
             associations.insert(name, entries);
@@ -264,7 +263,7 @@ impl<'de> Visitor<'de> for AssociationsSeed {
                 "associations must be an object, not a list",
             ));
         }
-        Ok(IndexMap::new())
+        Ok(Associations::default())
     }
 }
 
