@@ -135,6 +135,9 @@ pub(crate) struct Controller {
     settling: bool,
     /// Nobody is on the storefront (see `shoppers`): no share of the knee is kept for them.
     shoppers_absent: bool,
+    /// The limit when shoppers were last seen leaving, capped to the reserve's: where it
+    /// returns when they come back with no knee known.
+    limit_when_present: Option<usize>,
 }
 
 impl Controller {
@@ -162,6 +165,7 @@ impl Controller {
             forgotten_knee: None,
             settling: false,
             shoppers_absent: false,
+            limit_when_present: None,
         }
     }
 
@@ -215,28 +219,44 @@ impl Controller {
     /// Whether shoppers are on the storefront. While nobody is, the storefront's reserve is
     /// not kept and the pace reads as max does (past the knee, every CPU busy: there is no
     /// one to slow down); the limit goes straight back to the knee, a capacity the shop
-    /// showed, and grows from there. The knee is still measured at each congestion, and
-    /// when shoppers come back the limit drops to the reserve's cap below it at once
-    /// (requests in flight finish).
+    /// showed, and grows from there. The knee is frozen meanwhile: measured in max's band it
+    /// would sit past the shop's capacity. When shoppers come back the limit drops at once
+    /// (requests in flight finish) to the reserve's cap below the knee, or, when no knee is
+    /// known (never measured, or forgotten by a probe meanwhile), to the limit it had when
+    /// they left.
     pub fn set_shoppers_absent(&mut self, absent: bool) -> Change {
         if absent == self.shoppers_absent {
             return Change::Hold;
         }
-        self.shoppers_absent = absent;
         let from = self.limit;
-        let Some(knee) = self.knee.filter(|_| self.profile.storefront_reserve > 0.0) else {
-            return Change::Hold;
-        };
+        let reserved = self.profile.storefront_reserve > 0.0;
         if absent {
-            self.limit = self.limit.max(knee.min(self.ceiling));
+            self.limit_when_present = Some(self.limit.min(self.cap()));
+            self.shoppers_absent = true;
+            if let Some(knee) = self.knee.filter(|_| reserved) {
+                self.limit = self.limit.max(knee.min(self.ceiling));
+            }
             // The hold after a decrease and the plateau below a congested limit were decided
             // in the pace's own band; in max's they said nothing. Growth resumes at once.
             self.congested_at = None;
             self.holdoff = 0;
             self.plateau = 0;
         } else {
-            self.limit = self.limit.min(self.cap());
+            self.shoppers_absent = false;
+            let before = self.limit_when_present.take().unwrap_or(self.limit);
+            self.limit = match self.knee.filter(|_| reserved) {
+                Some(_) => self.limit.min(self.cap()),
+                None => self.limit.min(before),
+            };
+            // What ran clean in max's band is no floor for a knee measured in the pace's.
+            self.grew_from = None;
+            self.good_limit = self.good_limit.map(|good| good.min(self.limit));
+            // Requests started at the old limit still queue at the shop.
+            self.settling = true;
         }
+        // Samples of the other band describe the other limit.
+        self.decrease_boundary = Some(self.starts);
+        self.restart_window();
         match self.limit.cmp(&from) {
             std::cmp::Ordering::Greater => Change::Grew {
                 from,
@@ -376,7 +396,11 @@ impl Controller {
             self.in_band += 1;
             if self.in_band >= 2 {
                 self.slow_start = false;
-                if binding && self.knee.is_none() && self.profile.storefront_reserve > 0.0 {
+                if binding
+                    && self.knee.is_none()
+                    && self.profile.storefront_reserve > 0.0
+                    && !self.shoppers_absent
+                {
                     self.in_band = 0;
                     // Two windows in a row near the knee, at a limit in use: this is the
                     // knee. Leave the storefront its share as after a congestion; holding
@@ -448,7 +472,9 @@ impl Controller {
         let from = self.limit;
         let lowered = ((from as f64 * factor).floor() as usize).max(1);
         // The limit never goes above the storefront's reserve below the knee (`cap`).
-        if let Some(ratio) = knee_ratio.filter(|_| self.profile.storefront_reserve > 0.0) {
+        // The knee is frozen while shoppers are absent (`set_shoppers_absent`).
+        let measures = self.profile.storefront_reserve > 0.0 && !self.shoppers_absent;
+        if let Some(ratio) = knee_ratio.filter(|_| measures) {
             // A shop with W workers running c > W requests answers c / W times slower:
             // W ≈ c / ratio (shoppers make the ratio higher, the estimate lower: the safe
             // side). A limit below `from` that ran clean is a floor: the last one grown
@@ -600,20 +626,30 @@ mod tests {
         // for the hold and plateau of the balanced congestion), back at +80 %.
         assert_eq!(script(&mut c, &[1.3; 2], true), vec![3, 4]);
         assert_eq!(script(&mut c, &[1.6, 1.9], true), vec![4, 3]);
-        // The congestion measured the knee again: 3 ran clean.
-        assert_eq!(c.knee(), Some(3));
-        // A shopper arrives: a third of the knee is theirs again.
+        // The knee measured in max's band would be past the shop's capacity: it is kept.
+        assert_eq!(c.knee(), Some(2));
+        // A shopper arrives: one worker is theirs again, and the window of the other band
+        // does not count.
         assert_eq!(
             c.set_shoppers_absent(false),
-            Change::Shrank { from: 3, to: 2 }
+            Change::Shrank { from: 3, to: 1 }
         );
-        assert_eq!(script(&mut c, &[1.0; 3], true), vec![2; 3]);
+        assert_eq!(script(&mut c, &[1.0; 3], true), vec![1; 3]);
+
         // Before any knee is known nothing changes at once; then it grows as max would
-        // (+50 % is no congestion to max).
+        // (+50 % is no congestion to max) and measures no knee...
         let mut fresh = balanced(1, true);
         assert_eq!(fresh.set_shoppers_absent(true), Change::Hold);
-        assert_eq!(script(&mut fresh, &[1.0, 1.0, 1.5], true), vec![2, 3, 4]);
+        assert_eq!(
+            script(&mut fresh, &[1.0, 1.0, 1.5, 1.9], true),
+            vec![2, 3, 4, 3]
+        );
         assert_eq!(fresh.knee(), None);
+        // ...and shoppers coming back find the limit they left.
+        assert_eq!(
+            fresh.set_shoppers_absent(false),
+            Change::Shrank { from: 3, to: 1 }
+        );
     }
 
     #[test]

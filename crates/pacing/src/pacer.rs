@@ -538,6 +538,18 @@ impl State {
         self.probe_completion(started, false, true, now);
     }
 
+    /// Whether the pacer reads as max does now: at max, or balanced while nobody is on the
+    /// storefront (nobody to slow down: pages as long as max's, no one-at-a-time probes of
+    /// new page sizes once the shop's timing is known, the growth band of max; see
+    /// `Controller::set_shoppers_absent`).
+    fn reads_as_max(&self) -> bool {
+        match self.pace {
+            Pace::Max => true,
+            Pace::Balanced => self.shoppers == Shoppers::Absent,
+            Pace::Polite => false,
+        }
+    }
+
     /// The time per request pages of class `i` aim at, and the largest page that fits in
     /// it. At the balanced and polite paces pages aim at `PAGE_OVERHEADS × overhead` (the
     /// overhead being the fixed cost of a PrestaShop request: ~8-10 ms of PHP bootstrap), so
@@ -549,18 +561,8 @@ impl State {
     /// with the reader instead of queueing: on a real PrestaShop 8.1.2 with 20,000 orders
     /// (2 cores), such short pages took 6,292 requests and 170 s of the shop's CPU for a full
     /// read that 836 requests of 500 records did with 135 s, for the same storefront
-    /// latency (p95 ×1.05 at one request in flight either way). Max keeps the pace's target.
-    /// Whether the pacer reads as max does now: at max, or balanced while nobody is on the
-    /// storefront (nobody to slow down: pages as long as max's, no one-at-a-time probes of
-    /// new page sizes, the growth band of max; see `Controller::set_shoppers_absent`).
-    fn reads_as_max(&self) -> bool {
-        match self.pace {
-            Pace::Max => true,
-            Pace::Balanced => self.shoppers == Shoppers::Absent,
-            Pace::Polite => false,
-        }
-    }
-
+    /// latency (p95 ×1.05 at one request in flight either way). Max keeps the pace's target,
+    /// and so does balanced while it reads as max.
     fn page_target(&self, i: usize) -> (Duration, Option<usize>) {
         let as_max = self.reads_as_max();
         let pace = if as_max { Pace::Max } else { self.pace };

@@ -33,8 +33,11 @@ pub enum Shoppers {
 pub struct ShopperWatch {
     /// The newest id seen of each watched resource, by its position in the readings.
     newest: Vec<Option<u64>>,
-    /// When the first reading came.
+    /// When the first reading that read an id came.
     since: Option<Instant>,
+    /// When the last reading that read an id came: readings that fail (a shop too busy to
+    /// answer) are no sign of a still shop.
+    last_read: Option<Instant>,
     /// When an id last rose.
     last_rise: Option<Instant>,
 }
@@ -53,6 +56,8 @@ impl ShopperWatch {
     /// A new visitor counts as present this long after it arrived: a visit lasts minutes,
     /// and new ones follow it on a shop that has any traffic.
     pub const PRESENT_FOR: Duration = Duration::from_secs(120);
+    /// Absent holds only while the last reading that read an id is at most this old.
+    pub const STALE_AFTER: Duration = Duration::from_secs(15);
 
     /// A watch with no readings yet.
     pub fn new() -> ShopperWatch {
@@ -63,7 +68,10 @@ impl ShopperWatch {
     /// (`None` for a resource that could not be read this time, or that has no rows).
     /// Returns what is known afterwards.
     pub fn observe(&mut self, now: Instant, newest: &[Option<u64>]) -> Shoppers {
-        self.since.get_or_insert(now);
+        if newest.iter().any(Option::is_some) {
+            self.since.get_or_insert(now);
+            self.last_read = Some(now);
+        }
         if self.newest.len() < newest.len() {
             self.newest.resize(newest.len(), None);
         }
@@ -82,18 +90,19 @@ impl ShopperWatch {
 
     /// What is known at `now` from the readings so far.
     pub fn state(&self, now: Instant) -> Shoppers {
-        let Some(since) = self.since else {
-            return Shoppers::Unknown;
-        };
         if self
             .last_rise
             .is_some_and(|rise| now.duration_since(rise) < Self::PRESENT_FOR)
         {
             return Shoppers::Present;
         }
-        let quiet_since = self.last_rise.unwrap_or(since);
-        if now.duration_since(quiet_since) >= Self::QUIET_AFTER
-            && self.newest.iter().any(Option::is_some)
+        let (Some(since), Some(last_read)) = (self.since, self.last_read) else {
+            return Shoppers::Unknown;
+        };
+        // Still for the quiet time as far as readings that succeeded saw, and lately.
+        let quiet_since = self.last_rise.map_or(since, |rise| rise.max(since));
+        if last_read.saturating_duration_since(quiet_since) >= Self::QUIET_AFTER
+            && now.saturating_duration_since(last_read) <= Self::STALE_AFTER
         {
             Shoppers::Absent
         } else {
@@ -138,8 +147,9 @@ mod tests {
             w.observe(at(t0, 100), &[Some(40), Some(8)]),
             Shoppers::Present
         );
-        assert_eq!(w.state(at(t0, 15 + 119)), Shoppers::Present);
-        assert_eq!(w.state(at(t0, 15 + 120)), Shoppers::Absent);
+        let same = [Some(40), Some(8)];
+        assert_eq!(w.observe(at(t0, 15 + 119), &same), Shoppers::Present);
+        assert_eq!(w.observe(at(t0, 15 + 120), &same), Shoppers::Absent);
         // A guest.
         assert_eq!(
             w.observe(at(t0, 200), &[Some(41), Some(8)]),
@@ -164,5 +174,18 @@ mod tests {
             w.observe(at(t0, 15), &[Some(5), Some(90)]),
             Shoppers::Absent
         );
+    }
+
+    #[test]
+    fn failed_readings_are_no_sign_of_a_still_shop() {
+        let t0 = Instant::now();
+        let mut w = ShopperWatch::new();
+        w.observe(t0, &[Some(5), Some(1)]);
+        // Nothing read for the quiet time: not known to be still.
+        assert_eq!(w.observe(at(t0, 8), &[None, None]), Shoppers::Unknown);
+        assert_eq!(w.observe(at(t0, 9), &[Some(5), None]), Shoppers::Absent);
+        // Then every reading fails (a shop too busy to answer): absent goes stale.
+        assert_eq!(w.observe(at(t0, 20), &[None, None]), Shoppers::Absent);
+        assert_eq!(w.observe(at(t0, 25), &[None, None]), Shoppers::Unknown);
     }
 }

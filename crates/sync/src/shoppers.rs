@@ -2,6 +2,7 @@
 //! [`prestalink_pacing::ShopperWatch`]): the newest guest and cart ids, every few seconds,
 //! tell the pacer whether to keep a share of the shop free for shoppers.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use prestalink_pacing::{Pacer, ResourceClass, ShopperWatch, Shoppers};
@@ -20,11 +21,26 @@ const WATCHED: [&str; 2] = ["guests", "carts"];
 pub(crate) struct Watching {
     _task: AbortOnDropHandle<()>,
     pacer: Pacer,
+    live: Live,
 }
+
+/// Whether the watch may still tell the pacer: the task tells it holding this lock, and
+/// the drop clears it under the lock before resetting the pacer, so that a reading
+/// finishing on another thread meanwhile cannot set a state after the reset.
+type Live = Arc<Mutex<bool>>;
 
 impl Drop for Watching {
     fn drop(&mut self) {
+        *self.live.lock().unwrap_or_else(|e| e.into_inner()) = false;
         self.pacer.set_shoppers(Shoppers::Unknown);
+    }
+}
+
+/// Tells the pacer `shoppers` unless the watch was dropped.
+fn tell(live: &Live, pacer: &Pacer, shoppers: Shoppers) {
+    let live = live.lock().unwrap_or_else(|e| e.into_inner());
+    if *live {
+        pacer.set_shoppers(shoppers);
     }
 }
 
@@ -41,10 +57,12 @@ pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching
     if readable.is_empty() {
         return None;
     }
+    let live: Live = Arc::new(Mutex::new(true));
     let task = tokio::spawn(
         run(
             fetcher.clone(),
             readable,
+            live.clone(),
             ShopperWatch::FIRST_EVERY,
             ShopperWatch::EVERY,
         )
@@ -53,6 +71,7 @@ pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching
     Some(Watching {
         _task: AbortOnDropHandle::new(task),
         pacer: fetcher.pacer().clone(),
+        live,
     })
 }
 
@@ -60,17 +79,15 @@ pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching
 async fn run(
     fetcher: Fetcher,
     mut watched: Vec<&'static str>,
+    live: Live,
     first_every: Duration,
     every: Duration,
 ) {
     let mut watch = ShopperWatch::new();
     // Positions in the watch's readings stay those of `WATCHED`.
     let all = watched.clone();
-    let mut next = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep_until(next).await;
-        let known = watch.state(Instant::now()) != Shoppers::Unknown;
-        next += if known { every } else { first_every };
+        let started = tokio::time::Instant::now();
         let mut newest = vec![None; all.len()];
         let mut gone = Vec::new();
         for (i, resource) in all.iter().enumerate() {
@@ -88,11 +105,20 @@ async fn run(
         }
         watched.retain(|r| !gone.contains(r));
         if watched.is_empty() {
-            fetcher.pacer().set_shoppers(Shoppers::Unknown);
+            tell(&live, fetcher.pacer(), Shoppers::Unknown);
             return;
         }
         let shoppers = watch.observe(Instant::now(), &newest);
-        fetcher.pacer().set_shoppers(shoppers);
+        tell(&live, fetcher.pacer(), shoppers);
+        // The next reading a period after this one started, never sooner than now: a
+        // reading that waited long (a Retry-After pause, a full pacer) is not followed by
+        // the ones it missed.
+        let period = if shoppers == Shoppers::Unknown {
+            first_every
+        } else {
+            every
+        };
+        tokio::time::sleep_until(started + period).await;
     }
 }
 
@@ -167,10 +193,18 @@ mod tests {
         // Watched every 100 ms: nobody comes for 6 s, then one visitor.
         let pacer = fetcher.pacer().clone();
         let every = Duration::from_millis(100);
-        let task = tokio::spawn(run(fetcher.clone(), WATCHED.to_vec(), every, every));
+        let live: Live = Arc::new(Mutex::new(true));
+        let task = tokio::spawn(run(
+            fetcher.clone(),
+            WATCHED.to_vec(),
+            live.clone(),
+            every,
+            every,
+        ));
         let watching = Watching {
             _task: AbortOnDropHandle::new(task),
             pacer: pacer.clone(),
+            live,
         };
         assert_eq!(pacer.snapshot().shoppers, Shoppers::Unknown);
         shoppers_become(&pacer, Shoppers::Absent, Duration::from_secs(15)).await;

@@ -380,10 +380,13 @@ async fn read_capped(
     // Sized once from Content-Length when the server sends it (checked against the cap
     // before): a page of 1,000 orders is megabytes, and growing the buffer by doubling
     // copied it several times over, each time into fresh memory the kernel had to zero.
+    // At most 16 MiB up front: a server that declares a large body and sends little costs
+    // no more than that.
     let expected = response
         .content_length()
         .filter(|&n| n <= connection.max_body_bytes)
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(16 << 20);
     let mut body = BytesMut::with_capacity(expected as usize);
     loop {
         match response.chunk().await {

@@ -286,7 +286,10 @@ impl Drop for InService<'_> {
 /// One storefront page: a worker for the shopper's work; the latency from `arrival` is
 /// recorded.
 pub(crate) async fn shopper_visit(sh: &Shared, arrival: Instant) {
-    new_guest(sh);
+    // A visitor without the shop's cookie, as every simulated visit is: PrestaShop creates
+    // a guest for it (see `add_new_guests`).
+    sh.new_guests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cap = sh.capacity();
     let worker = InService::acquire(sh).await;
     worker.run(&cap, cap.scaled_work(cap.shopper_work())).await;
@@ -294,14 +297,21 @@ pub(crate) async fn shopper_visit(sh: &Shared, arrival: Instant) {
     sh.counters.shopper(arrival.elapsed());
 }
 
-/// A visitor without the shop's cookie, as every simulated visit is: PrestaShop creates a
-/// guest for it (`ps_guest`, the Webservice's `guests`), which a reader watches to tell
-/// whether anyone is on the storefront. Webservice requests create none.
-fn new_guest(sh: &Shared) {
+/// The guests of the storefront visits counted since the last call: PrestaShop creates one
+/// per visitor without its cookie (`ps_guest`, the Webservice's `guests`), which a reader
+/// watches to tell whether anyone is on the storefront; Webservice requests create none.
+/// Only the newest is stored, with the id the last of them would have had (ids are never
+/// reused, so the gaps are guests that are not kept): a long run of visits costs one row
+/// per `guests` request, not one per visit.
+fn add_new_guests(sh: &Shared) {
+    let visits = sh.new_guests.swap(0, std::sync::atomic::Ordering::Relaxed);
+    if visits == 0 {
+        return;
+    }
     let mut store = sh.store.write().expect("store lock");
     let languages = store.languages.len();
     let table = crate::generator::build::table(&mut store, "guests");
-    let id = table.next_id();
+    let id = table.next_id() + visits - 1;
     let row = crate::store::Row::empty(table.resource, id, languages);
     table.rows.insert(id, row);
 }
@@ -314,6 +324,9 @@ async fn webservice(
     params: &[(String, String)],
 ) -> (String, Option<Answer>) {
     let (resource, id) = request::split_url(url);
+    if resource == Some("guests") {
+        add_new_guests(sh);
+    }
     let label = resource.unwrap_or("api").to_string();
     let cap = sh.capacity();
     let mut worker = InService::acquire(sh).await;

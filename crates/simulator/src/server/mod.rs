@@ -106,6 +106,9 @@ pub(crate) struct Shared {
     /// Called after each Webservice answer is rendered, with the store write-locked (see
     /// [`Simulator::after_each_answer`]).
     pub after_answer: HookSlot,
+    /// Storefront visits whose guest is not in the store yet: counted without a lock (a
+    /// visit must not wait behind the readers' store locks), added when `guests` is asked.
+    pub new_guests: std::sync::atomic::AtomicU64,
 }
 
 /// The slot of the [`AfterAnswer`] hook (a closure, which has no `Debug`).
@@ -194,6 +197,7 @@ impl Simulator {
             port: addr.port(),
             db_timezone: cfg.db_timezone.clone(),
             after_answer: HookSlot::default(),
+            new_guests: Default::default(),
         });
         let (shutdown, stop) = watch::channel(false);
         let mut tasks = JoinSet::new();
