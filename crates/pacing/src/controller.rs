@@ -251,12 +251,14 @@ impl Controller {
             // What ran clean in max's band is no floor for a knee measured in the pace's.
             self.grew_from = None;
             self.good_limit = self.good_limit.map(|good| good.min(self.limit));
-            // Requests started at the old limit still queue at the shop.
+            // Requests started at the old limit still queue at the shop, and the window's
+            // samples were taken past the pace's band: they describe the other limit.
             self.settling = true;
+            self.decrease_boundary = Some(self.starts);
+            self.restart_window();
         }
-        // Samples of the other band describe the other limit.
-        self.decrease_boundary = Some(self.starts);
-        self.restart_window();
+        // Going absent keeps the open window: its samples ran at or below the limit now
+        // allowed, and a window clean in the pace's band is clean in max's.
         match self.limit.cmp(&from) {
             std::cmp::Ordering::Greater => Change::Grew {
                 from,
