@@ -706,8 +706,11 @@ async fn item4_forbidden_data_types_are_not_read_and_check_exits_5() {
 // ---- 8. one sync of a connection at a time ----------------------------------------------
 
 fn slow_simulator_config(cfg: &mut SimulatorConfig) {
-    cfg.gen.orders = 1000;
-    cfg.gen.customers = 150;
+    // Long enough that the second process's diagnosis, whose requests queue at the
+    // simulated laptop's workers behind the first sync's, ends while the first still runs
+    // (with 1,000 orders a loaded machine once let the first finish before the second asked).
+    cfg.gen.orders = 3000;
+    cfg.gen.customers = 450;
     cfg.gen.products = 40;
     cfg.capacity = Capacity {
         time_scale: 0.3,
