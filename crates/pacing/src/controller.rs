@@ -43,18 +43,7 @@
 //! - Slow start grows by one up to 4, then doubles: a small shop's knee (2-4 workers) is
 //!   found one request past it, not four.
 
-use crate::pace::PaceProfile;
-
-/// The growth band of a pace while nobody is on the storefront: max's.
-const ABSENT: Band = Band {
-    grow_below: 1.50,
-    shrink_above: 1.80,
-};
-
-struct Band {
-    grow_below: f64,
-    shrink_above: f64,
-}
+use crate::pace::{Pace, PaceProfile};
 
 /// Multiplier applied when latency shows queueing.
 const LATENCY_DECREASE: f64 = 0.75;
@@ -197,23 +186,24 @@ impl Controller {
         }
     }
 
-    /// Grow only while a window's ratio is at or below this: the pace's, or max's while
-    /// nobody is on the storefront.
-    fn grow_below(&self) -> f64 {
+    /// The profile whose growth band is in force: the pace's, or max's while nobody is on
+    /// the storefront.
+    fn band(&self) -> PaceProfile {
         if self.shoppers_absent {
-            self.profile.grow_below.max(ABSENT.grow_below)
+            Pace::Max.profile()
         } else {
-            self.profile.grow_below
+            self.profile
         }
     }
 
-    /// Shrink when a window's ratio is at or above this (as [`Controller::grow_below`]).
+    /// Grow only while a window's ratio is at or below this ([`Controller::band`]).
+    fn grow_below(&self) -> f64 {
+        self.band().grow_below.max(self.profile.grow_below)
+    }
+
+    /// Shrink when a window's ratio is at or above this ([`Controller::band`]).
     fn shrink_above(&self) -> f64 {
-        if self.shoppers_absent {
-            self.profile.shrink_above.max(ABSENT.shrink_above)
-        } else {
-            self.profile.shrink_above
-        }
+        self.band().shrink_above.max(self.profile.shrink_above)
     }
 
     /// Whether shoppers are on the storefront. While nobody is, the storefront's reserve is

@@ -99,8 +99,9 @@ impl ShopperWatch {
         let (Some(since), Some(last_read)) = (self.since, self.last_read) else {
             return Shoppers::Unknown;
         };
-        // Still for the quiet time as far as readings that succeeded saw, and lately.
-        let quiet_since = self.last_rise.map_or(since, |rise| rise.max(since));
+        // Still for the quiet time as far as readings that succeeded saw, and lately (a rise
+        // needs an earlier reading, so it is never before `since`).
+        let quiet_since = self.last_rise.unwrap_or(since);
         if last_read.saturating_duration_since(quiet_since) >= Self::QUIET_AFTER
             && now.saturating_duration_since(last_read) <= Self::STALE_AFTER
         {

@@ -11,7 +11,6 @@ use futures::StreamExt;
 use prestalink_commerce::{DataType, Support};
 use prestalink_mapping::sources::sources;
 use prestalink_mapping::{MapOptions, RecordSet};
-use prestalink_pacing::ResourceClass;
 use prestalink_store::{Checkpoint, ConnectionStatus, Store, SyncCounts, SyncStatus};
 use prestalink_webservice::client::Client;
 use prestalink_webservice::query::{Display, Query};
@@ -109,23 +108,18 @@ impl Ctx {
         Some(Utc::now() + *offset)
     }
 
-    /// The shop's clock from a cheap request's headers, sent through the pacer like every
-    /// other request (on a 2-worker shop one more request in flight is a shopper waiting).
+    /// The shop's clock from a cheap request's headers ([`Fetcher::unsampled`]).
     async fn read_server_clock(&self) -> Option<DateTime<Utc>> {
-        let permit = self.fetcher.permit(ResourceClass::IdList).await;
-        self.fetcher.count_request();
         let query = Query::list("languages")
             .ok()?
             .display(Display::Fields(vec!["id".into()]))
             .ok()?
             .limit(0, 1);
+        let client = self.fetcher.client();
         let raw = self
             .fetcher
-            .client()
-            .get_raw(&query, Format::Json, None)
+            .unsampled(client.get_raw(&query, Format::Json, None))
             .await;
-        // Released without a latency sample: a one-id answer says little about the shop.
-        drop(permit);
         let raw = raw.ok()?;
         let header = |name: &str| raw.headers.get(name)?.to_str().ok().map(str::to_string);
         if let Some(ts) = header("Access-Time").and_then(|t| t.trim().parse::<i64>().ok()) {

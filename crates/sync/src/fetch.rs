@@ -75,10 +75,16 @@ impl Fetcher {
         &self.pacer
     }
 
-    /// Counts a request sent outside [`Fetcher::get`] (the shop's clock, its newest
-    /// visitors) in the run's total.
-    pub(crate) fn count_request(&self) {
+    /// Sends a side request outside [`Fetcher::get`] (the shop's clock, its newest
+    /// visitors): through the pacer like every request (on a 2-worker shop one more request
+    /// in flight is a shopper waiting) and counted in the run's total, but released without
+    /// a latency sample (a one-id answer says little about the shop) and never retried.
+    pub(crate) async fn unsampled<T>(&self, send: impl std::future::Future<Output = T>) -> T {
+        let permit = self.permit(ResourceClass::IdList).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let answer = send.await;
+        drop(permit);
+        answer
     }
 
     /// Requests sent so far, retries included.

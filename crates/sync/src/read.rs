@@ -682,7 +682,7 @@ async fn mark_gone(
             .db
             .raw_ids_gone(&ctx.connection_id, res.name, after.as_deref(), before, has)
             .await?;
-        return mark_deleted_unless(ctx, res, gone, &HashSet::new()).await;
+        return mark_deleted_ids(ctx, res, gone).await;
     }
     let mut deleted = 0;
     let mut chunks = present.chunks(RANGE).peekable();
@@ -723,6 +723,15 @@ async fn mark_deleted_unless(
         .into_iter()
         .filter(|id| !present.contains(id))
         .collect();
+    mark_deleted_ids(ctx, res, gone).await
+}
+
+/// Marks deleted the stored raw rows of `res` with the ids `gone`.
+async fn mark_deleted_ids(
+    ctx: &Ctx,
+    res: &SourceResource,
+    gone: Vec<String>,
+) -> Result<u64, SyncError> {
     if gone.is_empty() {
         return Ok(0);
     }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use prestalink_pacing::{Pacer, ResourceClass, ShopperWatch, Shoppers};
+use prestalink_pacing::{Pacer, ShopperWatch, Shoppers};
 use prestalink_webservice::{Direction, Display, Error as WsError, Query};
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
@@ -78,33 +78,32 @@ pub(crate) fn watch(fetcher: &Fetcher, unreadable: &[String]) -> Option<Watching
 /// Reads the newest ids every `first_every` while nothing is known, then every `every`.
 async fn run(
     fetcher: Fetcher,
-    mut watched: Vec<&'static str>,
+    watched: Vec<&'static str>,
     live: Live,
     first_every: Duration,
     every: Duration,
 ) {
     let mut watch = ShopperWatch::new();
-    // Positions in the watch's readings stay those of `WATCHED`.
-    let all = watched.clone();
+    // Positions in the watch's readings stay those of `watched`; a resource that cannot be
+    // read for good (no permission, no such resource) is no longer asked.
+    let mut readable = vec![true; watched.len()];
     loop {
         let started = tokio::time::Instant::now();
-        let mut newest = vec![None; all.len()];
-        let mut gone = Vec::new();
-        for (i, resource) in all.iter().enumerate() {
-            if !watched.contains(resource) {
+        let mut newest = vec![None; watched.len()];
+        for (i, resource) in watched.iter().enumerate() {
+            if !readable[i] {
                 continue;
             }
             match newest_id(&fetcher, resource).await {
                 Ok(id) => newest[i] = id,
                 Err(e) if !e.is_transient() => {
                     tracing::debug!(resource, error = %e, "not watching storefront visitors there");
-                    gone.push(*resource);
+                    readable[i] = false;
                 }
                 Err(_) => {}
             }
         }
-        watched.retain(|r| !gone.contains(r));
-        if watched.is_empty() {
+        if !readable.contains(&true) {
             tell(&live, fetcher.pacer(), Shoppers::Unknown);
             return;
         }
@@ -123,17 +122,14 @@ async fn run(
 }
 
 /// The newest id of `resource` (`None` when it has no rows): one id, sorted by id
-/// descending. Sent through the pacer like every request, without a latency sample.
+/// descending ([`Fetcher::unsampled`]).
 pub(crate) async fn newest_id(fetcher: &Fetcher, resource: &str) -> Result<Option<u64>, WsError> {
     let query = Query::list(resource)?
         .display(Display::Fields(vec!["id".into()]))?
         .sort("id", Direction::Desc)?
         .limit(0, 1);
-    let permit = fetcher.permit(ResourceClass::IdList).await;
-    fetcher.count_request();
-    let page = fetcher.client().get(&query).await;
-    drop(permit);
-    Ok(page?.into_records().first().and_then(|r| r.id()))
+    let page = fetcher.unsampled(fetcher.client().get(&query)).await?;
+    Ok(page.into_records().first().and_then(|r| r.id()))
 }
 
 #[cfg(test)]
